@@ -1,0 +1,1 @@
+//! Pure-Rust core of the StarRocks sink (no JNI).

@@ -1,0 +1,1 @@
+//! JNI exports only.

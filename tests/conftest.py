@@ -1,0 +1,5 @@
+"""Makes `import harness` work for every test under tests/."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
