@@ -1,0 +1,80 @@
+# StarRocks sink connector for Kafka Connect: Rust core + Java shim.
+#
+#   make build     cargo build --release (emulator + native library), then the shim jar with the library inside
+#   make package   target/plugin/starrocks-kafka-connector-<version>/ (lib/, doc/) and its .zip
+#   make demo      the docs' quick start on local processes (emulator, broker, Connect standalone)
+#   make test      Rust tests, Java tests (+ the JNI round trip), then pytest over tests/ (end to end)
+#   make bench     benchmarks
+#   make clean     build outputs (keeps tests/.cache, the resolved Kafka jars; `make distclean` drops them)
+
+SHELL       := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+PYTHON ?= python3
+CARGO  ?= cargo
+MVN    ?= mvn -B
+MVN_Q  := $(MVN) -q
+PYTEST_ARGS ?=
+
+VERSION      := $(shell $(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); from harness import plugin; print(plugin.version())")
+NATIVE_LIB   := target/release/libstarrocks_kafka_native.so
+NATIVE_RES   := java-shim/target/native-resources/native/linux-x86_64
+SHIM_JAR     := java-shim/target/starrocks-kafka-connector-$(VERSION).jar
+PLUGIN_NAME  := starrocks-kafka-connector-$(VERSION)
+PLUGIN_DIR   := target/plugin/$(PLUGIN_NAME)
+PLUGIN_ZIP   := target/plugin/$(PLUGIN_NAME).zip
+
+.PHONY: build package demo test test-rust test-java test-e2e kafka bench clean distclean
+
+build:
+	$(CARGO) build --release --workspace
+	mkdir -p $(NATIVE_RES)
+	cp $(NATIVE_LIB) $(NATIVE_RES)/
+	$(MVN_Q) -f java-shim/pom.xml package -DskipTests
+	@test -f $(SHIM_JAR) || { echo "no $(SHIM_JAR) after mvn package" >&2; exit 1; }
+
+package: build
+	rm -rf $(PLUGIN_DIR) $(PLUGIN_ZIP)
+	mkdir -p $(PLUGIN_DIR)/lib $(PLUGIN_DIR)/doc
+	cp $(SHIM_JAR) $(PLUGIN_DIR)/lib/
+	cp README.md $(PLUGIN_DIR)/doc/
+	cp -r docs/. $(PLUGIN_DIR)/doc/
+	cd target/plugin && $(PYTHON) -m zipfile -c $(PLUGIN_NAME).zip $(PLUGIN_NAME)/
+	@echo "packaged $(PLUGIN_DIR)/ and $(PLUGIN_ZIP)"
+
+# The Kafka jars the harness and the demo run (resolved once into tests/.cache by tests/kafka/*/pom.xml).
+kafka:
+	$(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); from harness import kafka; [print(kafka.lib_dir(l)) for l in ('4.4', '3.9')]"
+
+demo: package
+	$(PYTHON) scripts/demo.py
+
+test-rust:
+	$(CARGO) test --release --workspace
+
+# Unit tests (surefire), then NativeBridgeIT (failsafe) against the built library.
+test-java:
+	$(MVN) -ntp -f java-shim/pom.xml verify -Dstarrocks.connector.native.lib=$(abspath $(NATIVE_LIB))
+
+test-e2e: kafka
+	$(PYTHON) -m pytest -v --durations=15 $(PYTEST_ARGS) tests
+
+# Every suite runs even if an earlier one fails; the target fails if any did.
+test: package
+	@rc=0; \
+	$(MAKE) --no-print-directory test-rust || rc=1; \
+	$(MAKE) --no-print-directory test-java || rc=1; \
+	$(MAKE) --no-print-directory test-e2e || rc=1; \
+	exit $$rc
+
+bench:
+	$(CARGO) run --release -p starrocks-emulator --bin emulator-bench
+
+clean:
+	$(CARGO) clean
+	rm -rf java-shim/target .pytest_cache
+	find tests scripts -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf tests/.cache

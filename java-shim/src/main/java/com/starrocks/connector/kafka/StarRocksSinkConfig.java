@@ -1,0 +1,174 @@
+package com.starrocks.connector.kafka;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * Every key of StarRocks' connector documentation, with its documented default and range, plus our own
+ * {@code sink.*} keys. Keys under {@code sink.properties.} that are not declared here pass through to Stream
+ * Load as headers; the Rust core reads all keys from the raw task config, this class only validates them.
+ */
+public class StarRocksSinkConfig extends AbstractConfig {
+    public static final String HTTP_URL = "starrocks.http.url";
+    public static final String DATABASE = "starrocks.database.name";
+    public static final String USERNAME = "starrocks.username";
+    public static final String PASSWORD = "starrocks.password";
+    public static final String TOPIC2TABLE = "starrocks.topic2table.map";
+    public static final String BUFFER_MAX_BYTES = "bufferflush.maxbytes";
+    public static final String BUFFER_INTERVAL_MS = "bufferflush.intervalms";
+    public static final String CONNECT_TIMEOUT_MS = "connect.timeoutms";
+    public static final String FORMAT = "sink.properties.format";
+    public static final String PARTIAL_UPDATE = "sink.properties.partial_update";
+    public static final String PARTIAL_UPDATE_MODE = "sink.properties.partial_update_mode";
+    public static final String MAX_RETRIES = "sink.maxretries";
+    public static final String RETRY_BACKOFF_MS = "sink.retry.backoffms";
+    public static final String SINK_TIMEOUT_MS = "sink.timeoutms";
+    public static final String LABEL_PREFIX = "sink.label.prefix";
+    public static final String TASK_ID = "task.id";
+
+    private static final String G_CONN = "StarRocks";
+    private static final String G_LOAD = "Loading";
+
+    private static final Pattern URL_ENTRY =
+            Pattern.compile("(?i:https?://)?([A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+\\]):([0-9]{1,5})/?");
+    private static final Pattern LABEL = Pattern.compile("[-\\w]{0,40}");
+
+    public static final ConfigDef CONFIG_DEF = new ConfigDef()
+            .define(HTTP_URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new UrlListValidator(), Importance.HIGH,
+                    "Comma-separated HTTP addresses of the StarRocks FEs, each host:port (default FE port 8030); "
+                            + "http:// or https:// may prefix an entry.", G_CONN, 1, Width.LONG, "FE HTTP URLs")
+            .define(DATABASE, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
+                    Importance.HIGH, "Name of the StarRocks database.", G_CONN, 2, Width.MEDIUM, "Database")
+            .define(USERNAME, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
+                    "StarRocks user; needs INSERT privilege on the target tables.", G_CONN, 3, Width.MEDIUM, "User")
+            .define(PASSWORD, Type.PASSWORD, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
+                    "Password of the StarRocks user (may be empty).", G_CONN, 4, Width.MEDIUM, "Password")
+            .define(TOPIC2TABLE, Type.STRING, "", new TopicMapValidator(), Importance.MEDIUM,
+                    "Mapping of topic names to table names where they differ: topic-1:table-1,topic-2:table-2. "
+                            + "A topic that is not listed loads into the table of the same name.",
+                    G_CONN, 5, Width.LONG, "Topic to table map")
+            .define(BUFFER_MAX_BYTES, Type.LONG, 94371840L, Range.between(67108864L, 10737418240L),
+                    Importance.MEDIUM, "Most bytes of rows buffered in memory before they are loaded "
+                            + "(all tables of the task together), 64 MiB to 10 GiB.",
+                    G_LOAD, 1, Width.MEDIUM, "Buffer size")
+            .define(BUFFER_INTERVAL_MS, Type.LONG, 1000L, Range.between(1000L, 3600000L), Importance.MEDIUM,
+                    "Longest time rows wait in the buffer before they are loaded, in ms [1000, 3600000].",
+                    G_LOAD, 2, Width.SHORT, "Flush interval")
+            .define(CONNECT_TIMEOUT_MS, Type.LONG, 1000L, Range.between(100L, 60000L), Importance.LOW,
+                    "Timeout to connect to a StarRocks HTTP address, in ms [100, 60000].",
+                    G_CONN, 6, Width.SHORT, "Connect timeout")
+            .define(FORMAT, Type.STRING, "json", ConfigDef.CaseInsensitiveValidString.in("json", "csv"),
+                    Importance.MEDIUM, "Stream Load format of the rows: json or csv.", G_LOAD, 3, Width.SHORT,
+                    "Format")
+            .define(PARTIAL_UPDATE, Type.BOOLEAN, false, Importance.LOW,
+                    "Whether loads update only the columns present in the rows (Primary Key tables).",
+                    G_LOAD, 4, Width.SHORT, "Partial update")
+            .define(PARTIAL_UPDATE_MODE, Type.STRING, "row", ConfigDef.CaseInsensitiveValidString.in("row", "column"),
+                    Importance.LOW, "Partial update mode: row or column.", G_LOAD, 5, Width.SHORT,
+                    "Partial update mode")
+            .define(MAX_RETRIES, Type.INT, 3, Range.atLeast(0), Importance.LOW,
+                    "How many times a failed load is retried (same label) before the task fails.",
+                    G_LOAD, 6, Width.SHORT, "Max retries")
+            .define(RETRY_BACKOFF_MS, Type.LONG, 1000L, Range.between(0L, 600000L), Importance.LOW,
+                    "Wait before the first retry of a load, in ms [0, 600000].", G_LOAD, 7, Width.SHORT,
+                    "Retry backoff")
+            .define(SINK_TIMEOUT_MS, Type.LONG, 120000L, Range.between(1000L, 3600000L), Importance.LOW,
+                    "Longest time one Stream Load HTTP request may take, in ms [1000, 3600000].",
+                    G_LOAD, 8, Width.SHORT, "Load timeout")
+            .define(LABEL_PREFIX, Type.STRING, "", new LabelPrefixValidator(), Importance.LOW,
+                    "Prefix of the Stream Load labels, at most 40 characters of [-A-Za-z0-9_]; "
+                            + "empty derives it from the connector name.", G_LOAD, 9, Width.SHORT, "Label prefix");
+
+    public StarRocksSinkConfig(Map<?, ?> props) {
+        super(CONFIG_DEF, props);
+        if (getLong(SINK_TIMEOUT_MS) < getLong(CONNECT_TIMEOUT_MS)) {
+            throw new ConfigException(SINK_TIMEOUT_MS, getLong(SINK_TIMEOUT_MS),
+                    "must not be less than " + CONNECT_TIMEOUT_MS + " (" + getLong(CONNECT_TIMEOUT_MS) + ")");
+        }
+    }
+
+    /** Parses {@code topic:table,topic:table}; throws naming the malformed entry. Empty input maps nothing. */
+    public static Map<String, String> parseTopicMap(String value) {
+        Map<String, String> map = new LinkedHashMap<>();
+        if (value == null || value.trim().isEmpty()) {
+            return map;
+        }
+        for (String raw : value.split(",", -1)) {
+            String entry = raw.trim();
+            int colon = entry.indexOf(':');
+            if (colon <= 0 || colon == entry.length() - 1 || entry.indexOf(':', colon + 1) >= 0) {
+                throw new ConfigException(TOPIC2TABLE, value,
+                        "malformed entry '" + entry + "': expected topic:table");
+            }
+            String topic = entry.substring(0, colon).trim();
+            String table = entry.substring(colon + 1).trim();
+            if (topic.isEmpty() || table.isEmpty()) {
+                throw new ConfigException(TOPIC2TABLE, value,
+                        "malformed entry '" + entry + "': expected topic:table");
+            }
+            if (map.put(topic, table) != null) {
+                throw new ConfigException(TOPIC2TABLE, value, "topic '" + topic + "' is mapped more than once");
+            }
+        }
+        return map;
+    }
+
+    static final class UrlListValidator implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            String s = value == null ? "" : value.toString();
+            if (s.trim().isEmpty()) {
+                throw new ConfigException(name, s, "at least one host:port is required");
+            }
+            for (String raw : s.split(",", -1)) {
+                String entry = raw.trim();
+                java.util.regex.Matcher m = URL_ENTRY.matcher(entry);
+                int port = m.matches() ? Integer.parseInt(m.group(2)) : 0;
+                if (port < 1 || port > 65535) {
+                    throw new ConfigException(name, s, "malformed entry '" + entry
+                            + "': expected host:port, optionally prefixed by http:// or https://");
+                }
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "host:port[,host:port...] (http:// or https:// optional)";
+        }
+    }
+
+    static final class TopicMapValidator implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            parseTopicMap(value == null ? null : value.toString());
+        }
+
+        @Override
+        public String toString() {
+            return "topic:table[,topic:table...]";
+        }
+    }
+
+    static final class LabelPrefixValidator implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            String s = value == null ? "" : value.toString();
+            if (!LABEL.matcher(s).matches()) {
+                throw new ConfigException(name, s, "at most 40 characters of [-A-Za-z0-9_]");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "[-A-Za-z0-9_]{0,40}";
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package com.starrocks.connector.kafka;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.config.Config;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigValue;
+import org.apache.kafka.connect.connector.Task;
+import org.apache.kafka.connect.sink.SinkConnector;
+
+/** Sink connector loading Kafka records into StarRocks through Stream Load; the work happens in the Rust core. */
+public class StarRocksSinkConnector extends SinkConnector {
+    private Map<String, String> props;
+
+    @Override
+    public String version() {
+        return Version.get();
+    }
+
+    @Override
+    public void start(Map<String, String> props) {
+        new StarRocksSinkConfig(props); // fail fast on a config the validate endpoint would have refused
+        this.props = new HashMap<>(props);
+    }
+
+    @Override
+    public Class<? extends Task> taskClass() {
+        return StarRocksSinkTask.class;
+    }
+
+    @Override
+    public List<Map<String, String>> taskConfigs(int maxTasks) {
+        List<Map<String, String>> configs = new ArrayList<>(maxTasks);
+        for (int i = 0; i < maxTasks; i++) {
+            Map<String, String> config = new HashMap<>(props);
+            config.put(StarRocksSinkConfig.TASK_ID, Integer.toString(i));
+            configs.add(config);
+        }
+        return configs;
+    }
+
+    @Override
+    public void stop() {
+    }
+
+    @Override
+    public ConfigDef config() {
+        return StarRocksSinkConfig.CONFIG_DEF;
+    }
+
+    /** ConfigDef's per-key checks, plus the checks that involve more than one key. */
+    @Override
+    public Config validate(Map<String, String> connectorConfigs) {
+        Config config = super.validate(connectorConfigs);
+        Map<String, ConfigValue> values = new HashMap<>();
+        for (ConfigValue v : config.configValues()) {
+            values.put(v.name(), v);
+        }
+        ConfigValue sinkTimeout = values.get(StarRocksSinkConfig.SINK_TIMEOUT_MS);
+        ConfigValue connectTimeout = values.get(StarRocksSinkConfig.CONNECT_TIMEOUT_MS);
+        if (valid(sinkTimeout) && valid(connectTimeout)
+                && (Long) sinkTimeout.value() < (Long) connectTimeout.value()) {
+            sinkTimeout.addErrorMessage(StarRocksSinkConfig.SINK_TIMEOUT_MS + " (" + sinkTimeout.value()
+                    + ") must not be less than " + StarRocksSinkConfig.CONNECT_TIMEOUT_MS + " ("
+                    + connectTimeout.value() + ")");
+        }
+        return config;
+    }
+
+    private static boolean valid(ConfigValue v) {
+        return v != null && v.errorMessages().isEmpty() && v.value() != null;
+    }
+}

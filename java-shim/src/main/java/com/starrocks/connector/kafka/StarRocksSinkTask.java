@@ -1,0 +1,108 @@
+package com.starrocks.connector.kafka;
+
+import com.starrocks.connector.kafka.bridge.NativeLoader;
+import com.starrocks.connector.kafka.bridge.NativeLogs;
+import com.starrocks.connector.kafka.bridge.NativeSink;
+import com.starrocks.connector.kafka.encode.RecordEncoder;
+import com.starrocks.connector.kafka.encode.RecordEncodingException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.apache.kafka.connect.sink.ErrantRecordReporter;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.apache.kafka.connect.sink.SinkTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands each {@code put()} batch to the Rust core in one call and commits only the offsets it answers from
+ * {@code preCommit()}: those whose rows StarRocks acknowledged.
+ */
+public class StarRocksSinkTask extends SinkTask {
+    private static final Logger LOG = LoggerFactory.getLogger(StarRocksSinkTask.class);
+
+    private RecordEncoder encoder;
+    private NativeSink sink;
+    /** A non-retriable error preCommit saw; the next put fails the task with it. */
+    private RuntimeException failure;
+
+    @Override
+    public String version() {
+        return Version.get();
+    }
+
+    @Override
+    public void start(Map<String, String> props) {
+        new StarRocksSinkConfig(props); // a ConfigException names the key
+        NativeLoader.load();
+        encoder = new RecordEncoder();
+        sink = NativeSink.open(props, NativeLogs.enabledLevel());
+        LOG.info("Started StarRocks sink task {}", props.get(StarRocksSinkConfig.TASK_ID));
+    }
+
+    @Override
+    public void put(Collection<SinkRecord> records) {
+        if (failure != null) {
+            throw failure;
+        }
+        Collection<SinkRecord> batch = records;
+        ByteBuffer buffer;
+        while (true) {
+            try {
+                buffer = encoder.encode(batch);
+                break;
+            } catch (RecordEncodingException e) {
+                ErrantRecordReporter reporter = context == null ? null : context.errantRecordReporter();
+                if (reporter == null) {
+                    throw e;
+                }
+                LOG.warn("Reporting a record that cannot be encoded: {}", e.getMessage());
+                reporter.report(e.record(), e);
+                batch = without(batch, e.record());
+            }
+        }
+        sink.put(buffer, encoder.length());
+    }
+
+    @Override
+    public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
+        if (sink == null || sink.isClosed()) {
+            return new HashMap<>();
+        }
+        try {
+            return sink.preCommit();
+        } catch (RetriableException e) {
+            // Throwing here would rewind the consumer and replay everything since the last commit:
+            // commit nothing new instead, and let the next commit try again.
+            LOG.warn("Committing no new offsets this time: {}", e.getMessage());
+            return new HashMap<>();
+        } catch (ConnectException e) {
+            failure = e;
+            throw e;
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (sink != null) {
+            sink.close();
+        }
+    }
+
+    private static List<SinkRecord> without(Collection<SinkRecord> batch, SinkRecord skipped) {
+        List<SinkRecord> rest = new ArrayList<>(batch.size());
+        for (SinkRecord r : batch) {
+            if (r != skipped) {
+                rest.add(r);
+            }
+        }
+        return rest;
+    }
+}

@@ -1,0 +1,27 @@
+package com.starrocks.connector.kafka.bridge;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The JNI surface of the Rust core (see docs/architecture.md). Called only from the task thread, only after
+ * {@link NativeLoader#load()}. Every method throws {@link NativeException} on error.
+ */
+public final class NativeMethods {
+    private NativeMethods() {
+    }
+
+    /** Builds a sink from the task config; {@code logLevel} is the most verbose enabled level, 1 ERROR .. 5 TRACE. */
+    public static native long open(String[] keys, String[] values, int logLevel);
+
+    /** One {@code put()} batch in the boundary format: {@code length} bytes of the direct buffer {@code batch}. */
+    public static native void put(long handle, ByteBuffer batch, int length);
+
+    /** Flushes and answers the acknowledged offsets: {@code u32 count, (topic:string partition:i32 next_offset:i64)*}. */
+    public static native byte[] preCommit(long handle);
+
+    /** Queued log events {@code u32 count, (level:u8 message:string)*}, or null when none; handle 0: no sink's. */
+    public static native byte[] drainLogs(long handle);
+
+    /** Stops and frees the sink; the handle is dead afterwards. */
+    public static native void close(long handle);
+}

@@ -1,0 +1,121 @@
+package com.starrocks.connector.kafka.bridge;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.errors.ConnectException;
+
+/**
+ * One native sink, named by its handle. Every call maps {@link NativeException} to the Connect exception of
+ * its kind and drains the sink's log events afterwards. {@link #close()} is idempotent.
+ */
+public final class NativeSink implements AutoCloseable {
+    private long handle;
+
+    private NativeSink(long handle) {
+        this.handle = handle;
+    }
+
+    /** Opens a sink from the task config (all keys as Connect gave them, plus {@code task.id}). */
+    public static NativeSink open(Map<String, String> config, int logLevel) {
+        String[] keys = new String[config.size()];
+        String[] values = new String[config.size()];
+        int i = 0;
+        for (Map.Entry<String, String> e : config.entrySet()) {
+            keys[i] = e.getKey();
+            values[i++] = e.getValue();
+        }
+        try {
+            return new NativeSink(NativeMethods.open(keys, values, logLevel));
+        } catch (NativeException e) {
+            throw e.toConnectException();
+        } finally {
+            NativeLogs.drain(0);
+        }
+    }
+
+    public void put(ByteBuffer batch, int length) {
+        long h = live();
+        try {
+            NativeMethods.put(h, batch, length);
+        } catch (NativeException e) {
+            throw e.toConnectException();
+        } finally {
+            NativeLogs.drain(h);
+        }
+    }
+
+    /** Flushes and answers the offsets StarRocks acknowledged, in the records' original coordinates. */
+    public Map<TopicPartition, OffsetAndMetadata> preCommit() {
+        long h = live();
+        try {
+            return decodeOffsets(NativeMethods.preCommit(h));
+        } catch (NativeException e) {
+            throw e.toConnectException();
+        } finally {
+            NativeLogs.drain(h);
+        }
+    }
+
+    public boolean isClosed() {
+        return handle == 0;
+    }
+
+    @Override
+    public void close() {
+        long h = handle;
+        if (h == 0) {
+            return;
+        }
+        handle = 0;
+        NativeLogs.drain(h);
+        try {
+            NativeMethods.close(h);
+        } catch (NativeException e) {
+            throw e.toConnectException();
+        } finally {
+            NativeLogs.drain(0); // the handle is dead: what close itself logs is queued as no sink's
+        }
+    }
+
+    private long live() {
+        if (handle == 0) {
+            throw new ConnectException("The StarRocks native sink is closed");
+        }
+        return handle;
+    }
+
+    /** Decodes {@code u32 count, (topic:string partition:i32 next_offset:i64)*count}, little-endian. */
+    static Map<TopicPartition, OffsetAndMetadata> decodeOffsets(byte[] answer) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        if (answer == null) {
+            return offsets;
+        }
+        try {
+            ByteBuffer buf = ByteBuffer.wrap(answer).order(ByteOrder.LITTLE_ENDIAN);
+            long count = buf.getInt() & 0xFFFFFFFFL;
+            for (long i = 0; i < count; i++) {
+                int len = buf.getInt();
+                if (len < 0 || len > buf.remaining()) {
+                    throw new IllegalArgumentException("topic length " + (len & 0xFFFFFFFFL) + " beyond the end");
+                }
+                String topic = new String(answer, buf.position(), len, StandardCharsets.UTF_8);
+                buf.position(buf.position() + len);
+                int partition = buf.getInt();
+                long next = buf.getLong();
+                offsets.put(new TopicPartition(topic, partition), new OffsetAndMetadata(next));
+            }
+            if (buf.hasRemaining()) {
+                throw new IllegalArgumentException(buf.remaining() + " trailing bytes");
+            }
+        } catch (RuntimeException e) {
+            throw new ConnectException("Malformed offsets answer from the native sink (" + answer.length
+                    + " bytes): " + e, e);
+        }
+        return offsets;
+    }
+}

@@ -1,0 +1,246 @@
+package com.starrocks.connector.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.starrocks.connector.kafka.bridge.NativeException;
+import com.starrocks.connector.kafka.bridge.NativeLoader;
+import com.starrocks.connector.kafka.bridge.NativeLogs;
+import com.starrocks.connector.kafka.bridge.NativeMethods;
+import com.starrocks.connector.kafka.bridge.NativeSink;
+import com.starrocks.connector.kafka.encode.RecordEncoder;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.sink.ErrantRecordReporter;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.apache.kafka.connect.sink.SinkTaskContext;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+/**
+ * JNI round trip against a built library: {@code mvn verify -Dstarrocks.connector.native.lib=/abs/path/lib...}.
+ * Skipped without the property; with it, a library that does not load fails the run.
+ */
+@EnabledIfSystemProperty(named = NativeLoader.LIB_PROPERTY, matches = ".+")
+class NativeBridgeIT {
+    /** Nothing listens on port 1: connections are refused at once. */
+    static final String UNREACHABLE = "127.0.0.1:1";
+
+    @BeforeAll
+    static void load() {
+        String path = NativeLoader.load(); // throws, so the run fails, when the library does not load
+        assertTrue(path.endsWith(new java.io.File(System.getProperty(NativeLoader.LIB_PROPERTY)).getName()), path);
+    }
+
+    static Map<String, String> config() {
+        Map<String, String> props = new HashMap<>();
+        props.put("name", "native-bridge-it");
+        props.put("connector.class", StarRocksSinkConnector.class.getName());
+        props.put("topics", "test");
+        props.put("task.id", "0");
+        props.put("starrocks.http.url", UNREACHABLE);
+        props.put("starrocks.database.name", "example_db");
+        props.put("starrocks.username", "root");
+        props.put("starrocks.password", "");
+        props.put("starrocks.topic2table.map", "test:test_tbl");
+        props.put("bufferflush.intervalms", "3600000"); // loads start only when preCommit flushes
+        props.put("connect.timeoutms", "100");
+        props.put("sink.timeoutms", "1000");
+        props.put("sink.maxretries", "0");
+        props.put("sink.retry.backoffms", "0");
+        props.put("sink.properties.strip_outer_array", "true");
+        return props;
+    }
+
+    static List<SinkRecord> batch(int n) {
+        List<SinkRecord> records = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Map<String, Object> value = new LinkedHashMap<>();
+            value.put("id", (long) i);
+            value.put("city", "city " + i);
+            records.add(new SinkRecord("test", 0, null, null, null, value, i));
+        }
+        return records;
+    }
+
+    static String lower(Throwable t) {
+        return String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
+    }
+
+    /** preCommit until the failed load surfaces; answers before that must not acknowledge unloaded offsets. */
+    static ConnectException awaitLoadFailure(NativeSink sink) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (System.currentTimeMillis() < deadline) {
+            try {
+                Map<TopicPartition, OffsetAndMetadata> answer = sink.preCommit();
+                assertFalse(answer.containsKey(new TopicPartition("test", 0)),
+                        "offsets acknowledged though StarRocks is unreachable: " + answer);
+            } catch (ConnectException e) {
+                return e;
+            }
+            Thread.sleep(200);
+        }
+        return fail("a load to an unreachable StarRocks never failed");
+    }
+
+    @Test
+    void drainingLogsOfNoSinkWorks() {
+        NativeLogs.drain(0);
+    }
+
+    @Test
+    void unusableConfigIsAConfigExceptionNamingTheKey() {
+        Map<String, String> props = config();
+        props.put("bufferflush.maxbytes", "lots");
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> NativeSink.open(props, NativeLogs.enabledLevel()));
+        assertTrue(e.getMessage().contains("bufferflush.maxbytes"), e.getMessage());
+    }
+
+    @Test
+    void unreachableStarRocksFailsTheLoadWithAClearMessage() throws Exception {
+        RecordEncoder encoder = new RecordEncoder();
+        try (NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel())) {
+            ByteBuffer buf = encoder.encode(batch(3));
+            sink.put(buf, encoder.length());
+            ConnectException e = awaitLoadFailure(sink);
+            assertTrue(lower(e).contains("127.0.0.1"), "the message should name the address: " + e.getMessage());
+            assertTrue(e.getCause() instanceof NativeException, String.valueOf(e.getCause()));
+        }
+    }
+
+    @Test
+    void malformedBatchIsRefused() {
+        try (NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel())) {
+            ByteBuffer bad = ByteBuffer.allocateDirect(16);
+            bad.put("NOPE".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(0);
+            ConnectException e = assertThrows(ConnectException.class, () -> sink.put(bad, 8));
+            assertTrue(lower(e).contains("magic"), e.getMessage());
+        }
+    }
+
+    @Test
+    void closeIsIdempotentAndAClosedHandleIsAnError() {
+        NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel());
+        sink.close();
+        sink.close();
+        assertTrue(sink.isClosed());
+        assertThrows(ConnectException.class, sink::preCommit);
+
+        long handle = NativeMethods.open(keys(config()), values(config()), NativeLogs.enabledLevel());
+        NativeMethods.close(handle);
+        NativeException stale = assertThrows(NativeException.class, () -> NativeMethods.close(handle));
+        assertTrue(stale.kind() >= NativeException.CONFIG && stale.kind() <= NativeException.INTERNAL, stale.toString());
+        assertNotNull(stale.getMessage());
+        assertThrows(NativeException.class, () -> NativeMethods.preCommit(handle));
+    }
+
+    @Test
+    void taskLifecycle() throws Exception {
+        StarRocksSinkTask task = new StarRocksSinkTask();
+        RecordingContext context = new RecordingContext();
+        task.initialize(context);
+        task.start(config());
+        try {
+            task.put(batch(5));
+            task.put(Collections.<SinkRecord>emptyList());
+            // an unencodable record goes to the errant record reporter; the rest of the batch is kept
+            List<SinkRecord> withBad = batch(2);
+            withBad.add(new SinkRecord("test", 0, null, null, null, new Object(), 9));
+            task.put(withBad);
+            assertEquals(1, context.reported.size());
+            Map<TopicPartition, OffsetAndMetadata> offsets;
+            try {
+                offsets = task.preCommit(new HashMap<TopicPartition, OffsetAndMetadata>());
+                assertTrue(offsets.isEmpty(), "nothing was loaded, yet preCommit answered " + offsets);
+            } catch (ConnectException e) {
+                // a non-retriable load failure: the next put fails the task with it
+                assertThrows(ConnectException.class, () -> task.put(batch(1)));
+            }
+        } finally {
+            task.stop();
+            task.stop();
+        }
+    }
+
+    static String[] keys(Map<String, String> m) {
+        return m.keySet().toArray(new String[0]);
+    }
+
+    static String[] values(Map<String, String> m) {
+        String[] v = new String[m.size()];
+        int i = 0;
+        for (String k : m.keySet()) {
+            v[i++] = m.get(k);
+        }
+        return v;
+    }
+
+    static final class RecordingContext implements SinkTaskContext {
+        final List<SinkRecord> reported = new ArrayList<>();
+
+        @Override
+        public Map<String, String> configs() {
+            return config();
+        }
+
+        @Override
+        public void offset(Map<TopicPartition, Long> offsets) {
+        }
+
+        @Override
+        public void offset(TopicPartition tp, long offset) {
+        }
+
+        @Override
+        public void timeout(long timeoutMs) {
+        }
+
+        @Override
+        public Set<TopicPartition> assignment() {
+            return Collections.singleton(new TopicPartition("test", 0));
+        }
+
+        @Override
+        public void pause(TopicPartition... partitions) {
+        }
+
+        @Override
+        public void resume(TopicPartition... partitions) {
+        }
+
+        @Override
+        public void requestCommit() {
+        }
+
+        @Override
+        public ErrantRecordReporter errantRecordReporter() {
+            return new ErrantRecordReporter() {
+                @Override
+                public Future<Void> report(SinkRecord record, Throwable error) {
+                    reported.add(record);
+                    return CompletableFuture.completedFuture(null);
+                }
+            };
+        }
+    }
+
+}

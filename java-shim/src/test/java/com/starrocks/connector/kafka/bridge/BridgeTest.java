@@ -1,0 +1,189 @@
+package com.starrocks.connector.kafka.bridge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.helpers.NOPLogger;
+
+/** The Java half of the bridge, without the native library. */
+class BridgeTest {
+
+    static byte[] le(Object... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (Object p : parts) {
+            ByteBuffer b;
+            if (p instanceof Integer) {
+                b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((Integer) p);
+            } else if (p instanceof Long) {
+                b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong((Long) p);
+            } else if (p instanceof Byte) {
+                b = ByteBuffer.allocate(1).put((Byte) p);
+            } else {
+                byte[] s = ((String) p).getBytes(StandardCharsets.UTF_8);
+                b = ByteBuffer.allocate(4 + s.length).order(ByteOrder.LITTLE_ENDIAN).putInt(s.length).put(s);
+            }
+            out.write(b.array(), 0, b.capacity());
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void kindsMapToConnectExceptions() {
+        assertTrue(new NativeException(1, "bad key x").toConnectException() instanceof ConfigException);
+        assertTrue(new NativeException(2, "busy").toConnectException() instanceof RetriableException);
+        assertTrue(new NativeException(3, "bad row").toConnectException() instanceof DataException);
+        RuntimeException load = new NativeException(4, "Status: Fail, too many filtered rows").toConnectException();
+        assertSame(ConnectException.class, load.getClass());
+        assertTrue(load.getMessage().contains("too many filtered rows"));
+        RuntimeException internal = new NativeException(5, "panic at x").toConnectException();
+        assertSame(ConnectException.class, internal.getClass());
+        assertTrue(internal.getMessage().contains("panic at x"));
+        assertSame(ConnectException.class, new NativeException(99, "?").toConnectException().getClass());
+        NativeException cause = new NativeException(1, "m");
+        assertSame(cause, cause.toConnectException().getCause());
+        assertEquals("m", cause.toConnectException().getMessage());
+    }
+
+    @Test
+    void nativeExceptionHasTheConstructorRustCalls() throws Exception {
+        NativeException e = NativeException.class.getConstructor(int.class, String.class).newInstance(3, "msg");
+        assertEquals(3, e.kind());
+        assertEquals("msg", e.getMessage());
+        assertTrue(RuntimeException.class.isAssignableFrom(NativeException.class));
+    }
+
+    @Test
+    void decodesOffsets() {
+        Map<TopicPartition, OffsetAndMetadata> offsets = NativeSink.decodeOffsets(
+                le(2, "orders", 3, 43L, "t\u00e9", 0, 7L));
+        assertEquals(2, offsets.size());
+        assertEquals(43L, offsets.get(new TopicPartition("orders", 3)).offset());
+        assertEquals(7L, offsets.get(new TopicPartition("t\u00e9", 0)).offset());
+        assertTrue(NativeSink.decodeOffsets(le(0)).isEmpty());
+        assertTrue(NativeSink.decodeOffsets(null).isEmpty());
+        assertThrows(ConnectException.class, () -> NativeSink.decodeOffsets(le(2, "orders", 3, 43L)));
+        assertThrows(ConnectException.class, () -> NativeSink.decodeOffsets(le(1, "orders", 3, 43L, 1)));
+    }
+
+    @Test
+    void decodesLogs() {
+        assertEquals(0, NativeLogs.log(NativeLogs.LOG, null));
+        assertEquals(5, NativeLogs.log(NativeLogs.LOG, le(5, (byte) 1, "e", (byte) 2, "w", (byte) 3, "i {}",
+                (byte) 4, "d", (byte) 5, "t")));
+        // truncated: the first event is logged, then a warning, never an exception
+        assertEquals(1, NativeLogs.log(NativeLogs.LOG, le(2, (byte) 3, "ok", (byte) 3, 100)));
+        assertEquals(NativeLogs.ERROR, NativeLogs.enabledLevel(NOPLogger.NOP_LOGGER));
+        assertTrue(NativeLogs.enabledLevel() >= NativeLogs.ERROR && NativeLogs.enabledLevel() <= NativeLogs.TRACE);
+    }
+
+    @Test
+    void platformNames() {
+        assertEquals("linux", NativeLoader.os("Linux"));
+        assertEquals("macos", NativeLoader.os("Mac OS X"));
+        assertEquals("windows", NativeLoader.os("Windows Server 2022"));
+        assertEquals("x86_64", NativeLoader.arch("amd64"));
+        assertEquals("aarch64", NativeLoader.arch("arm64"));
+        assertEquals("native/linux-x86_64/libstarrocks_kafka_native.so", NativeLoader.resourcePath("linux", "x86_64"));
+        assertEquals("native/macos-aarch64/libstarrocks_kafka_native.dylib",
+                NativeLoader.resourcePath("macos", "aarch64"));
+        assertEquals("native/windows-x86_64/starrocks_kafka_native.dll",
+                NativeLoader.resourcePath("windows", "x86_64"));
+    }
+
+    @Test
+    void bundledPlatformsAreListed(@TempDir Path dir) throws Exception {
+        Path lib = dir.resolve("native/macos-aarch64/libstarrocks_kafka_native.dylib");
+        Files.createDirectories(lib.getParent());
+        Files.write(lib, new byte[] {1});
+        try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {dir.toUri().toURL()},
+                null)) {
+            assertEquals(Collections.singletonList("macos-aarch64"), NativeLoader.bundledPlatforms(loader));
+        }
+    }
+
+    @Test
+    @DisabledIfSystemProperty(named = NativeLoader.LIB_PROPERTY, matches = ".+")
+    void missingPlatformSaysWhichAndWhatExists() {
+        String os = NativeLoader.os(System.getProperty("os.name"));
+        String arch = NativeLoader.arch(System.getProperty("os.arch"));
+        // the test classpath carries no library, unless target/native-resources was filled before the build
+        assumeTrue(getClass().getClassLoader().getResource(NativeLoader.resourcePath(os, arch)) == null);
+        ConnectException e = assertThrows(ConnectException.class, NativeLoader::load);
+        assertTrue(e.getMessage().contains("no native library for " + os + "-" + arch), e.getMessage());
+        assertTrue(e.getMessage().contains("this jar carries none"), e.getMessage());
+    }
+
+    @Test
+    void extractionDirPrecedence() {
+        String old = System.getProperty(NativeLoader.DIR_PROPERTY);
+        try {
+            System.setProperty(NativeLoader.DIR_PROPERTY, "/opt/sr-native");
+            assertEquals(new File("/opt/sr-native"), NativeLoader.extractionDir());
+            System.clearProperty(NativeLoader.DIR_PROPERTY);
+            String env = System.getenv(NativeLoader.DIR_ENV);
+            assertEquals(new File(env != null && !env.trim().isEmpty() ? env.trim()
+                    : System.getProperty("java.io.tmpdir")), NativeLoader.extractionDir());
+        } finally {
+            if (old != null) {
+                System.setProperty(NativeLoader.DIR_PROPERTY, old);
+            }
+        }
+    }
+
+    @Test
+    void sweepsOnlyStaleCopies(@TempDir Path dir) throws Exception {
+        File stale = dir.resolve(NativeLoader.FILE_PREFIX + "1-libstarrocks_kafka_native.so").toFile();
+        File fresh = dir.resolve(NativeLoader.FILE_PREFIX + "2-libstarrocks_kafka_native.so").toFile();
+        File other = dir.resolve("unrelated.so").toFile();
+        for (File f : new File[] {stale, fresh, other}) {
+            assertTrue(f.createNewFile());
+        }
+        long now = System.currentTimeMillis();
+        assertTrue(stale.setLastModified(now - 2 * 24 * 3600 * 1000L));
+        assertTrue(other.setLastModified(now - 2 * 24 * 3600 * 1000L));
+        assertEquals(1, NativeLoader.sweepStale(dir.toFile(), now - 24 * 3600 * 1000L));
+        assertFalse(stale.exists());
+        assertTrue(fresh.exists());
+        assertTrue(other.exists());
+    }
+
+    @Test
+    void nativeMethodsAreExactlyTheDocumentedSurface() throws Exception {
+        Class<?> c = NativeMethods.class;
+        assertEquals(long.class, c.getMethod("open", String[].class, String[].class, int.class).getReturnType());
+        assertEquals(void.class, c.getMethod("put", long.class, ByteBuffer.class, int.class).getReturnType());
+        assertEquals(byte[].class, c.getMethod("preCommit", long.class).getReturnType());
+        assertEquals(byte[].class, c.getMethod("drainLogs", long.class).getReturnType());
+        assertEquals(void.class, c.getMethod("close", long.class).getReturnType());
+        int natives = 0;
+        for (java.lang.reflect.Method m : c.getDeclaredMethods()) {
+            assertTrue(java.lang.reflect.Modifier.isStatic(m.getModifiers()), m.toString());
+            if (java.lang.reflect.Modifier.isNative(m.getModifiers())) {
+                natives++;
+            }
+        }
+        assertEquals(5, natives);
+    }
+}

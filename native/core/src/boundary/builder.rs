@@ -1,0 +1,227 @@
+//! Test-only encoder of the batch format, so decoder and serializer tests need no JVM.
+//! It always defines a topic/schema on first use (as the shim does) and refers to it later.
+
+use super::{tag, MAGIC};
+
+/// A schema definition for the builder.
+#[derive(Clone, Debug, Default)]
+pub struct S {
+    pub name: Option<String>,
+    pub version: i32,
+    pub params: Vec<(String, String)>,
+    pub fields: Vec<String>,
+}
+
+impl S {
+    pub fn fields(names: &[&str]) -> S {
+        S { version: -1, fields: names.iter().map(|s| s.to_string()).collect(), ..S::default() }
+    }
+    pub fn named(name: &str) -> S {
+        S { name: Some(name.to_string()), version: -1, ..S::default() }
+    }
+}
+
+/// A value to encode.
+#[derive(Clone, Debug)]
+pub enum V {
+    Null,
+    Bool(bool),
+    I8(i8),
+    I16(i16),
+    I32(i32),
+    I64(i64),
+    F32(f32),
+    F64(f64),
+    Str(String),
+    Bytes(Vec<u8>),
+    Array(Vec<V>),
+    Map(Vec<(V, V)>),
+    Struct(S, Vec<V>),
+    Named(S, Box<V>),
+    Decimal(i32, Vec<u8>),
+    Date(i32),
+    Time(i32),
+    Timestamp(i64),
+}
+
+pub fn s(x: &str) -> V {
+    V::Str(x.to_string())
+}
+
+#[derive(Default)]
+pub struct BatchBuilder {
+    out: Vec<u8>,
+    count: u32,
+    topics: Vec<String>,
+    schemas: Vec<String>, // Debug form as identity
+}
+
+impl BatchBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a record (`topic` is also the commit topic unless `commit_topic` is given).
+    pub fn record(&mut self, topic: &str, partition: i32, offset: i64, value: V) -> &mut Self {
+        self.record_full(topic, topic, partition, offset, i64::MIN, V::Null, value)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_full(
+        &mut self,
+        topic: &str,
+        commit_topic: &str,
+        partition: i32,
+        offset: i64,
+        ts: i64,
+        key: V,
+        value: V,
+    ) -> &mut Self {
+        self.topic(topic);
+        self.topic(commit_topic);
+        self.out.extend_from_slice(&partition.to_le_bytes());
+        self.out.extend_from_slice(&offset.to_le_bytes());
+        self.out.extend_from_slice(&ts.to_le_bytes());
+        self.value(&key);
+        self.value(&value);
+        self.count += 1;
+        self
+    }
+
+    pub fn build(&self) -> Vec<u8> {
+        let mut b = MAGIC.to_vec();
+        b.extend_from_slice(&self.count.to_le_bytes());
+        b.extend_from_slice(&self.out);
+        b
+    }
+
+    fn str(&mut self, x: &str) {
+        self.out.extend_from_slice(&(x.len() as u32).to_le_bytes());
+        self.out.extend_from_slice(x.as_bytes());
+    }
+
+    fn topic(&mut self, t: &str) {
+        match self.topics.iter().position(|x| x == t) {
+            Some(i) => self.out.extend_from_slice(&(i as u32).to_le_bytes()),
+            None => {
+                self.out.extend_from_slice(&(self.topics.len() as u32).to_le_bytes());
+                self.topics.push(t.to_string());
+                self.str(t);
+            }
+        }
+    }
+
+    fn schema(&mut self, sc: &S) {
+        let key = format!("{:?}", sc);
+        if let Some(i) = self.schemas.iter().position(|x| *x == key) {
+            self.out.extend_from_slice(&(i as u32).to_le_bytes());
+            return;
+        }
+        self.out.extend_from_slice(&(self.schemas.len() as u32).to_le_bytes());
+        self.schemas.push(key);
+        match &sc.name {
+            None => self.out.extend_from_slice(&0u32.to_le_bytes()),
+            Some(n) => {
+                self.out.extend_from_slice(&(n.len() as u32 + 1).to_le_bytes());
+                self.out.extend_from_slice(n.as_bytes());
+            }
+        }
+        self.out.extend_from_slice(&sc.version.to_le_bytes());
+        self.out.extend_from_slice(&(sc.params.len() as u32).to_le_bytes());
+        for (k, v) in &sc.params {
+            self.str(k);
+            self.str(v);
+        }
+        self.out.extend_from_slice(&(sc.fields.len() as u32).to_le_bytes());
+        for f in &sc.fields {
+            self.str(f);
+        }
+    }
+
+    fn value(&mut self, v: &V) {
+        let o = |b: &mut Self, t: u8| b.out.push(t);
+        match v {
+            V::Null => o(self, tag::NULL),
+            V::Bool(false) => o(self, tag::FALSE),
+            V::Bool(true) => o(self, tag::TRUE),
+            V::I8(x) => {
+                o(self, tag::INT8);
+                self.out.push(*x as u8)
+            }
+            V::I16(x) => {
+                o(self, tag::INT16);
+                self.out.extend_from_slice(&x.to_le_bytes())
+            }
+            V::I32(x) => {
+                o(self, tag::INT32);
+                self.out.extend_from_slice(&x.to_le_bytes())
+            }
+            V::I64(x) => {
+                o(self, tag::INT64);
+                self.out.extend_from_slice(&x.to_le_bytes())
+            }
+            V::F32(x) => {
+                o(self, tag::FLOAT32);
+                self.out.extend_from_slice(&x.to_bits().to_le_bytes())
+            }
+            V::F64(x) => {
+                o(self, tag::FLOAT64);
+                self.out.extend_from_slice(&x.to_bits().to_le_bytes())
+            }
+            V::Str(x) => {
+                o(self, tag::STRING);
+                self.str(x)
+            }
+            V::Bytes(x) => {
+                o(self, tag::BYTES);
+                self.out.extend_from_slice(&(x.len() as u32).to_le_bytes());
+                self.out.extend_from_slice(x)
+            }
+            V::Array(xs) => {
+                o(self, tag::ARRAY);
+                self.out.extend_from_slice(&(xs.len() as u32).to_le_bytes());
+                for x in xs {
+                    self.value(x)
+                }
+            }
+            V::Map(xs) => {
+                o(self, tag::MAP);
+                self.out.extend_from_slice(&(xs.len() as u32).to_le_bytes());
+                for (k, x) in xs {
+                    self.value(k);
+                    self.value(x)
+                }
+            }
+            V::Struct(sc, xs) => {
+                o(self, tag::STRUCT);
+                self.schema(sc);
+                for x in xs {
+                    self.value(x)
+                }
+            }
+            V::Named(sc, x) => {
+                o(self, tag::NAMED);
+                self.schema(sc);
+                self.value(x)
+            }
+            V::Decimal(scale, b) => {
+                o(self, tag::DECIMAL);
+                self.out.extend_from_slice(&scale.to_le_bytes());
+                self.out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+                self.out.extend_from_slice(b)
+            }
+            V::Date(x) => {
+                o(self, tag::DATE);
+                self.out.extend_from_slice(&x.to_le_bytes())
+            }
+            V::Time(x) => {
+                o(self, tag::TIME);
+                self.out.extend_from_slice(&x.to_le_bytes())
+            }
+            V::Timestamp(x) => {
+                o(self, tag::TIMESTAMP);
+                self.out.extend_from_slice(&x.to_le_bytes())
+            }
+        }
+    }
+}

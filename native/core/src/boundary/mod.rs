@@ -1,0 +1,276 @@
+//! Decoder of the `put()` batch format (docs/boundary-format.md).
+//!
+//! The Java shim writes one batch per `SinkTask.put()` into a reused direct `ByteBuffer`; the
+//! JNI layer hands the core a `&[u8]` over that memory. [`decode`] reads it in place: strings,
+//! bytes and names are borrowed (`&'a str`, `&'a [u8]`), nothing is copied until the row
+//! serializers write into the table buffers. Malformed input (bad magic, unknown tag, a ref
+//! beyond the table, a length past the end, invalid UTF-8, trailing bytes, nesting deeper than
+//! [`MAX_DEPTH`]) is a `DATA` error, never a panic or an out-of-bounds read.
+
+mod reader;
+#[cfg(test)]
+pub mod builder;
+
+use crate::error::{Error, Result};
+use reader::Reader;
+
+/// Magic bytes at the start of every batch.
+pub const MAGIC: &[u8; 4] = b"SRB1";
+/// Deepest nesting of arrays/maps/structs accepted (protects the stack from hostile input).
+pub const MAX_DEPTH: usize = 128;
+
+/// Value tags, as in the format's table.
+pub mod tag {
+    pub const NULL: u8 = 0;
+    pub const FALSE: u8 = 1;
+    pub const TRUE: u8 = 2;
+    pub const INT8: u8 = 3;
+    pub const INT16: u8 = 4;
+    pub const INT32: u8 = 5;
+    pub const INT64: u8 = 6;
+    pub const FLOAT32: u8 = 7;
+    pub const FLOAT64: u8 = 8;
+    pub const STRING: u8 = 9;
+    pub const BYTES: u8 = 10;
+    pub const ARRAY: u8 = 11;
+    pub const MAP: u8 = 12;
+    pub const STRUCT: u8 = 13;
+    pub const NAMED: u8 = 14;
+    pub const DECIMAL: u8 = 15;
+    pub const DATE: u8 = 16;
+    pub const TIME: u8 = 17;
+    pub const TIMESTAMP: u8 = 18;
+}
+
+/// A schema from the batch's schema table: what a value alone does not say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema<'a> {
+    pub name: Option<&'a str>,
+    pub version: i32,
+    pub params: Vec<(&'a str, &'a str)>,
+    pub fields: Vec<&'a str>,
+}
+
+/// Index into [`Batch::schemas`].
+pub type SchemaId = usize;
+
+/// One decoded value, borrowing from the batch buffer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    Null,
+    Bool(bool),
+    Int8(i8),
+    Int16(i16),
+    Int32(i32),
+    Int64(i64),
+    Float32(f32),
+    Float64(f64),
+    String(&'a str),
+    Bytes(&'a [u8]),
+    Array(Vec<Value<'a>>),
+    Map(Vec<(Value<'a>, Value<'a>)>),
+    /// Field values in schema order; field names are in the schema.
+    Struct(SchemaId, Vec<Value<'a>>),
+    /// A value whose schema has a name that is not a Connect logical type.
+    Named(SchemaId, Box<Value<'a>>),
+    /// Unscaled value as big-endian two's complement, and the scale.
+    Decimal { scale: i32, unscaled: &'a [u8] },
+    /// Days since 1970-01-01.
+    Date(i32),
+    /// Milliseconds of the day.
+    Time(i32),
+    /// Milliseconds since the epoch, UTC.
+    Timestamp(i64),
+}
+
+/// One record of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record<'a> {
+    /// Topic after SMTs: chooses the table.
+    pub topic: &'a str,
+    /// Original Kafka coordinates: what preCommit answers in.
+    pub commit_topic: &'a str,
+    pub commit_partition: i32,
+    pub commit_offset: i64,
+    /// Epoch milliseconds, `None` when the record had no timestamp.
+    pub timestamp: Option<i64>,
+    pub key: Value<'a>,
+    pub value: Value<'a>,
+}
+
+impl Record<'_> {
+    /// A record whose value is NULL.
+    pub fn is_tombstone(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+}
+
+/// A decoded batch: the records and the schema table they refer to.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Batch<'a> {
+    pub records: Vec<Record<'a>>,
+    pub schemas: Vec<Schema<'a>>,
+}
+
+impl<'a> Batch<'a> {
+    pub fn schema(&self, id: SchemaId) -> &Schema<'a> {
+        &self.schemas[id]
+    }
+}
+
+/// Decodes a whole batch; every byte must be consumed.
+pub fn decode(buf: &[u8]) -> Result<Batch<'_>> {
+    Decoder { r: Reader::new(buf), topics: Vec::new(), schemas: Vec::new() }.batch()
+}
+
+struct Decoder<'a> {
+    r: Reader<'a>,
+    topics: Vec<&'a str>,
+    schemas: Vec<Schema<'a>>,
+}
+
+impl<'a> Decoder<'a> {
+    fn batch(mut self) -> Result<Batch<'a>> {
+        if self.r.take(4).map_err(|_| bad("batch shorter than its magic"))? != MAGIC {
+            return Err(bad("bad magic (expected \"SRB1\")"));
+        }
+        let count = self.r.u32()? as usize;
+        // Each record needs at least 34 bytes; never trust `count` for an allocation.
+        let mut records = Vec::with_capacity(count.min(self.r.remaining() / 34));
+        for i in 0..count {
+            records.push(self.record().map_err(|e| {
+                Error::data(format!("{} (record {} of {})", e.message, i, count))
+            })?);
+        }
+        if self.r.remaining() != 0 {
+            return Err(bad(&format!("{} trailing bytes after the last record", self.r.remaining())));
+        }
+        Ok(Batch { records, schemas: self.schemas })
+    }
+
+    fn record(&mut self) -> Result<Record<'a>> {
+        let topic = self.topic_ref()?;
+        let commit_topic = self.topic_ref()?;
+        let commit_partition = self.r.i32()?;
+        let commit_offset = self.r.i64()?;
+        let ts = self.r.i64()?;
+        let key = self.value(0)?;
+        let value = self.value(0)?;
+        Ok(Record {
+            topic,
+            commit_topic,
+            commit_partition,
+            commit_offset,
+            timestamp: if ts == i64::MIN { None } else { Some(ts) },
+            key,
+            value,
+        })
+    }
+
+    fn topic_ref(&mut self) -> Result<&'a str> {
+        let idx = self.r.u32()? as usize;
+        if idx == self.topics.len() {
+            let t = self.r.string()?;
+            self.topics.push(t);
+            Ok(t)
+        } else {
+            self.topics.get(idx).copied().ok_or_else(|| {
+                bad(&format!("topic ref {} beyond the table ({} entries)", idx, self.topics.len()))
+            })
+        }
+    }
+
+    fn schema_ref(&mut self) -> Result<SchemaId> {
+        let idx = self.r.u32()? as usize;
+        if idx < self.schemas.len() {
+            return Ok(idx);
+        }
+        if idx > self.schemas.len() {
+            return Err(bad(&format!(
+                "schema ref {} beyond the table ({} entries)",
+                idx,
+                self.schemas.len()
+            )));
+        }
+        let name = self.r.nstring()?;
+        let version = self.r.i32()?;
+        let pc = self.r.u32()? as usize;
+        let mut params = Vec::with_capacity(pc.min(self.r.remaining() / 8));
+        for _ in 0..pc {
+            params.push((self.r.string()?, self.r.string()?));
+        }
+        let fc = self.r.u32()? as usize;
+        let mut fields = Vec::with_capacity(fc.min(self.r.remaining() / 4));
+        for _ in 0..fc {
+            fields.push(self.r.string()?);
+        }
+        self.schemas.push(Schema { name, version, params, fields });
+        Ok(idx)
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value<'a>> {
+        if depth > MAX_DEPTH {
+            return Err(bad(&format!("values nested deeper than {}", MAX_DEPTH)));
+        }
+        let t = self.r.u8()?;
+        Ok(match t {
+            tag::NULL => Value::Null,
+            tag::FALSE => Value::Bool(false),
+            tag::TRUE => Value::Bool(true),
+            tag::INT8 => Value::Int8(self.r.u8()? as i8),
+            tag::INT16 => Value::Int16(self.r.i16()?),
+            tag::INT32 => Value::Int32(self.r.i32()?),
+            tag::INT64 => Value::Int64(self.r.i64()?),
+            tag::FLOAT32 => Value::Float32(f32::from_bits(self.r.u32()?)),
+            tag::FLOAT64 => Value::Float64(f64::from_bits(self.r.i64()? as u64)),
+            tag::STRING => Value::String(self.r.string()?),
+            tag::BYTES => Value::Bytes(self.r.bytes()?),
+            tag::ARRAY => {
+                let n = self.r.u32()? as usize;
+                let mut v = Vec::with_capacity(n.min(self.r.remaining()));
+                for _ in 0..n {
+                    v.push(self.value(depth + 1)?);
+                }
+                Value::Array(v)
+            }
+            tag::MAP => {
+                let n = self.r.u32()? as usize;
+                let mut v = Vec::with_capacity(n.min(self.r.remaining() / 2));
+                for _ in 0..n {
+                    let k = self.value(depth + 1)?;
+                    let val = self.value(depth + 1)?;
+                    v.push((k, val));
+                }
+                Value::Map(v)
+            }
+            tag::STRUCT => {
+                let id = self.schema_ref()?;
+                let n = self.schemas[id].fields.len();
+                let mut v = Vec::with_capacity(n.min(self.r.remaining()));
+                for _ in 0..n {
+                    v.push(self.value(depth + 1)?);
+                }
+                Value::Struct(id, v)
+            }
+            tag::NAMED => {
+                let id = self.schema_ref()?;
+                Value::Named(id, Box::new(self.value(depth + 1)?))
+            }
+            tag::DECIMAL => {
+                let scale = self.r.i32()?;
+                Value::Decimal { scale, unscaled: self.r.bytes()? }
+            }
+            tag::DATE => Value::Date(self.r.i32()?),
+            tag::TIME => Value::Time(self.r.i32()?),
+            tag::TIMESTAMP => Value::Timestamp(self.r.i64()?),
+            other => return Err(bad(&format!("unknown value tag {}", other))),
+        })
+    }
+}
+
+fn bad(msg: &str) -> Error {
+    Error::data(format!("malformed batch: {}", msg))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,230 @@
+//! The task configuration, parsed from the `String → String` map Connect gives the task (plus
+//! `task.id`). Errors are `CONFIG` and name the key. The password is never printed: the Debug
+//! impl redacts it. `sink.properties.<k>` become Stream Load headers `<k>`; `format` defaults
+//! to `json`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::route::Router;
+
+/// One FE HTTP endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeAddr {
+    pub https: bool,
+    pub host_port: String,
+}
+
+impl FeAddr {
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", if self.https { "https" } else { "http" }, self.host_port)
+    }
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub name: String,
+    pub task_id: String,
+    pub fe: Vec<FeAddr>,
+    pub database: String,
+    pub username: String,
+    pub password: String,
+    pub router: Router,
+    pub flush_max_bytes: u64,
+    pub flush_interval: Duration,
+    pub connect_timeout: Duration,
+    pub max_retries: u32,
+    pub retry_backoff: Duration,
+    pub load_timeout: Duration,
+    pub label_prefix: String,
+    /// Stream Load headers from `sink.properties.*` (sorted, names as given).
+    pub properties: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("name", &self.name)
+            .field("task_id", &self.task_id)
+            .field("fe", &self.fe)
+            .field("database", &self.database)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("router", &self.router)
+            .field("flush_max_bytes", &self.flush_max_bytes)
+            .field("flush_interval", &self.flush_interval)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_retries", &self.max_retries)
+            .field("retry_backoff", &self.retry_backoff)
+            .field("load_timeout", &self.load_timeout)
+            .field("label_prefix", &self.label_prefix)
+            .field("properties", &self.properties)
+            .finish()
+    }
+}
+
+impl Config {
+    pub fn parse(m: &HashMap<String, String>) -> Result<Config> {
+        let get = |k: &str| m.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let req = |k: &str| get(k).map(str::to_string).ok_or_else(|| Error::config(format!("{} is required", k)));
+        let num = |k: &str, default: u64, min: u64| -> Result<u64> {
+            match get(k) {
+                None => Ok(default),
+                Some(v) => match v.parse::<u64>() {
+                    Ok(n) if n >= min => Ok(n),
+                    _ => Err(Error::config(format!("{}: '{}' is not an integer >= {}", k, v, min))),
+                },
+            }
+        };
+        let name = get("name").unwrap_or("starrocks-sink").to_string();
+        let fe = parse_fe_list(&req("starrocks.http.url")?)?;
+        let mut properties = BTreeMap::new();
+        for (k, v) in m {
+            if let Some(h) = k.strip_prefix("sink.properties.") {
+                if h.is_empty() {
+                    return Err(Error::config("sink.properties.: empty header name"));
+                }
+                properties.insert(h.to_string(), v.clone());
+            }
+        }
+        if !properties.keys().any(|k| k.eq_ignore_ascii_case("format")) {
+            properties.insert("format".to_string(), "json".to_string());
+        }
+        let label_prefix = match get("sink.label.prefix") {
+            Some(p) => {
+                if !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || p.len() > 64 {
+                    return Err(Error::config(format!(
+                        "sink.label.prefix: '{}' must match [-_A-Za-z0-9]{{1,64}}",
+                        p
+                    )));
+                }
+                p.to_string()
+            }
+            None => sanitize_label_part(&name, 64),
+        };
+        Ok(Config {
+            task_id: get("task.id").unwrap_or("0").to_string(),
+            fe,
+            database: req("starrocks.database.name")?,
+            username: req("starrocks.username")?,
+            // may be empty; not trimmed
+            password: m.get("starrocks.password").cloned().unwrap_or_default(),
+            router: Router::parse(m.get("starrocks.topic2table.map").map(String::as_str).unwrap_or(""))?,
+            flush_max_bytes: num("bufferflush.maxbytes", 94_371_840, 1)?,
+            flush_interval: Duration::from_millis(num("bufferflush.intervalms", 1000, 1)?),
+            connect_timeout: Duration::from_millis(num("connect.timeoutms", 1000, 1)?),
+            max_retries: num("sink.maxretries", 3, 0)?.min(u32::MAX as u64) as u32,
+            retry_backoff: Duration::from_millis(num("sink.retry.backoffms", 1000, 0)?),
+            load_timeout: Duration::from_millis(num("sink.timeoutms", 120_000, 1)?),
+            label_prefix,
+            properties,
+            name,
+        })
+    }
+}
+
+/// Parses `host:port[,host:port...]`, each optionally prefixed by `http://` or `https://`.
+pub fn parse_fe_list(s: &str) -> Result<Vec<FeAddr>> {
+    let mut out = Vec::new();
+    for raw in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (https, rest) = if let Some(r) = raw.strip_prefix("https://") {
+            (true, r)
+        } else if let Some(r) = raw.strip_prefix("http://") {
+            (false, r)
+        } else if raw.contains("://") {
+            return Err(Error::config(format!("starrocks.http.url: unsupported scheme in '{}'", raw)));
+        } else {
+            (false, raw)
+        };
+        let rest = rest.trim_end_matches('/');
+        let ok = match rest.rsplit_once(':') {
+            Some((h, p)) => !h.is_empty() && !h.contains('/') && p.parse::<u16>().is_ok(),
+            None => false,
+        };
+        if !ok {
+            return Err(Error::config(format!("starrocks.http.url: '{}' is not host:port", raw)));
+        }
+        out.push(FeAddr { https, host_port: rest.to_string() });
+    }
+    if out.is_empty() {
+        return Err(Error::config("starrocks.http.url: no FE address"));
+    }
+    Ok(out)
+}
+
+/// Keeps `[-_A-Za-z0-9]`, replaces anything else by `_`, cuts to `max` characters.
+pub fn sanitize_label_part(s: &str, max: usize) -> String {
+    let out: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .take(max)
+        .collect();
+    if out.is_empty() { "sink".to_string() } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> HashMap<String, String> {
+        [
+            ("name", "my connector.v1"),
+            ("task.id", "2"),
+            ("starrocks.http.url", "fe1:8030, https://fe2:8443/"),
+            ("starrocks.database.name", "d"),
+            ("starrocks.username", "root"),
+            ("starrocks.password", "s3cret"),
+            ("starrocks.topic2table.map", "a:ta"),
+            ("sink.properties.strip_outer_array", "false"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    #[test]
+    fn parses_defaults_and_values() {
+        let c = Config::parse(&base()).unwrap();
+        assert_eq!(c.fe[0], FeAddr { https: false, host_port: "fe1:8030".into() });
+        assert_eq!(c.fe[1].base_url(), "https://fe2:8443");
+        assert_eq!(c.flush_max_bytes, 94_371_840);
+        assert_eq!(c.flush_interval, Duration::from_millis(1000));
+        assert_eq!(c.max_retries, 3);
+        assert_eq!(c.load_timeout, Duration::from_millis(120_000));
+        assert_eq!(c.label_prefix, "my_connector_v1");
+        assert_eq!(c.properties.get("format").map(String::as_str), Some("json"));
+        assert_eq!(c.properties.get("strip_outer_array").map(String::as_str), Some("false"));
+        assert_eq!(c.router.table("a"), "ta");
+        assert_eq!(c.task_id, "2");
+    }
+
+    #[test]
+    fn debug_redacts_the_password() {
+        let c = Config::parse(&base()).unwrap();
+        let d = format!("{:?}", c);
+        assert!(!d.contains("s3cret"), "{}", d);
+        assert!(d.contains("<redacted>"));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        for (k, v) in [
+            ("bufferflush.maxbytes", "lots"),
+            ("sink.maxretries", "-1"),
+            ("starrocks.http.url", "fe1"),
+            ("starrocks.http.url", "ftp://fe1:1"),
+            ("sink.label.prefix", "bad prefix"),
+        ] {
+            let mut m = base();
+            m.insert(k.into(), v.into());
+            let e = Config::parse(&m).unwrap_err();
+            assert_eq!(e.kind, crate::ErrorKind::Config);
+            assert!(e.message.starts_with(k), "{} -> {}", k, e.message);
+        }
+        let mut m = base();
+        m.remove("starrocks.database.name");
+        assert!(Config::parse(&m).unwrap_err().message.contains("starrocks.database.name"));
+    }
+}

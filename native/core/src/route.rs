@@ -1,0 +1,69 @@
+//! Topic → table routing. The topic is the record's topic *after* SMTs (a RegexRouter may
+//! have renamed it); `starrocks.topic2table.map` maps it to a table, otherwise the table has
+//! the topic's name (the Java connector's behaviour).
+
+use std::collections::HashMap;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Router {
+    map: HashMap<String, String>,
+}
+
+impl Router {
+    /// Parses `topic:table,topic:table` (spaces around entries are ignored; empty = no map).
+    pub fn parse(spec: &str) -> Result<Router> {
+        let mut map = HashMap::new();
+        for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (topic, table) = entry.split_once(':').ok_or_else(|| {
+                Error::config(format!(
+                    "starrocks.topic2table.map: entry '{}' is not 'topic:table'",
+                    entry
+                ))
+            })?;
+            let (topic, table) = (topic.trim(), table.trim());
+            if topic.is_empty() || table.is_empty() {
+                return Err(Error::config(format!(
+                    "starrocks.topic2table.map: entry '{}' has an empty topic or table",
+                    entry
+                )));
+            }
+            if map.insert(topic.to_string(), table.to_string()).is_some() {
+                return Err(Error::config(format!(
+                    "starrocks.topic2table.map: topic '{}' is mapped twice",
+                    topic
+                )));
+            }
+        }
+        Ok(Router { map })
+    }
+
+    /// The table for a topic.
+    pub fn table<'a>(&'a self, topic: &'a str) -> &'a str {
+        self.map.get(topic).map(String::as_str).unwrap_or(topic)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_listed_topics_and_defaults_to_the_topic_name() {
+        let r = Router::parse(" orders:t_orders , users:t_users").unwrap();
+        assert_eq!(r.table("orders"), "t_orders");
+        assert_eq!(r.table("users"), "t_users");
+        assert_eq!(r.table("other"), "other");
+        assert_eq!(Router::parse("").unwrap().table("x"), "x");
+    }
+
+    #[test]
+    fn rejects_malformed_entries() {
+        for bad in ["orders", "orders:", ":t", "a:x,a:y"] {
+            let e = Router::parse(bad).unwrap_err();
+            assert_eq!(e.kind, crate::ErrorKind::Config, "{}", bad);
+            assert!(e.message.contains("starrocks.topic2table.map"), "{}", bad);
+        }
+    }
+}

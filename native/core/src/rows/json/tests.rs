@@ -1,0 +1,105 @@
+use crate::boundary::builder::{s, BatchBuilder, S, V};
+use crate::boundary::decode;
+use crate::rows::RowFormat;
+
+/// Serializes the single record's value; `None` for a tombstone.
+fn row(v: V) -> crate::Result<Option<String>> {
+    let mut b = BatchBuilder::new();
+    b.record("t", 4, 99, v);
+    let buf = b.build();
+    let batch = decode(&buf).unwrap();
+    let mut out = b"prefix".to_vec();
+    let wrote = RowFormat::Json.append_row(&batch, &batch.records[0], &mut out);
+    match wrote {
+        Ok(true) => Ok(Some(String::from_utf8(out[6..].to_vec()).unwrap())),
+        Ok(false) => {
+            assert_eq!(out, b"prefix");
+            Ok(None)
+        }
+        Err(e) => {
+            assert_eq!(out, b"prefix", "a failed row must leave the buffer untouched");
+            Err(e)
+        }
+    }
+}
+
+fn ok(v: V) -> String {
+    row(v).unwrap().unwrap()
+}
+
+#[test]
+fn struct_fields_in_schema_order_with_nested_values() {
+    let sc = S::fields(&["z", "a", "m"]);
+    let v = V::Struct(sc, vec![V::I32(1), V::Array(vec![V::Null, V::Bool(true)]), V::Map(vec![(V::I64(7), s("x"))])]);
+    assert_eq!(ok(v), r#"{"z":1,"a":[null,true],"m":{"7":"x"}}"#);
+}
+
+#[test]
+fn tombstone_writes_nothing() {
+    assert_eq!(row(V::Null).unwrap(), None);
+}
+
+#[test]
+fn whole_value_json_string_passes_through_but_nested_strings_are_quoted() {
+    assert_eq!(ok(s(" {\"id\":2, \"c\":\"LA\"} ")), "{\"id\":2, \"c\":\"LA\"}");
+    assert_eq!(ok(V::Bytes(b"{\"a\":1}".to_vec())), "{\"a\":1}");
+    let sc = S::fields(&["j"]);
+    assert_eq!(ok(V::Struct(sc, vec![s("{\"a\":1}")])), r#"{"j":"{\"a\":1}"}"#);
+    let e = row(s("{not json")).unwrap_err();
+    assert_eq!(e.kind, crate::ErrorKind::Data);
+    assert!(e.message.contains("topic t, partition 4, offset 99"), "{}", e.message);
+}
+
+#[test]
+fn nan_and_infinity_are_data_errors() {
+    for v in [V::F64(f64::NAN), V::F32(f32::INFINITY), V::Array(vec![V::F64(f64::NEG_INFINITY)])] {
+        let e = row(v).unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::Data);
+        assert!(e.message.contains("offset 99"));
+    }
+}
+
+#[test]
+fn floats_use_shortest_representation() {
+    assert_eq!(ok(V::Array(vec![V::F32(0.1), V::F64(0.1), V::F64(-0.25)])), "[0.1,0.1,-0.25]");
+}
+
+#[test]
+fn bytes_text_or_base64_and_escapes() {
+    assert_eq!(ok(V::Array(vec![V::Bytes(vec![0xff, 0, 1]), V::Bytes(b"hi".to_vec())])), r#"["/wAB","hi"]"#);
+    assert_eq!(ok(s("a\"b\\c\n\u{1}é")), r#""a\"b\\c\n\u0001é""#);
+}
+
+#[test]
+fn logical_and_debezium_types() {
+    let named = |n: &str, v: V| V::Named(S::named(n), Box::new(v));
+    let sc = S::fields(&["d", "t", "ts", "dec", "dd", "dt", "mt", "nt", "dts", "mts", "nts", "zts", "js", "other"]);
+    let v = V::Struct(
+        sc,
+        vec![
+            V::Date(-1),
+            V::Time(3_723_004),
+            V::Timestamp(-1),
+            V::Decimal(3, vec![0xff, 0xfb]),
+            named("io.debezium.time.Date", V::I32(19_782)),
+            named("io.debezium.time.Time", V::I32(1_000)),
+            named("io.debezium.time.MicroTime", V::I64(1_000_001)),
+            named("io.debezium.time.NanoTime", V::I64(1_000_001_999)),
+            named("io.debezium.time.Timestamp", V::I64(1_714_566_896_000)),
+            named("io.debezium.time.MicroTimestamp", V::I64(-1)),
+            named("io.debezium.time.NanoTimestamp", V::I64(1_500)),
+            named("io.debezium.time.ZonedTimestamp", s("2024-05-01T12:00:00Z")),
+            named("io.debezium.data.Json", s("{\"k\":[1]}")),
+            named("com.example.Whatever", V::I16(5)),
+        ],
+    );
+    assert_eq!(
+        ok(v),
+        concat!(
+            r#"{"d":"1969-12-31","t":"01:02:03.004000","ts":"1969-12-31 23:59:59.999000","dec":"-0.005","#,
+            r#""dd":"2024-02-29","dt":"00:00:01","mt":"00:00:01.000001","nt":"00:00:01.000001","#,
+            r#""dts":"2024-05-01 12:34:56","mts":"1969-12-31 23:59:59.999999","nts":"1970-01-01 00:00:00.000001","#,
+            r#""zts":"2024-05-01T12:00:00Z","js":{"k":[1]},"other":5}"#
+        )
+    );
+}

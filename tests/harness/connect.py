@@ -1,0 +1,285 @@
+"""Real Kafka Connect workers (standalone and distributed) started from the Maven jars, and a
+small client for their REST API."""
+import re
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+from . import kafka, ports
+from .process import ProcessError
+
+STANDALONE = "org.apache.kafka.connect.cli.ConnectStandalone"
+DISTRIBUTED = "org.apache.kafka.connect.cli.ConnectDistributed"
+
+
+# -- .properties text helpers ------------------------------------------------------------------
+_PROP_LINE = re.compile(r"^(\s*)([^#!\s=:][^=:\s]*)(\s*[=:]\s*|\s+)(.*)$")
+
+
+def parse_properties(text: str) -> dict:
+    """Simple .properties parsing (no line continuations), enough for connector/worker files."""
+    out = {}
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith(("#", "!")):
+            continue
+        m = _PROP_LINE.match(line)
+        if m:
+            out[m.group(2)] = m.group(4).rstrip()
+    return out
+
+
+def substitute_properties(text: str, values: dict, append_missing: bool = True) -> str:
+    """Replace the values of the given keys where they appear in `text`, keeping everything else
+    (comments, order, spacing) as written; keys that do not appear are appended at the end."""
+    seen = set()
+    lines = []
+    for line in text.splitlines():
+        m = _PROP_LINE.match(line)
+        if m and not line.lstrip().startswith(("#", "!")) and m.group(2) in values:
+            key = m.group(2)
+            seen.add(key)
+            line = "%s%s%s%s" % (m.group(1), key, m.group(3), values[key])
+        lines.append(line)
+    missing = [k for k in values if k not in seen]
+    if missing and append_missing:
+        lines.append("# added by the test harness")
+        lines.extend("%s=%s" % (k, values[k]) for k in missing)
+    return "\n".join(lines) + "\n"
+
+
+# -- REST client --------------------------------------------------------------------------------
+class ConnectError(RuntimeError):
+    def __init__(self, response):
+        self.status_code = response.status_code
+        try:
+            self.body = response.json()
+        except ValueError:
+            self.body = response.text
+        super().__init__("%s %s -> %s: %s" % (response.request.method, response.request.url,
+                                               response.status_code, self.body))
+
+
+class ConnectRest:
+    def __init__(self, url: str, timeout: float = 60):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def request(self, method, path, ok=(200, 201, 202, 204), **kw):
+        kw.setdefault("timeout", self.timeout)
+        r = self.session.request(method, self.url + path, **kw)
+        if ok and r.status_code not in ok:
+            raise ConnectError(r)
+        return r
+
+    def json(self, method, path, **kw):
+        r = self.request(method, path, **kw)
+        return r.json() if r.content else None
+
+    # plugins and connectors
+    def health(self):
+        return self.json("GET", "/health")
+
+    def plugins(self, connectors_only: bool = False):
+        path = "/connector-plugins" + ("" if connectors_only else "?connectorsOnly=false")
+        return self.json("GET", path)
+
+    def plugin_classes(self, connectors_only: bool = False) -> set:
+        return {p["class"] for p in self.plugins(connectors_only)}
+
+    def connectors(self):
+        return self.json("GET", "/connectors")
+
+    def create(self, name: str, config: dict):
+        return self.json("POST", "/connectors", json={"name": name, "config": config})
+
+    def post_connectors_raw(self, body: str):
+        """POST /connectors with a JSON body exactly as given (e.g. the docs' curl payload)."""
+        return self.json("POST", "/connectors", data=body.encode("utf-8"),
+                         headers={"Content-Type": "application/json"})
+
+    def put_config(self, name: str, config: dict):
+        return self.json("PUT", "/connectors/%s/config" % name, json=config)
+
+    def config(self, name: str):
+        return self.json("GET", "/connectors/%s/config" % name)
+
+    def delete(self, name: str):
+        self.request("DELETE", "/connectors/%s" % name, ok=(200, 204, 404))
+
+    def pause(self, name):
+        self.request("PUT", "/connectors/%s/pause" % name)
+
+    def resume(self, name):
+        self.request("PUT", "/connectors/%s/resume" % name)
+
+    def stop_connector(self, name):
+        self.request("PUT", "/connectors/%s/stop" % name)
+
+    def restart(self, name, include_tasks=True, only_failed=False):
+        self.request("POST", "/connectors/%s/restart?includeTasks=%s&onlyFailed=%s"
+                     % (name, str(include_tasks).lower(), str(only_failed).lower()))
+
+    def status(self, name: str):
+        """The connector's status, or None while the worker does not know it (404)."""
+        r = self.request("GET", "/connectors/%s/status" % name, ok=None)
+        if r.status_code == 404:
+            return None
+        if r.status_code != 200:
+            raise ConnectError(r)
+        return r.json()
+
+    def validate(self, connector_class: str, config: dict) -> dict:
+        """PUT /connector-plugins/{class}/config/validate; the body gets connector.class."""
+        body = dict(config)
+        body.setdefault("connector.class", connector_class)
+        return self.json("PUT", "/connector-plugins/%s/config/validate" % connector_class, json=body)
+
+    # waiting
+    def wait_for(self, name, predicate, timeout, what, process=None):
+        deadline = time.monotonic() + timeout
+        last = None
+        while True:
+            if process is not None and not process.alive():
+                process.fail("exited while waiting for connector %s to be %s (last status: %s)"
+                             % (name, what, last))
+            try:
+                last = self.status(name)
+            except (requests.RequestException, ConnectError) as e:
+                last = repr(e)
+            if isinstance(last, dict) and predicate(last):
+                return last
+            if time.monotonic() > deadline:
+                msg = "connector %s not %s after %.0f s; last status: %s" % (name, what, timeout, last)
+                if process is not None:
+                    process.fail(msg)
+                raise TimeoutError(msg)
+            time.sleep(0.5)
+
+    def wait_running(self, name, tasks: int = 1, timeout: float = 120, process=None):
+        def ok(st):
+            ts = st.get("tasks", [])
+            return (st["connector"]["state"] == "RUNNING" and len(ts) >= tasks
+                    and all(t["state"] == "RUNNING" for t in ts))
+        return self.wait_for(name, ok, timeout, "RUNNING with %d task(s)" % tasks, process)
+
+    def wait_task_state(self, name, state: str, task: int = 0, timeout: float = 120, process=None):
+        def ok(st):
+            return any(t["id"] == task and t["state"] == state for t in st.get("tasks", []))
+        return self.wait_for(name, ok, timeout, "task %d %s" % (task, state), process)
+
+    def wait_connector_state(self, name, state: str, timeout: float = 120, process=None):
+        return self.wait_for(name, lambda st: st["connector"]["state"] == state, timeout, state, process)
+
+
+def validation_errors(result: dict) -> dict:
+    """{key: [messages]} for every config value with errors in a validate answer."""
+    out = {}
+    for c in result.get("configs", []):
+        v = c.get("value", {})
+        if v.get("errors"):
+            out[v["name"]] = list(v["errors"])
+    return out
+
+
+# -- workers ------------------------------------------------------------------------------------
+class ConnectWorker:
+    """One Connect worker JVM.
+
+    `worker_properties` is either a dict (the harness' defaults are filled in) or the text of a
+    worker file as a user would write it: then only the addresses and paths are substituted
+    (`bootstrap.servers`, `plugin.path`, `offset.storage.file.filename`) and the REST listener
+    (loopback, free port) is added; in distributed mode the keys it requires (group id, internal
+    topics) are added when missing.
+    """
+
+    def __init__(self, mode, bootstrap, workdir, plugin_path, line=kafka.DEFAULT,
+                 worker_properties=None, connector_files=(), heap="768m", name=None,
+                 extra_classpath=()):
+        assert mode in ("standalone", "distributed")
+        self.mode = mode
+        self.bootstrap = bootstrap
+        self.workdir = Path(workdir)
+        self.plugin_path = plugin_path
+        self.line = line
+        self.worker_properties = worker_properties
+        self.connector_files = [str(f) for f in connector_files]
+        self.heap = heap
+        self.name = name or "connect-%s-%s" % (mode, kafka.version_of(line))
+        self.extra_classpath = extra_classpath
+        self.port = None
+        self.process = None
+        self.rest = None
+        self.properties_file = None
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def _properties_text(self) -> str:
+        self.port = ports.free_port()
+        suffix = uuid.uuid4().hex[:8]
+        plugin_path = self.plugin_path if isinstance(self.plugin_path, str) else ",".join(
+            str(p) for p in ([self.plugin_path] if isinstance(self.plugin_path, Path) else self.plugin_path))
+        fixed = {
+            "bootstrap.servers": self.bootstrap,
+            "plugin.path": plugin_path,
+            "listeners": "http://127.0.0.1:%d" % self.port,
+            "rest.advertised.host.name": "127.0.0.1",
+            "rest.advertised.port": str(self.port),
+        }
+        if self.mode == "standalone":
+            fixed["offset.storage.file.filename"] = str(self.workdir / "connect.offsets")
+        defaults = {
+            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false",
+            "offset.flush.interval.ms": "1000",
+        }
+        distributed = {
+            "group.id": "it-connect-%s" % suffix,
+            "config.storage.topic": "_connect_configs_%s" % suffix,
+            "config.storage.replication.factor": "1",
+            "offset.storage.topic": "_connect_offsets_%s" % suffix,
+            "offset.storage.replication.factor": "1",
+            "offset.storage.partitions": "1",
+            "status.storage.topic": "_connect_status_%s" % suffix,
+            "status.storage.replication.factor": "1",
+            "status.storage.partitions": "1",
+            "scheduled.rebalance.max.delay.ms": "10000",
+        }
+        if isinstance(self.worker_properties, str):
+            text = self.worker_properties
+            present = parse_properties(text)
+            values = dict(fixed)
+            if self.mode == "distributed":
+                values.update({k: v for k, v in distributed.items() if k not in present})
+            return substitute_properties(text, values)
+        props = dict(defaults)
+        if self.mode == "distributed":
+            props.update(distributed)
+        props.update(self.worker_properties or {})
+        props.update(fixed)
+        return "".join("%s=%s\n" % kv for kv in props.items())
+
+    def start(self, timeout: float = 180):
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.properties_file = kafka.write_properties(self.workdir / "worker.properties", self._properties_text())
+        main = STANDALONE if self.mode == "standalone" else DISTRIBUTED
+        self.process = kafka.kafka_java(main, [self.properties_file] + self.connector_files,
+                                        self.workdir / "worker.log", self.name, self.line,
+                                        heap=self.heap, extra_classpath=self.extra_classpath).start()
+        self.rest = ConnectRest(self.url)
+        self.process.wait_for(lambda: self.rest.request("GET", "/health", timeout=5).status_code == 200,
+                              timeout, "healthy (GET /health)")
+        self.process.wait_for(lambda: self.rest.connectors() is not None, 60, "answering GET /connectors")
+        return self
+
+    def stop(self):
+        if self.process:
+            self.process.stop(timeout=30)
+
+    def log_text(self):
+        return self.process.log_text() if self.process else ""

@@ -1,0 +1,2 @@
+CREATE USER user1 IDENTIFIED BY '123456';
+GRANT INSERT ON example_db.* TO user1;

@@ -1,0 +1,85 @@
+"""Config checks through Connect's own REST API (PUT /connector-plugins/{class}/config/validate),
+and a wrong password failing the task with StarRocks' message, on one Kafka 4.4 standalone worker
+with the packaged plugin."""
+import json
+import time
+
+import pytest
+
+from harness import connect, plugin, seed
+
+
+@pytest.fixture(scope="module")
+def worker(kafka_broker, plugin_dir, run_dir):
+    # hybrid_fail: the worker refuses to start if a plugin lacks its META-INF/services manifest
+    w = connect.ConnectWorker("standalone", kafka_broker.bootstrap, run_dir / "test_config-worker", plugin_dir,
+                              worker_properties={"plugin.discovery": "hybrid_fail"})
+    try:
+        w.start()
+        yield w
+    finally:
+        w.stop()
+
+
+def seed_config(fe_http_port=8030):
+    """The docs' REST payload as one config map (with `name`, as the validate endpoint wants)."""
+    payload = json.loads(seed.rest_payload(fe_http_port))
+    return dict(payload["config"], name=payload["name"])
+
+
+def test_plugin_and_transform_listed_with_version(worker):
+    listed = {p["class"]: p for p in worker.rest.plugins()}
+    assert plugin.CONNECTOR_CLASS in listed, sorted(listed)
+    assert listed[plugin.CONNECTOR_CLASS]["type"] == "sink"
+    assert listed[plugin.CONNECTOR_CLASS]["version"] == plugin.version()
+    assert plugin.TRANSFORM_CLASS in listed, sorted(listed)
+
+
+def test_docs_config_is_valid(worker):
+    result = worker.rest.validate(plugin.CONNECTOR_CLASS, seed_config())
+    assert result["error_count"] == 0, connect.validation_errors(result)
+
+
+BAD_CONFIGS = [
+    # id, key expected in the errors, changes (None removes the key)
+    ("missing-url", "starrocks.http.url", {"starrocks.http.url": None}),
+    ("bad-url", "starrocks.http.url", {"starrocks.http.url": "not a url"}),
+    ("interval-out-of-range", "bufferflush.intervalms", {"bufferflush.intervalms": "10"}),
+    ("unknown-format", "sink.properties.format", {"sink.properties.format": "xml"}),
+    ("malformed-topic2table", "starrocks.topic2table.map", {"starrocks.topic2table.map": "test-test_tbl"}),
+]
+
+
+@pytest.mark.parametrize("key,changes", [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS])
+def test_bad_config_rejected_by_validate(worker, key, changes):
+    config = seed_config()
+    for k, v in changes.items():
+        if v is None:
+            config.pop(k)
+        else:
+            config[k] = v
+    result = worker.rest.validate(plugin.CONNECTOR_CLASS, config)
+    errors = connect.validation_errors(result)
+    assert result["error_count"] >= 1, result
+    assert set(errors) == {key}, errors
+    assert any(key in message for message in errors[key]), errors
+
+
+def test_wrong_password_fails_the_task(worker, kafka_broker, topic, seed_db, unique):
+    """(d) The task fails (FAILED) and its trace carries StarRocks' `Access denied`."""
+    name = "wrong-password-" + unique
+    config = seed_config(seed_db.fe_http_port)
+    config.update({"name": name, "topics": topic, "starrocks.topic2table.map": "%s:test_tbl" % topic,
+                   "starrocks.password": "not-the-password"})
+    kafka_broker.produce(topic, seed.RECORDS)
+    worker.rest.create(name, config)
+    try:
+        status = worker.rest.wait_task_state(name, "FAILED", timeout=120, process=worker.process)
+        trace = status["tasks"][0].get("trace", "")
+        assert "Access denied" in trace, trace
+        assert seed.rows(seed_db.query_port) == []
+    finally:
+        worker.rest.delete(name)
+        deadline = time.monotonic() + 30
+        while name in worker.rest.connectors() and time.monotonic() < deadline:
+            time.sleep(0.3)
