@@ -62,7 +62,8 @@ def main() -> int:
         worker.start()
         worker.rest.wait_running(seed.CONNECTOR_NAME, process=worker.process)
         step("connector %s RUNNING; waiting for the rows" % seed.CONNECTOR_NAME)
-        seed.wait_for_rows(emu.query_port, timeout=120)
+        seed.wait_for_rows(emu.query_port, timeout=120,
+                           check=lambda: worker.rest.raise_if_failed(seed.CONNECTOR_NAME))
 
         step("mysql -t -D example_db -e 'select * from test_tbl;'")
         print(mysql.cli(emu.query_port, "select * from test_tbl;", database="example_db"), end="", flush=True)

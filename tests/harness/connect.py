@@ -149,7 +149,7 @@ class ConnectRest:
                 last = self.status(name)
             except (requests.RequestException, ConnectError) as e:
                 last = repr(e)
-            if isinstance(last, dict) and predicate(last):
+            if isinstance(last, dict) and predicate(last):  # may raise ConnectorFailed
                 return last
             if time.monotonic() > deadline:
                 msg = "connector %s not %s after %.0f s; last status: %s" % (name, what, timeout, last)
@@ -159,11 +159,21 @@ class ConnectRest:
             time.sleep(0.5)
 
     def wait_running(self, name, tasks: int = 1, timeout: float = 120, process=None):
+        """Wait until the connector and `tasks` tasks are RUNNING; fails at once if the connector
+        or a task is FAILED (with its trace)."""
         def ok(st):
+            failed(st)
             ts = st.get("tasks", [])
             return (st["connector"]["state"] == "RUNNING" and len(ts) >= tasks
                     and all(t["state"] == "RUNNING" for t in ts))
         return self.wait_for(name, ok, timeout, "RUNNING with %d task(s)" % tasks, process)
+
+    def raise_if_failed(self, name):
+        """Raise ConnectorFailed if the connector or one of its tasks is FAILED."""
+        st = self.status(name)
+        if st:
+            failed(st)
+        return st
 
     def wait_task_state(self, name, state: str, task: int = 0, timeout: float = 120, process=None):
         def ok(st):
@@ -172,6 +182,19 @@ class ConnectRest:
 
     def wait_connector_state(self, name, state: str, timeout: float = 120, process=None):
         return self.wait_for(name, lambda st: st["connector"]["state"] == state, timeout, state, process)
+
+
+class ConnectorFailed(AssertionError):
+    pass
+
+
+def failed(status: dict):
+    """Raise ConnectorFailed (with the trace) if a connector status shows a FAILED part."""
+    parts = [("connector", status.get("connector", {}))] + [
+        ("task %s" % t.get("id"), t) for t in status.get("tasks", [])]
+    for what, st in parts:
+        if st.get("state") == "FAILED":
+            raise ConnectorFailed("%s of %s FAILED:\n%s" % (what, status.get("name"), st.get("trace", "")))
 
 
 def validation_errors(result: dict) -> dict:

@@ -52,7 +52,7 @@ def lib_dir(line: str = DEFAULT) -> Path:
         if not marker.exists():
             pom = KAFKA_DIR / line_of(line) / "pom.xml"
             t0 = time.monotonic()
-            cmd = ["mvn", "-B", "-q", "-f", str(pom), "dependency:copy-dependencies",
+            cmd = ["mvn", "-B", "-q", "-Dstyle.color=never", "-f", str(pom), "dependency:copy-dependencies",
                    "-Dcache.dir=%s" % lib]
             res = subprocess.run(cmd, capture_output=True, text=True)
             if res.returncode != 0:
@@ -334,7 +334,7 @@ def file_connector_plugins(line: str = DEFAULT) -> Path:
     jar_dir = root / "connect-file"
     if not list(jar_dir.glob("connect-file-*.jar")):
         jar_dir.mkdir(parents=True, exist_ok=True)
-        cmd = ["mvn", "-B", "-q", "dependency:copy", "-Dartifact=org.apache.kafka:connect-file:%s" % version,
+        cmd = ["mvn", "-B", "-q", "-Dstyle.color=never", "dependency:copy", "-Dartifact=org.apache.kafka:connect-file:%s" % version,
                "-DoutputDirectory=%s" % jar_dir]
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode != 0:

@@ -46,12 +46,15 @@ def query(port: int, sql: str, user: str = "root", password: str = "", database:
         conn.close()
 
 
-def wait_for_rows(port: int, sql: str, expected_count: int, timeout: float = 120, **kw):
+def wait_for_rows(port: int, sql: str, expected_count: int, timeout: float = 120, check=None, **kw):
     """Poll `sql` until it returns at least `expected_count` rows; returns the rows (raises with
-    the last rows or error on timeout)."""
+    the last rows or error on timeout). `check()`, if given, runs every round and may raise to
+    stop waiting (e.g. when the connector's task has failed)."""
     deadline = time.monotonic() + timeout
     last = None
     while True:
+        if check is not None:
+            check()
         try:
             last = query(port, sql, **kw)
             if len(last) >= expected_count:

@@ -59,5 +59,5 @@ def rows(query_port: int):
     return [tuple(r) for r in mysql.query(query_port, SELECT)]
 
 
-def wait_for_rows(query_port: int, timeout: float = 120):
-    return [tuple(r) for r in mysql.wait_for_rows(query_port, SELECT, len(EXPECTED_ROWS), timeout)]
+def wait_for_rows(query_port: int, timeout: float = 120, check=None):
+    return [tuple(r) for r in mysql.wait_for_rows(query_port, SELECT, len(EXPECTED_ROWS), timeout, check=check)]

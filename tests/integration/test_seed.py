@@ -8,8 +8,8 @@ import time
 from harness import mysql, plugin, seed
 
 
-def _assert_rows_and_offsets(kafka_broker, query_port, timeout=120):
-    rows = seed.wait_for_rows(query_port, timeout)
+def _assert_rows_and_offsets(kafka_broker, worker, query_port, timeout=120):
+    rows = seed.wait_for_rows(query_port, timeout, check=lambda: worker.rest.raise_if_failed(seed.CONNECTOR_NAME))
     assert rows == seed.EXPECTED_ROWS
     # The task commits only what StarRocks acknowledged: the group must reach offset 3 (the
     # docs' worker flushes offsets every 10 s).
@@ -31,7 +31,7 @@ def test_seed_standalone_properties_kafka_44(kafka_broker, seed_topic, seed_db, 
     w = workers.start("standalone", plugin_dir, worker_properties=seed.worker_properties("standalone"),
                       connector_files=[props])
     w.rest.wait_running(seed.CONNECTOR_NAME, process=w.process)
-    _assert_rows_and_offsets(kafka_broker, seed_db.query_port)
+    _assert_rows_and_offsets(kafka_broker, w, seed_db.query_port)
     # and the docs' query, through the mysql client
     out = mysql.cli(seed_db.query_port, "select * from test_tbl;", database="example_db")
     for id_, city in seed.EXPECTED_ROWS:
@@ -50,7 +50,7 @@ def test_seed_distributed_rest_payload(kafka_broker, seed_topic, seed_db, worker
     assert created["name"] == seed.CONNECTOR_NAME
     assert created["config"]["starrocks.http.url"] == json.loads(payload)["config"]["starrocks.http.url"]
     w.rest.wait_running(seed.CONNECTOR_NAME, process=w.process)
-    _assert_rows_and_offsets(kafka_broker, seed_db.query_port)
+    _assert_rows_and_offsets(kafka_broker, w, seed_db.query_port)
 
 
 def test_seed_standalone_properties_kafka_39(kafka_broker, seed_topic, seed_db, plugin_dir, workers, workdir):
@@ -61,4 +61,4 @@ def test_seed_standalone_properties_kafka_39(kafka_broker, seed_topic, seed_db, 
                       connector_files=[props])
     assert w.rest.json("GET", "/")["version"].startswith("3.9.")
     w.rest.wait_running(seed.CONNECTOR_NAME, process=w.process)
-    _assert_rows_and_offsets(kafka_broker, seed_db.query_port)
+    _assert_rows_and_offsets(kafka_broker, w, seed_db.query_port)
