@@ -1,0 +1,5 @@
+//! The StarRocks emulator's catalog and table store: schemas (StarRocks DDL), users and grants,
+//! table data (Duplicate Key / Primary Key semantics), SQL over the MySQL wire protocol.
+//! `model` is the contract with the HTTP load path in the `starrocks-emulator` crate.
+
+pub mod model;
