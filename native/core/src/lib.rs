@@ -1,12 +1,17 @@
-//! Pure-Rust core of the StarRocks sink (no JNI).
-//!
-//! Status: `error`, `boundary` (the batch decoder), `config`, `route` and `rows`
-//! (JSON) are written; buffering, offsets, the Stream Load client and the sink object are not yet.
+//! Pure-Rust core of the StarRocks sink (no JNI): everything the JNI layer calls lives here, so
+//! unit tests reach all of it without a JVM.
 
 pub mod boundary;
+pub mod buffer;
 pub mod config;
 pub mod error;
+pub mod log;
+pub mod offsets;
 pub mod route;
 pub mod rows;
+pub mod runtime;
+pub mod sink;
+pub mod stream_load;
 
 pub use error::{Error, ErrorKind, Result};
+pub use sink::Sink;

@@ -1,1 +1,177 @@
-//! JNI exports only.
+//! JNI exports of `com.starrocks.connector.kafka.bridge.NativeMethods`. Each one only converts
+//! arguments, calls the core and converts the answer; every error and every panic becomes a
+//! `NativeException(kind, message)` in Java (docs/architecture.md).
+
+mod handles;
+mod wire;
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use jni::objects::{JByteBuffer, JClass, JObject, JObjectArray, JString, JValue};
+use jni::sys::{jbyteArray, jint, jlong};
+use jni::JNIEnv;
+use starrocks_sink_core::log::Log;
+use starrocks_sink_core::{Error, ErrorKind, Sink};
+
+const EXCEPTION_CLASS: &str = "com/starrocks/connector/kafka/bridge/NativeException";
+
+/// Runs `f`, turning an error or a panic into a pending Java exception and `fallback`.
+fn guarded<'l, T>(env: &mut JNIEnv<'l>, fallback: T, f: impl FnOnce(&mut JNIEnv<'l>) -> Result<T, Error>) -> T {
+    let outcome = catch_unwind(AssertUnwindSafe(|| f(env)));
+    let err = match outcome {
+        Ok(Ok(v)) => return v,
+        Ok(Err(e)) => e,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Error::internal(format!("panic in the native sink: {}", what))
+        }
+    };
+    throw(env, &err);
+    fallback
+}
+
+fn throw(env: &mut JNIEnv<'_>, err: &Error) {
+    if env.exception_check().unwrap_or(false) {
+        return; // a JNI call already raised something more precise
+    }
+    let thrown = (|| -> jni::errors::Result<()> {
+        let message = env.new_string(&err.message)?;
+        let exception = env.new_object(
+            EXCEPTION_CLASS,
+            "(ILjava/lang/String;)V",
+            &[JValue::Int(err.kind.code()), JValue::Object(&message)],
+        )?;
+        env.throw(jni::objects::JThrowable::from(exception))
+    })();
+    if thrown.is_err() {
+        let _ = env.exception_clear();
+        let _ = env.throw_new("java/lang/RuntimeException", format!("{} (and NativeException could not be created)", err));
+    }
+}
+
+fn jni_err(e: jni::errors::Error) -> Error {
+    Error::internal(format!("JNI: {}", e))
+}
+
+fn strings(env: &mut JNIEnv<'_>, array: &JObjectArray<'_>) -> Result<Vec<String>, Error> {
+    let n = env.get_array_length(array).map_err(jni_err)?;
+    let mut out = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let obj = env.get_object_array_element(array, i).map_err(jni_err)?;
+        if obj.is_null() {
+            out.push(String::new());
+            continue;
+        }
+        let s = JString::from(obj);
+        let value: String = env.get_string(&s).map_err(jni_err)?.into();
+        env.delete_local_ref(s).map_err(jni_err)?;
+        out.push(value);
+    }
+    Ok(out)
+}
+
+fn byte_array(env: &mut JNIEnv<'_>, bytes: &[u8]) -> Result<jbyteArray, Error> {
+    Ok(env.byte_array_from_slice(bytes).map_err(jni_err)?.into_raw())
+}
+
+#[no_mangle]
+pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_open<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    keys: JObjectArray<'l>,
+    values: JObjectArray<'l>,
+    log_level: jint,
+) -> jlong {
+    guarded(&mut env, 0, |env| {
+        let keys = strings(env, &keys)?;
+        let values = strings(env, &values)?;
+        if keys.len() != values.len() {
+            return Err(Error::internal("open: keys and values differ in length"));
+        }
+        let settings: HashMap<String, String> = keys.into_iter().zip(values).collect();
+        let log = Log::new(log_level);
+        match Sink::open(&settings, log.clone()) {
+            Ok(sink) => Ok(handles::insert(sink)),
+            Err(e) => {
+                log.forward_to(Log::global());
+                Err(e)
+            }
+        }
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_put<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    batch: JByteBuffer<'l>,
+    length: jint,
+) {
+    guarded(&mut env, (), |env| {
+        let addr = env
+            .get_direct_buffer_address(&batch)
+            .map_err(|e| Error::internal(format!("put: the batch is not a direct buffer ({})", e)))?;
+        let capacity = env.get_direct_buffer_capacity(&batch).map_err(jni_err)?;
+        if length < 0 || length as usize > capacity {
+            return Err(Error::internal(format!("put: length {} outside the buffer's {} bytes", length, capacity)));
+        }
+        // SAFETY: the buffer is a live direct ByteBuffer the task thread keeps (and does not
+        // touch) for the duration of this call; we read `length <= capacity` bytes of it.
+        let bytes = unsafe { std::slice::from_raw_parts(addr as *const u8, length as usize) };
+        handles::with_sink(handle, |sink| sink.put(bytes))
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_preCommit<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) -> jbyteArray {
+    guarded(&mut env, std::ptr::null_mut(), |env| {
+        let offsets = handles::with_sink(handle, |sink| sink.pre_commit())?;
+        byte_array(env, &wire::offsets(&offsets))
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_drainLogs<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) -> jbyteArray {
+    guarded(&mut env, std::ptr::null_mut(), |env| {
+        let events = if handle == 0 { Log::global().drain() } else { handles::get(handle)?.log.drain() };
+        if events.is_empty() {
+            return Ok(JObject::null().into_raw());
+        }
+        byte_array(env, &wire::logs(&events))
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_close<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) {
+    guarded(&mut env, (), |_env| {
+        let entry = handles::remove(handle)?;
+        // Java drains handle 0 after close: what closing logs goes there.
+        let closed = match entry.sink.lock() {
+            Ok(mut sink) => {
+                sink.close();
+                Ok(())
+            }
+            Err(_) => Err(Error::new(ErrorKind::Internal, "the native sink had failed with a panic; it is freed now")),
+        };
+        entry.log.forward_to(Log::global());
+        closed
+    })
+}

@@ -1,0 +1,200 @@
+//! One Stream Load attempt: ask an FE where to load, then send the body to that BE.
+//!
+//! The FE never reads a body and answers 307 at once, closing the socket; hyper (under reqwest)
+//! does not wait for `100 Continue`, so a body sent to the FE races that close and can end as a
+//! broken pipe. So the FE gets a body-less PUT (`Content-Length: 0`, `Expect: 100-continue`,
+//! decided from headers alone) and the body goes only to the BE in the `Location`. The
+//! redirect is followed by hand because reqwest drops `Authorization` whenever host or port
+//! change, which FE :8030 → BE :8040 always does.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, EXPECT, LOCATION};
+use reqwest::{StatusCode, Url};
+
+use super::response::{parse_load_state, LoadState, StreamLoadResponse, Verdict};
+use crate::config::{Config, FeAddr};
+use crate::error::{Error, Result};
+
+pub struct StreamLoadClient {
+    http: reqwest::Client,
+    fe: Vec<FeAddr>,
+    /// The FE to ask first; moves on when one cannot be reached.
+    current_fe: AtomicUsize,
+    database: String,
+    /// Authorization, Expect and the `sink.properties.*` headers, built once.
+    headers: HeaderMap,
+}
+
+impl StreamLoadClient {
+    pub fn new(cfg: &Config) -> Result<StreamLoadClient> {
+        let mut headers = HeaderMap::new();
+        for (k, v) in &cfg.properties {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| Error::config(format!("sink.properties.{}: not a valid HTTP header name", k)))?;
+            let value = HeaderValue::from_str(v)
+                .map_err(|_| Error::config(format!("sink.properties.{}: value is not a valid HTTP header value", k)))?;
+            headers.insert(name, value);
+        }
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", cfg.username, cfg.password));
+        let mut auth = HeaderValue::from_str(&format!("Basic {}", token))
+            .map_err(|_| Error::config("starrocks.username: not usable in an HTTP header"))?;
+        auth.set_sensitive(true);
+        headers.insert(AUTHORIZATION, auth);
+        headers.insert(EXPECT, HeaderValue::from_static("100-continue"));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(cfg.connect_timeout)
+            .timeout(cfg.load_timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| Error::internal(format!("cannot build the HTTP client: {}", e)))?;
+        Ok(StreamLoadClient { http, fe: cfg.fe.clone(), current_fe: AtomicUsize::new(0), database: cfg.database.clone(), headers })
+    }
+
+    fn fe(&self) -> &FeAddr {
+        &self.fe[self.current_fe.load(Ordering::Relaxed) % self.fe.len()]
+    }
+
+    fn next_fe(&self) {
+        self.current_fe.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn url(&self, fe: &FeAddr, segments: &[&str]) -> Result<Url> {
+        let mut url = Url::parse(&fe.base_url())
+            .map_err(|e| Error::config(format!("starrocks.http.url: '{}': {}", fe.host_port, e)))?;
+        url.path_segments_mut()
+            .map_err(|_| Error::config(format!("starrocks.http.url: '{}' cannot take a path", fe.host_port)))?
+            .extend(segments);
+        Ok(url)
+    }
+
+    /// One attempt at loading `body` into `table` under `label`. `Err` carries a verdict for
+    /// failures that produced no Stream Load answer (network, FE refusal, HTTP errors).
+    pub async fn load(&self, table: &str, label: &str, body: Bytes) -> std::result::Result<StreamLoadResponse, Verdict> {
+        let fe = self.fe().clone();
+        let fe_url = self.url(&fe, &["api", &self.database, table, "_stream_load"]).map_err(|e| Verdict::Fatal(e.message))?;
+        let label_value = HeaderValue::from_str(label).map_err(|_| Verdict::Fatal(format!("label '{}' is not a header value", label)))?;
+
+        let answer = self
+            .http
+            .put(fe_url.clone())
+            .headers(self.headers.clone())
+            .header("label", label_value.clone())
+            .header(CONTENT_LENGTH, 0)
+            .send()
+            .await
+            .map_err(|e| {
+                self.next_fe();
+                Verdict::Retry(format!("cannot reach FE {}: {}", fe.base_url(), error_chain(&e)))
+            })?;
+        let be_url = match answer.status() {
+            s if s.is_redirection() => {
+                let loc = answer.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                fe_url.join(&loc).map_err(|_| Verdict::Retry(format!("FE {} redirected to an unusable Location '{}'", fe.base_url(), loc)))?
+            }
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                let text = answer.text().await.unwrap_or_default();
+                return Err(Verdict::Fatal(format!("FE {} refused the load ({}): {}", fe.base_url(), "HTTP 401", rest_message(&text))));
+            }
+            s => {
+                let text = answer.text().await.unwrap_or_default();
+                let msg = format!("FE {} answered HTTP {} instead of a redirect: {}", fe.base_url(), s.as_u16(), rest_message(&text));
+                let fatal = text.contains("There is no 100-continue header") || text.contains("No database selected") || text.contains("No table selected");
+                return Err(if fatal { Verdict::Fatal(msg) } else { Verdict::Retry(msg) });
+            }
+        };
+
+        let answer = self
+            .http
+            .put(be_url.clone())
+            .headers(self.headers.clone())
+            .header("label", label_value)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| Verdict::Retry(format!("load to BE {} failed: {}", origin(&be_url), error_chain(&e))))?;
+        let status = answer.status();
+        let text = answer
+            .bytes()
+            .await
+            .map_err(|e| Verdict::Retry(format!("reading the answer of BE {} failed: {}", origin(&be_url), error_chain(&e))))?;
+        if status != StatusCode::OK {
+            return Err(Verdict::Retry(format!(
+                "BE {} answered HTTP {}: {}",
+                origin(&be_url),
+                status.as_u16(),
+                String::from_utf8_lossy(&text[..text.len().min(300)])
+            )));
+        }
+        StreamLoadResponse::parse(&text).map_err(Verdict::Retry)
+    }
+
+    /// `GET /api/{db}/get_load_state?label=...` on the FE (following one redirect to the leader).
+    pub async fn load_state(&self, label: &str) -> std::result::Result<LoadState, String> {
+        let fe = self.fe().clone();
+        let mut url = self.url(&fe, &["api", &self.database, "get_load_state"]).map_err(|e| e.message)?;
+        url.query_pairs_mut().append_pair("label", label);
+        for _ in 0..2 {
+            let auth = self.headers.get(AUTHORIZATION).cloned().expect("built in new()");
+            let answer = self.http.get(url.clone()).header(AUTHORIZATION, auth).send().await.map_err(|e| {
+                self.next_fe();
+                format!("get_load_state on {}: {}", fe.base_url(), error_chain(&e))
+            })?;
+            if answer.status().is_redirection() {
+                let loc = answer.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+                url = url.join(loc).map_err(|_| format!("get_load_state redirected to '{}'", loc))?;
+                continue;
+            }
+            let status = answer.status();
+            let body = answer.bytes().await.map_err(|e| error_chain(&e))?;
+            if status != StatusCode::OK {
+                return Err(format!("get_load_state answered HTTP {}: {}", status.as_u16(), rest_message(&String::from_utf8_lossy(&body))));
+            }
+            return parse_load_state(&body);
+        }
+        Err("get_load_state: too many redirects".into())
+    }
+
+    /// The first `limit` bytes of a load's error log (`ErrorURL`), to show next to the failure.
+    pub async fn error_log_excerpt(&self, error_url: &str, limit: usize) -> Option<String> {
+        let text = self.http.get(error_url).timeout(Duration::from_secs(10)).send().await.ok()?.bytes().await.ok()?;
+        let excerpt = String::from_utf8_lossy(&text[..text.len().min(limit)]).trim().to_string();
+        Some(excerpt)
+    }
+}
+
+/// The message of an FE REST answer (`{"status":"FAILED","msg":...}` or `{"Message":...}`), or the text.
+fn rest_message(text: &str) -> String {
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+        for k in ["msg", "Message", "message"] {
+            if let Some(m) = v.get(k).and_then(|m| m.as_str()) {
+                return m.to_string();
+            }
+        }
+    }
+    text.chars().take(300).collect()
+}
+
+fn origin(url: &Url) -> String {
+    format!("{}://{}:{}", url.scheme(), url.host_str().unwrap_or("?"), url.port_or_known_default().unwrap_or(0))
+}
+
+/// reqwest's top-level message hides the cause ("error sending request"); show the chain.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let s_text = s.to_string();
+        if !out.contains(&s_text) {
+            out.push_str(": ");
+            out.push_str(&s_text);
+        }
+        src = s.source();
+    }
+    out
+}

@@ -1,0 +1,47 @@
+//! The byte layouts of the answers Java decodes (docs/architecture.md): little-endian, strings
+//! as `u32 length` + UTF-8.
+
+use std::collections::BTreeMap;
+
+use starrocks_sink_core::offsets::TopicPartition;
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// `u32 count, (topic:string partition:i32 next_offset:i64)*count`
+pub fn offsets(map: &BTreeMap<TopicPartition, i64>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + map.len() * 32);
+    out.extend_from_slice(&(map.len() as u32).to_le_bytes());
+    for ((topic, partition), next) in map {
+        put_str(&mut out, topic);
+        out.extend_from_slice(&partition.to_le_bytes());
+        out.extend_from_slice(&next.to_le_bytes());
+    }
+    out
+}
+
+/// `u32 count, (level:u8 message:string)*count`
+pub fn logs(events: &[(u8, String)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + events.iter().map(|(_, m)| m.len() + 5).sum::<usize>());
+    out.extend_from_slice(&(events.len() as u32).to_le_bytes());
+    for (level, message) in events {
+        out.push(*level);
+        put_str(&mut out, message);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts() {
+        let mut m = BTreeMap::new();
+        m.insert(("ab".to_string(), 3), 258i64);
+        assert_eq!(offsets(&m), vec![1, 0, 0, 0, 2, 0, 0, 0, b'a', b'b', 3, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(logs(&[(2, "x".into())]), vec![1, 0, 0, 0, 2, 1, 0, 0, 0, b'x']);
+    }
+}
