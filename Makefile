@@ -25,7 +25,7 @@ PLUGIN_NAME  := starrocks-kafka-connector-$(VERSION)
 PLUGIN_DIR   := target/plugin/$(PLUGIN_NAME)
 PLUGIN_ZIP   := target/plugin/$(PLUGIN_NAME).zip
 
-.PHONY: build package demo test test-rust test-java test-jni test-e2e kafka bench clean distclean
+.PHONY: build package demo test test-rust test-java test-e2e kafka bench clean distclean
 
 build:
 	$(CARGO) build --release --workspace
@@ -53,13 +53,8 @@ demo: package
 test-rust:
 	$(CARGO) test --release --workspace
 
-# Unit tests (surefire), then NativeBridgeIT (failsafe) against the built library.
+# Unit tests (surefire), then NativeBridgeIT (failsafe): the JNI round trip against the built library.
 test-java:
-	$(MVN) -ntp -f java-shim/pom.xml test
-
-# NativeBridgeIT (failsafe) against the built library: joins `make test` once native/jni has its
-# exports (issue 3 is still open; see the closing note).
-test-jni:
 	$(MVN) -ntp -f java-shim/pom.xml verify -Dstarrocks.connector.native.lib=$(abspath $(NATIVE_LIB))
 
 # Until starrocks-emulator (issue 2) and the native sink (issue 3) exist, the suites that load

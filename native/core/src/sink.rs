@@ -1,20 +1,25 @@
 //! A sink: what one Connect task owns on the Rust side.
 //!
-//! `put` decodes a batch and appends each record's row to its table's buffer; a buffer is
-//! flushed (handed to a Stream Load on the runtime) when it reaches `bufferflush.maxbytes`, when
-//! its oldest record is `bufferflush.intervalms` old, and on `pre_commit`. At most one load per
-//! table is in flight, so loads into one table commit in record order (a Primary Key table
-//! must see the newest version of a row last); loads into different tables overlap. A buffer
-//! that fills while its table's load is still running makes `put` wait: that bounds memory at
-//! about two buffers per table and is the backpressure Connect sees.
+//! `put` decodes a batch and appends each record's row to its table's buffer. Buffers are
+//! flushed (handed to a Stream Load on the runtime) when all of them together reach
+//! `bufferflush.maxbytes` (the biggest goes), when a buffer's oldest record is
+//! `bufferflush.intervalms` old, and on `pre_commit`. The interval is kept by a timer on the
+//! runtime, because Connect may not call `put` for as long as its offset commit interval when
+//! no records arrive.
+//!
+//! At most one load per table is in flight, so loads into one table commit in record order (a
+//! Primary Key table must see the newest version of a row last); loads into different tables
+//! overlap. A buffer that must be flushed while its table's load still runs makes `put` wait:
+//! that bounds memory at about two buffers and is the backpressure Connect sees.
 //!
 //! A load that fails for good poisons the sink: every later call returns that error, so
 //! Connect fails the task with StarRocks' message instead of stalling.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
 
-use tokio::task::JoinHandle;
+use tokio::task::AbortHandle;
 
 use crate::boundary;
 use crate::buffer::{Framing, TableBuffer};
@@ -24,31 +29,51 @@ use crate::log::Log;
 use crate::offsets::{FirstOffsets, OffsetTracker, TopicPartition};
 use crate::rows::RowFormat;
 use crate::runtime;
-use crate::stream_load::{load_with_retry, LabelMaker, LoadReport, RetryPolicy, StreamLoadClient};
-use std::sync::Arc;
+use crate::stream_load::{load_with_retry, LabelMaker, RetryPolicy, StreamLoadClient};
+
+/// What never changes after `open`.
+struct Settings {
+    cfg: Config,
+    log: Log,
+    client: StreamLoadClient,
+    policy: RetryPolicy,
+    format: RowFormat,
+    framing: Framing,
+    /// Longest a caller waits for a table's load: every attempt may take the whole timeout.
+    max_load_wait: Duration,
+}
 
 struct InFlight {
     first: FirstOffsets,
-    handle: JoinHandle<Result<LoadReport>>,
+    abort: AbortHandle,
 }
 
-pub struct Sink {
-    cfg: Config,
-    log: Log,
-    client: Arc<StreamLoadClient>,
-    policy: Arc<RetryPolicy>,
-    format: RowFormat,
-    framing: Framing,
-    labels: LabelMaker,
+#[derive(Default)]
+struct State {
     buffers: HashMap<String, TableBuffer>,
     inflight: HashMap<String, InFlight>,
     offsets: OffsetTracker,
+    /// Bytes in all table buffers (not counting loads in flight).
+    buffered: usize,
     failure: Option<Error>,
+    labels: Option<LabelMaker>,
+    closed: bool,
+}
+
+struct Shared {
+    settings: Settings,
+    state: Mutex<State>,
+    /// Signalled whenever a load finishes.
+    load_done: Condvar,
+}
+
+pub struct Sink {
+    shared: Arc<Shared>,
 }
 
 impl Sink {
-    pub fn open(settings: &HashMap<String, String>, log: Log) -> Result<Sink> {
-        let cfg = Config::parse(settings)?;
+    pub fn open(map: &HashMap<String, String>, log: Log) -> Result<Sink> {
+        let cfg = Config::parse(map)?;
         let format = match header(&cfg, "format").unwrap_or("json").to_ascii_lowercase().as_str() {
             "json" => RowFormat::Json,
             other => {
@@ -62,13 +87,15 @@ impl Sink {
             Some(v) if v.eq_ignore_ascii_case("true") => Framing::JsonArray,
             _ => Framing::Lines,
         };
-        let client = Arc::new(StreamLoadClient::new(&cfg)?);
-        let policy = Arc::new(RetryPolicy {
+        let client = StreamLoadClient::new(&cfg)?;
+        let policy = RetryPolicy {
             max_retries: cfg.max_retries,
             backoff: cfg.retry_backoff,
             max_backoff: Duration::from_secs(60),
             label_wait: cfg.load_timeout,
-        });
+        };
+        let attempts = cfg.max_retries.saturating_add(1);
+        let max_load_wait = (cfg.load_timeout * 2 + policy.max_backoff).saturating_mul(attempts);
         log.info(|| {
             format!(
                 "StarRocks sink task {} of {}: FE {:?}, database {}, flush at {} bytes or {} ms, {:?} rows",
@@ -81,162 +108,212 @@ impl Sink {
                 format
             )
         });
-        Ok(Sink {
-            labels: LabelMaker::new(&cfg.label_prefix, &cfg.task_id),
-            cfg,
-            log,
-            client,
-            policy,
-            format,
-            framing,
-            buffers: HashMap::new(),
-            inflight: HashMap::new(),
-            offsets: OffsetTracker::default(),
-            failure: None,
-        })
+        let state = State { labels: Some(LabelMaker::new(&cfg.label_prefix, &cfg.task_id)), ..State::default() };
+        let interval = cfg.flush_interval;
+        let shared = Arc::new(Shared {
+            settings: Settings { cfg, log, client, policy, format, framing, max_load_wait },
+            state: Mutex::new(state),
+            load_done: Condvar::new(),
+        });
+        spawn_timer(Arc::downgrade(&shared), interval);
+        Ok(Sink { shared })
     }
 
     pub fn log(&self) -> &Log {
-        &self.log
+        &self.shared.settings.log
     }
 
-    fn check(&self) -> Result<()> {
-        match &self.failure {
-            Some(e) => Err(e.clone()),
-            None => Ok(()),
-        }
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// One `put()` batch in the boundary format.
     pub fn put(&mut self, buf: &[u8]) -> Result<()> {
-        self.check()?;
-        self.reap()?;
+        let shared = &self.shared;
+        let s = &shared.settings;
+        let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        check(&st)?;
         let batch = boundary::decode(buf)?;
-        let mut full = Vec::new();
         for rec in &batch.records {
-            let table = self.cfg.router.table(rec.topic);
-            let buffer = match self.buffers.get_mut(table) {
+            let table = s.cfg.router.table(rec.topic);
+            let buffer = match st.buffers.get_mut(table) {
                 Some(b) => b,
-                None => self.buffers.entry(table.to_string()).or_insert_with(|| TableBuffer::new(self.format, self.framing)),
+                None => st.buffers.entry(table.to_string()).or_insert_with(|| TableBuffer::new(s.format, s.framing)),
             };
+            let before = buffer.bytes();
             buffer.append(&batch, rec)?;
-            self.offsets.seen(rec.commit_topic, rec.commit_partition, rec.commit_offset);
-            if buffer.bytes() as u64 >= self.cfg.flush_max_bytes && !full.iter().any(|t: &String| t == table) {
-                full.push(table.to_string());
-            }
-            if !full.is_empty() {
-                for t in full.drain(..) {
-                    self.flush(&t, true)?;
+            let grown = buffer.bytes() - before;
+            st.buffered += grown;
+            st.offsets.seen(rec.commit_topic, rec.commit_partition, rec.commit_offset);
+            if st.buffered as u64 >= s.cfg.flush_max_bytes {
+                // The budget is for all tables together: load the biggest buffer.
+                let biggest = st.buffers.iter().max_by_key(|(_, b)| b.bytes()).map(|(t, _)| t.clone());
+                if let Some(t) = biggest {
+                    st = shared.wait_for_table(st, &t)?;
+                    shared.start_load(&mut st, &t);
                 }
             }
-        }
-        let interval = self.cfg.flush_interval;
-        let due: Vec<String> = self
-            .buffers
-            .iter()
-            .filter(|(_, b)| b.since().map_or(false, |s| s.elapsed() >= interval))
-            .map(|(t, _)| t.clone())
-            .collect();
-        for t in due {
-            self.flush(&t, false)?;
         }
         Ok(())
     }
 
     /// Flushes every buffer, waits for every load, and answers the offsets safe to commit.
     pub fn pre_commit(&mut self) -> Result<BTreeMap<TopicPartition, i64>> {
-        self.check()?;
-        let tables: Vec<String> = self.buffers.iter().filter(|(_, b)| !b.is_empty()).map(|(t, _)| t.clone()).collect();
+        let shared = &self.shared;
+        let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        check(&st)?;
+        let tables: Vec<String> = st.buffers.iter().filter(|(_, b)| !b.is_empty()).map(|(t, _)| t.clone()).collect();
         for t in tables {
-            self.flush(&t, true)?;
+            st = shared.wait_for_table(st, &t)?;
+            shared.start_load(&mut st, &t);
         }
-        let tables: Vec<String> = self.inflight.keys().cloned().collect();
+        let tables: Vec<String> = st.inflight.keys().cloned().collect();
         for t in tables {
-            self.settle(&t)?;
+            st = shared.wait_for_table(st, &t)?;
         }
-        Ok(self.committable())
-    }
-
-    fn committable(&self) -> BTreeMap<TopicPartition, i64> {
-        let pending = self.buffers.values().map(|b| b.first_offsets()).chain(self.inflight.values().map(|f| &f.first));
-        self.offsets.committable(pending)
-    }
-
-    /// Starts loading `table`'s buffer. If the table's previous load is still running, waits for
-    /// it when `wait`, else leaves the buffer for later.
-    fn flush(&mut self, table: &str, wait: bool) -> Result<()> {
-        if let Some(f) = self.inflight.get(table) {
-            if !wait && !f.handle.is_finished() {
-                return Ok(());
-            }
-            self.settle(table)?;
-        }
-        let Some(buffer) = self.buffers.get_mut(table) else { return Ok(()) };
-        if buffer.is_empty() {
-            return Ok(());
-        }
-        let chunk = buffer.take();
-        if chunk.rows == 0 {
-            return Ok(()); // only tombstones: nothing to load, their offsets are done
-        }
-        let label = self.labels.next(table);
-        let (client, policy, log) = (self.client.clone(), self.policy.clone(), self.log.clone());
-        let (table_name, body, rows) = (table.to_string(), chunk.body, chunk.rows);
-        log.debug(|| format!("flushing {} rows ({} bytes) into {} as {}", rows, body.len(), table_name, label));
-        let handle = runtime::get().spawn(async move {
-            load_with_retry(&client, &table_name, &label, body, rows, &policy, &log).await
-        });
-        self.inflight.insert(table.to_string(), InFlight { first: chunk.first, handle });
-        Ok(())
-    }
-
-    /// Waits for `table`'s load in flight and records its outcome.
-    fn settle(&mut self, table: &str) -> Result<()> {
-        let Some(f) = self.inflight.remove(table) else { return Ok(()) };
-        let outcome = runtime::get()
-            .block_on(f.handle)
-            .unwrap_or_else(|e| Err(Error::internal(format!("the load into {} panicked or was cancelled: {}", table, e))));
-        match outcome {
-            Ok(report) => {
-                if report.deduplicated {
-                    self.log.info(|| format!("Stream Load {} into {} was already in StarRocks", report.label, table));
-                }
-                Ok(())
-            }
-            Err(e) => {
-                self.log.error(|| e.message.clone());
-                self.failure = Some(e.clone());
-                Err(e)
-            }
-        }
-    }
-
-    /// Records the outcome of loads that have finished, without waiting.
-    fn reap(&mut self) -> Result<()> {
-        let done: Vec<String> = self.inflight.iter().filter(|(_, f)| f.handle.is_finished()).map(|(t, _)| t.clone()).collect();
-        for t in done {
-            self.settle(&t)?;
-        }
-        Ok(())
+        let pending = st.buffers.values().map(|b| b.first_offsets()).chain(st.inflight.values().map(|f| &f.first));
+        Ok(st.offsets.committable(pending))
     }
 
     /// Stops the loads in flight and frees the buffers. Nothing is committed for them, so
     /// Connect delivers those records again to whoever owns the partitions next.
     pub fn close(&mut self) {
-        for (_, f) in self.inflight.drain() {
-            f.handle.abort();
+        let mut st = self.lock();
+        st.closed = true;
+        for (_, f) in st.inflight.drain() {
+            f.abort.abort();
         }
-        self.buffers.clear();
-        self.log.info(|| format!("StarRocks sink task {} of {} closed", self.cfg.task_id, self.cfg.name));
+        st.buffers.clear();
+        st.buffered = 0;
+        drop(st);
+        let s = &self.shared.settings;
+        s.log.info(|| format!("StarRocks sink task {} of {} closed", s.cfg.task_id, s.cfg.name));
     }
 }
 
 impl Drop for Sink {
     fn drop(&mut self) {
-        for (_, f) in self.inflight.drain() {
-            f.handle.abort();
+        let mut st = self.lock();
+        st.closed = true;
+        for (_, f) in st.inflight.drain() {
+            f.abort.abort();
         }
     }
+}
+
+fn check(st: &State) -> Result<()> {
+    match &st.failure {
+        Some(e) => Err(e.clone()),
+        None => Ok(()),
+    }
+}
+
+impl Shared {
+    /// Waits until `table` has no load in flight; fails if a load failed meanwhile.
+    fn wait_for_table<'a>(&'a self, mut st: MutexGuard<'a, State>, table: &str) -> Result<MutexGuard<'a, State>> {
+        let deadline = Instant::now() + self.settings.max_load_wait;
+        while st.inflight.contains_key(table) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::retriable(format!("the load into {} is still running after {} s", table, self.settings.max_load_wait.as_secs())));
+            }
+            st = self.load_done.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        check(&st)?;
+        Ok(st)
+    }
+
+    /// Hands `table`'s buffer to a load. The caller made sure no load of the table is running.
+    fn start_load(self: &Arc<Shared>, st: &mut State, table: &str) {
+        debug_assert!(!st.inflight.contains_key(table));
+        let Some(buffer) = st.buffers.get_mut(table) else { return };
+        if buffer.is_empty() {
+            return;
+        }
+        let size = buffer.bytes();
+        let chunk = buffer.take();
+        st.buffered -= size.min(st.buffered);
+        if chunk.rows == 0 {
+            return; // only tombstones: nothing to load, their offsets are done
+        }
+        let label = st.labels.as_mut().expect("set in open").next(table);
+        let s = &self.settings;
+        s.log.debug(|| format!("loading {} rows ({} bytes) into {} as {}", chunk.rows, chunk.body.len(), table, label));
+        let me = Arc::downgrade(self);
+        let table_name = table.to_string();
+        let (body, rows) = (chunk.body, chunk.rows);
+        let task = runtime::get().spawn(async move {
+            let Some(shared) = me.upgrade() else { return };
+            let mut done = LoadDone { shared: &shared, table: &table_name, outcome: None };
+            let s = &shared.settings;
+            let r = load_with_retry(&s.client, &table_name, &label, body, rows, &s.policy, &s.log).await;
+            if let Ok(report) = &r {
+                if report.deduplicated {
+                    s.log.info(|| format!("Stream Load {} into {} was already in StarRocks", report.label, table_name));
+                }
+            }
+            done.outcome = Some(r.map(|_| ()));
+        });
+        st.inflight.insert(table.to_string(), InFlight { first: chunk.first, abort: task.abort_handle() });
+    }
+}
+
+/// Records a load's end in the shared state, also when the load task panics or is aborted
+/// (then `outcome` is `None`): a waiter must never wait for a load that is gone.
+struct LoadDone<'a> {
+    shared: &'a Arc<Shared>,
+    table: &'a str,
+    outcome: Option<Result<()>>,
+}
+
+impl Drop for LoadDone<'_> {
+    fn drop(&mut self) {
+        let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.inflight.remove(self.table);
+        let err = match self.outcome.take() {
+            Some(Ok(())) => None,
+            Some(Err(e)) => Some(e),
+            None if st.closed => None,
+            None => Some(Error::internal(format!("the load into {} ended without a result", self.table))),
+        };
+        if let Some(e) = err {
+            self.shared.settings.log.error(|| e.message.clone());
+            if st.failure.is_none() {
+                st.failure = Some(e);
+            }
+        }
+        drop(st);
+        self.shared.load_done.notify_all();
+    }
+}
+
+/// Flushes buffers whose oldest record is older than the interval, on the runtime.
+fn spawn_timer(shared: Weak<Shared>, interval: Duration) {
+    let tick = (interval / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+    runtime::get().spawn(async move {
+        let mut ticker = tokio::time::interval(tick);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let Some(shared) = shared.upgrade() else { return };
+            let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+            if st.closed {
+                return;
+            }
+            if st.failure.is_some() {
+                continue;
+            }
+            let due: Vec<String> = st
+                .buffers
+                .iter()
+                .filter(|(t, b)| b.since().map_or(false, |s| s.elapsed() >= interval) && !st.inflight.contains_key(*t))
+                .map(|(t, _)| t.clone())
+                .collect();
+            for t in due {
+                shared.start_load(&mut st, &t);
+            }
+        }
+    });
 }
 
 /// A `sink.properties.*` header, by case-insensitive name.

@@ -8,7 +8,8 @@
 //! [`MAX_DEPTH`]) is a `DATA` error, never a panic or an out-of-bounds read.
 
 mod reader;
-#[cfg(test)]
+/// An encoder of the format for tests and benchmarks (the shim is the real encoder).
+#[doc(hidden)]
 pub mod builder;
 
 use crate::error::{Error, Result};

@@ -1,0 +1,186 @@
+//! The sink end to end against the real `starrocks-emulator` (in-process, real HTTP on
+//! loopback): rows land, offsets follow only acknowledged rows, failures carry StarRocks'
+//! message, retries keep the label so a retried load lands once.
+
+use std::collections::HashMap;
+
+use starrocks_emulator::{EmulatorConfig, RunningEmulator};
+use starrocks_sink_core::boundary::builder::{s, BatchBuilder, S, V};
+use starrocks_sink_core::log::Log;
+use starrocks_sink_core::{ErrorKind, Sink};
+use tokio::runtime::Runtime;
+
+struct Env {
+    rt: Runtime,
+    emu: Option<RunningEmulator>,
+}
+
+impl Env {
+    fn start(root_password: &str) -> Env {
+        let rt = Runtime::new().unwrap();
+        let cfg = EmulatorConfig { root_password: root_password.to_string(), ..EmulatorConfig::default() };
+        let emu = rt.block_on(starrocks_emulator::start(cfg)).expect("emulator starts");
+        let env = Env { rt, emu: Some(emu) };
+        env.sql("CREATE DATABASE d");
+        env.sql(
+            "CREATE TABLE d.t (id INT NOT NULL, city VARCHAR(64)) DUPLICATE KEY(id) \
+             DISTRIBUTED BY HASH(id) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
+        );
+        env
+    }
+
+    fn emu(&self) -> &RunningEmulator {
+        self.emu.as_ref().unwrap()
+    }
+
+    fn sql(&self, q: &str) -> Vec<Vec<Option<String>>> {
+        self.emu().execute(q).unwrap_or_else(|e| panic!("{}: {}", q, e)).rows
+    }
+
+    fn rows(&self) -> Vec<(String, String)> {
+        self.sql("SELECT id, city FROM d.t ORDER BY id")
+            .into_iter()
+            .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap_or_default()))
+            .collect()
+    }
+
+    fn fault(&self, kind: &str, count: u32) {
+        let url = format!("http://127.0.0.1:{}/api/_emulator/faults", self.emu().fe_http_port);
+        let body = format!(r#"{{"kind":"{}","count":{}}}"#, kind, count);
+        let status = self.rt.block_on(async { reqwest::Client::new().post(url).body(body).send().await.unwrap().status() });
+        assert!(status.is_success(), "fault endpoint answered {}", status);
+    }
+
+    fn settings(&self, extra: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut m: HashMap<String, String> = [
+            ("name", "sink-it"),
+            ("task.id", "0"),
+            ("starrocks.database.name", "d"),
+            ("starrocks.username", "root"),
+            ("starrocks.password", ""),
+            ("starrocks.topic2table.map", "topic:t"),
+            ("bufferflush.intervalms", "3600000"),
+            ("sink.retry.backoffms", "10"),
+            ("sink.timeoutms", "5000"),
+            ("sink.properties.strip_outer_array", "true"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        m.insert("starrocks.http.url".into(), format!("127.0.0.1:{}", self.emu().fe_http_port));
+        for (k, v) in extra {
+            m.insert(k.to_string(), v.to_string());
+        }
+        m
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(emu) = self.emu.take() {
+            self.rt.block_on(emu.shutdown());
+        }
+    }
+}
+
+fn cities(first_offset: i64, names: &[&str]) -> Vec<u8> {
+    let st = S::fields(&["id", "city"]);
+    let mut b = BatchBuilder::new();
+    for (i, name) in names.iter().enumerate() {
+        let offset = first_offset + i as i64;
+        b.record("topic", 0, offset, V::Struct(st.clone(), vec![V::I64(offset + 1), s(name)]));
+    }
+    b.build()
+}
+
+fn committed(sink: &mut Sink) -> Option<i64> {
+    sink.pre_commit().unwrap().get(&("topic".to_string(), 0)).copied()
+}
+
+#[test]
+fn rows_land_and_offsets_follow_them() {
+    let env = Env::start("");
+    let mut sink = Sink::open(&env.settings(&[]), Log::new(5)).unwrap();
+    sink.put(&cities(0, &["New York", "Los Angeles", "Chicago"])).unwrap();
+    assert!(env.rows().is_empty(), "nothing is loaded before a flush is due");
+    assert_eq!(committed(&mut sink), Some(3));
+    assert_eq!(
+        env.rows(),
+        vec![("1".into(), "New York".into()), ("2".into(), "Los Angeles".into()), ("3".into(), "Chicago".into())]
+    );
+    sink.put(&cities(3, &["Boston"])).unwrap();
+    assert_eq!(committed(&mut sink), Some(4));
+    assert_eq!(env.rows().len(), 4);
+    sink.close();
+}
+
+#[test]
+fn a_full_buffer_loads_without_waiting_for_a_commit() {
+    let env = Env::start("");
+    let mut sink = Sink::open(&env.settings(&[("bufferflush.maxbytes", "64")]), Log::new(5)).unwrap();
+    sink.put(&cities(0, &["New York", "Los Angeles", "Chicago", "Houston", "Phoenix"])).unwrap();
+    // the buffer crossed 64 bytes at least once during put, so a load started then
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while env.rows().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no load started by size");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(committed(&mut sink), Some(5));
+    assert_eq!(env.rows().len(), 5);
+}
+
+#[test]
+fn a_wrong_password_fails_with_starrocks_message_and_commits_nothing() {
+    let env = Env::start("secret");
+    let mut sink = Sink::open(&env.settings(&[("starrocks.password", "wrong")]), Log::new(5)).unwrap();
+    sink.put(&cities(0, &["New York"])).unwrap();
+    let e = sink.pre_commit().unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Load);
+    assert!(e.message.contains("Access denied"), "{}", e.message);
+    assert!(!e.message.contains("secret") && !e.message.contains("wrong"), "{}", e.message);
+    let again = sink.put(&cities(1, &["Boston"])).unwrap_err();
+    assert_eq!(again.message, e.message, "the sink stays failed");
+}
+
+#[test]
+fn an_unknown_table_fails_with_starrocks_message() {
+    let env = Env::start("");
+    let mut sink = Sink::open(&env.settings(&[("starrocks.topic2table.map", "topic:missing")]), Log::new(5)).unwrap();
+    sink.put(&cities(0, &["New York"])).unwrap();
+    let e = sink.pre_commit().unwrap_err();
+    assert!(e.message.contains("missing"), "{}", e.message);
+}
+
+#[test]
+fn a_transient_failure_is_retried_and_lands_once() {
+    let env = Env::start("");
+    env.fault("http_500", 1);
+    let mut sink = Sink::open(&env.settings(&[]), Log::new(5)).unwrap();
+    sink.put(&cities(0, &["New York", "Chicago"])).unwrap();
+    assert_eq!(committed(&mut sink), Some(2));
+    assert_eq!(env.rows().len(), 2);
+}
+
+#[test]
+fn a_lost_answer_is_retried_with_the_same_label_and_lands_once() {
+    let env = Env::start("");
+    env.fault("commit_then_drop", 1);
+    let log = Log::new(5);
+    let mut sink = Sink::open(&env.settings(&[]), log.clone()).unwrap();
+    sink.put(&cities(0, &["New York", "Chicago"])).unwrap();
+    assert_eq!(committed(&mut sink), Some(2));
+    assert_eq!(env.rows().len(), 2, "the retry must not load the rows twice");
+    let events = log.drain();
+    assert!(events.iter().any(|(_, m)| m.contains("already in StarRocks")), "{:?}", events);
+}
+
+#[test]
+fn retries_run_out_into_a_clear_failure() {
+    let env = Env::start("");
+    env.fault("http_500", 10);
+    let mut sink = Sink::open(&env.settings(&[("sink.maxretries", "2")]), Log::new(5)).unwrap();
+    sink.put(&cities(0, &["New York"])).unwrap();
+    let e = sink.pre_commit().unwrap_err();
+    assert!(e.message.contains("after 3 attempts") && e.message.contains("500"), "{}", e.message);
+    assert!(env.rows().is_empty());
+}
