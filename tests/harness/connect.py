@@ -49,6 +49,21 @@ def substitute_properties(text: str, values: dict, append_missing: bool = True) 
     return "\n".join(lines) + "\n"
 
 
+# Keys of the StarRocks docs' distributed worker file that only a standalone worker understands.
+STANDALONE_ONLY = ("offset.storage.file.filename",)
+
+
+def comment_out(text: str, keys, why: str) -> str:
+    """Turn `key=value` lines of the given keys into comments that say why."""
+    lines = []
+    for line in text.splitlines():
+        m = _PROP_LINE.match(line)
+        if m and not line.lstrip().startswith(("#", "!")) and m.group(2) in keys:
+            line = "# %s  (commented out by the test harness: %s)" % (line, why)
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 # -- REST client --------------------------------------------------------------------------------
 class ConnectError(RuntimeError):
     def __init__(self, response):
@@ -279,6 +294,9 @@ class ConnectWorker:
             values = dict(fixed)
             if self.mode == "distributed":
                 values.update({k: v for k, v in distributed.items() if k not in present})
+                text = comment_out(text, STANDALONE_ONLY,
+                                   "standalone-only key; distributed workers pass offset.storage.* to the "
+                                   "offsets topic as topic configs, which Kafka 4 brokers reject")
             return substitute_properties(text, values)
         props = dict(defaults)
         if self.mode == "distributed":

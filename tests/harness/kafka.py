@@ -235,7 +235,8 @@ class KafkaBroker:
 
     def delete_group(self, group: str, timeout: float = 60):
         """Delete a consumer group (e.g. a sink connector's `connect-<name>`) if it exists. Retries
-        while it still has members (a worker that is shutting down)."""
+        while it still has members (a worker that is shutting down) and while a fresh broker's group
+        coordinator is still loading."""
         from confluent_kafka import KafkaException
 
         deadline = time.monotonic() + timeout
@@ -247,7 +248,9 @@ class KafkaBroker:
                 name = e.args[0].name()
                 if name in ("GROUP_ID_NOT_FOUND", "_UNKNOWN_GROUP"):
                     return False
-                if name != "NON_EMPTY_GROUP" or time.monotonic() > deadline:
+                retriable = ("NON_EMPTY_GROUP", "NOT_COORDINATOR", "COORDINATOR_LOAD_IN_PROGRESS",
+                             "COORDINATOR_NOT_AVAILABLE")
+                if name not in retriable or time.monotonic() > deadline:
                     raise
             time.sleep(0.5)
 
