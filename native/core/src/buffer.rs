@@ -12,20 +12,19 @@ use bytes::Bytes;
 use crate::boundary::{Batch, Record};
 use crate::error::Result;
 use crate::offsets::{note_first, FirstOffsets};
-use crate::rows::RowFormat;
+use crate::rows::RowWriter;
 
 /// How rows are framed in one body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Framing {
     /// `[row,row,...]`, for `strip_outer_array: true`.
     JsonArray,
-    /// `row\nrow\n...`
-    Lines,
+    /// Every row followed by the row delimiter: `\n` for JSON lines, the CSV `row_delimiter`.
+    Lines(Vec<u8>),
 }
 
 #[derive(Debug)]
 pub struct TableBuffer {
-    format: RowFormat,
     framing: Framing,
     body: Vec<u8>,
     rows: u64,
@@ -42,20 +41,20 @@ pub struct Chunk {
 }
 
 impl TableBuffer {
-    pub fn new(format: RowFormat, framing: Framing) -> TableBuffer {
-        TableBuffer { format, framing, body: Vec::new(), rows: 0, first: FirstOffsets::new(), since: None }
+    pub fn new(framing: Framing) -> TableBuffer {
+        TableBuffer { framing, body: Vec::new(), rows: 0, first: FirstOffsets::new(), since: None }
     }
 
     /// Serializes `rec` into the body. A record that makes no row (a tombstone) leaves the
     /// body unchanged; either way its offset is now this buffer's responsibility.
-    pub fn append(&mut self, batch: &Batch<'_>, rec: &Record<'_>) -> Result<bool> {
+    pub fn append(&mut self, writer: &RowWriter, batch: &Batch<'_>, rec: &Record<'_>) -> Result<bool> {
         let mark = self.body.len();
-        match (self.framing, self.rows) {
+        match (&self.framing, self.rows) {
             (Framing::JsonArray, 0) => self.body.push(b'['),
             (Framing::JsonArray, _) => self.body.push(b','),
-            (Framing::Lines, _) => {}
+            (Framing::Lines(_), _) => {}
         }
-        let wrote = match self.format.append_row(batch, rec, &mut self.body) {
+        let wrote = match writer.append_row(batch, rec, &mut self.body) {
             Ok(w) => w,
             Err(e) => {
                 self.body.truncate(mark);
@@ -63,8 +62,8 @@ impl TableBuffer {
             }
         };
         if wrote {
-            if self.framing == Framing::Lines {
-                self.body.push(b'\n');
+            if let Framing::Lines(end) = &self.framing {
+                self.body.extend_from_slice(end);
             }
             self.rows += 1;
         } else {
@@ -133,9 +132,9 @@ mod tests {
     fn json_array_framing() {
         let buf = batch();
         let batch = decode(&buf).unwrap();
-        let mut tb = TableBuffer::new(RowFormat::Json, Framing::JsonArray);
+        let mut tb = TableBuffer::new(Framing::JsonArray);
         for r in &batch.records {
-            tb.append(&batch, r).unwrap();
+            tb.append(&RowWriter::json(), &batch, r).unwrap();
         }
         assert_eq!(tb.rows(), 2);
         let c = tb.take();
@@ -152,11 +151,11 @@ mod tests {
     fn line_framing_and_tombstone_only_buffers() {
         let buf = batch();
         let batch = decode(&buf).unwrap();
-        let mut tb = TableBuffer::new(RowFormat::Json, Framing::Lines);
-        tb.append(&batch, &batch.records[1]).unwrap();
+        let mut tb = TableBuffer::new(Framing::Lines(b"\n".to_vec()));
+        tb.append(&RowWriter::json(), &batch, &batch.records[1]).unwrap();
         assert!(!tb.is_empty(), "a tombstone's offset is held until the buffer is taken");
         assert_eq!(tb.bytes(), 0);
-        tb.append(&batch, &batch.records[0]).unwrap();
+        tb.append(&RowWriter::json(), &batch, &batch.records[0]).unwrap();
         let c = tb.take();
         assert_eq!(std::str::from_utf8(&c.body).unwrap(), "{\"id\":1,\"city\":\"New York\"}\n");
         assert_eq!(c.first[&("t".to_string(), 0)], 8);

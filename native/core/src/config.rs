@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::route::Router;
+use crate::rows::zone::Zone;
 
 /// One FE HTTP endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub struct Config {
     pub retry_backoff: Duration,
     pub load_timeout: Duration,
     pub label_prefix: String,
+    /// `sink.timezone`: where Connect timestamps become wall-clock DATETIMEs (UTC by default).
+    pub zone: Zone,
     /// Stream Load headers from `sink.properties.*` (sorted, names as given).
     pub properties: BTreeMap<String, String>,
 }
@@ -60,6 +63,7 @@ impl fmt::Debug for Config {
             .field("retry_backoff", &self.retry_backoff)
             .field("load_timeout", &self.load_timeout)
             .field("label_prefix", &self.label_prefix)
+            .field("zone", &self.zone)
             .field("properties", &self.properties)
             .finish()
     }
@@ -104,7 +108,13 @@ impl Config {
             }
             None => sanitize_label_part(&name, 64),
         };
+        let zone = match get("sink.timezone") {
+            None => Zone::UTC,
+            Some(z) => Zone::parse(z)
+                .ok_or_else(|| Error::config(format!("sink.timezone: '{}' is not an IANA time zone such as UTC or Asia/Shanghai", z)))?,
+        };
         Ok(Config {
+            zone,
             task_id: get("task.id").unwrap_or("0").to_string(),
             fe,
             database: req("starrocks.database.name")?,
@@ -216,6 +226,7 @@ mod tests {
             ("starrocks.http.url", "fe1"),
             ("starrocks.http.url", "ftp://fe1:1"),
             ("sink.label.prefix", "bad prefix"),
+            ("sink.timezone", "Mars/Olympus"),
         ] {
             let mut m = base();
             m.insert(k.into(), v.into());

@@ -27,7 +27,8 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::offsets::{FirstOffsets, OffsetTracker, TopicPartition};
-use crate::rows::RowFormat;
+use crate::rows::csv::{parse_delimiter, CsvOptions};
+use crate::rows::{RowFormat, RowWriter};
 use crate::runtime;
 use crate::stream_load::{load_with_retry, LabelMaker, RetryPolicy, StreamLoadClient};
 
@@ -37,7 +38,7 @@ struct Settings {
     log: Log,
     client: StreamLoadClient,
     policy: RetryPolicy,
-    format: RowFormat,
+    writer: RowWriter,
     framing: Framing,
     /// Longest a caller waits for a table's load: every attempt may take the whole timeout.
     max_load_wait: Duration,
@@ -73,20 +74,8 @@ pub struct Sink {
 
 impl Sink {
     pub fn open(map: &HashMap<String, String>, log: Log) -> Result<Sink> {
-        let cfg = Config::parse(map)?;
-        let format = match header(&cfg, "format").unwrap_or("json").to_ascii_lowercase().as_str() {
-            "json" => RowFormat::Json,
-            other => {
-                return Err(Error::config(format!(
-                    "sink.properties.format: '{}' is not supported by this version (json only)",
-                    other
-                )))
-            }
-        };
-        let framing = match header(&cfg, "strip_outer_array") {
-            Some(v) if v.eq_ignore_ascii_case("true") => Framing::JsonArray,
-            _ => Framing::Lines,
-        };
+        let mut cfg = Config::parse(map)?;
+        let (writer, framing) = row_layout(&mut cfg)?;
         let client = StreamLoadClient::new(&cfg)?;
         let policy = RetryPolicy {
             max_retries: cfg.max_retries,
@@ -105,13 +94,13 @@ impl Sink {
                 cfg.database,
                 cfg.flush_max_bytes,
                 cfg.flush_interval.as_millis(),
-                format
+                writer.format
             )
         });
         let state = State { labels: Some(LabelMaker::new(&cfg.label_prefix, &cfg.task_id)), ..State::default() };
         let interval = cfg.flush_interval;
         let shared = Arc::new(Shared {
-            settings: Settings { cfg, log, client, policy, format, framing, max_load_wait },
+            settings: Settings { cfg, log, client, policy, writer, framing, max_load_wait },
             state: Mutex::new(state),
             load_done: Condvar::new(),
         });
@@ -138,10 +127,10 @@ impl Sink {
             let table = s.cfg.router.table(rec.topic);
             let buffer = match st.buffers.get_mut(table) {
                 Some(b) => b,
-                None => st.buffers.entry(table.to_string()).or_insert_with(|| TableBuffer::new(s.format, s.framing)),
+                None => st.buffers.entry(table.to_string()).or_insert_with(|| TableBuffer::new(s.framing.clone())),
             };
             let before = buffer.bytes();
-            buffer.append(&batch, rec)?;
+            buffer.append(&s.writer, &batch, rec)?;
             let grown = buffer.bytes() - before;
             st.buffered += grown;
             st.offsets.seen(rec.commit_topic, rec.commit_partition, rec.commit_offset);
@@ -241,12 +230,14 @@ impl Shared {
         s.log.debug(|| format!("loading {} rows ({} bytes) into {} as {}", chunk.rows, chunk.body.len(), table, label));
         let me = Arc::downgrade(self);
         let table_name = table.to_string();
+        let (db, target) = split_target(&s.cfg.database, table);
+        let (db, target) = (db.to_string(), target.to_string());
         let (body, rows) = (chunk.body, chunk.rows);
         let task = runtime::get().spawn(async move {
             let Some(shared) = me.upgrade() else { return };
             let mut done = LoadDone { shared: &shared, table: &table_name, outcome: None };
             let s = &shared.settings;
-            let r = load_with_retry(&s.client, &table_name, &label, body, rows, &s.policy, &s.log).await;
+            let r = load_with_retry(&s.client, &db, &target, &label, body, rows, &s.policy, &s.log).await;
             if let Ok(report) = &r {
                 if report.deduplicated {
                     s.log.info(|| format!("Stream Load {} into {} was already in StarRocks", report.label, table_name));
@@ -314,6 +305,53 @@ fn spawn_timer(shared: Weak<Shared>, interval: Duration) {
             }
         }
     });
+}
+
+/// The row format and body framing from `sink.properties.*`, adding the headers StarRocks
+/// needs for them where the user did not set their own.
+fn row_layout(cfg: &mut Config) -> Result<(RowWriter, Framing)> {
+    let format = header(cfg, "format").unwrap_or("json").to_ascii_lowercase();
+    let zone = cfg.zone;
+    match format.as_str() {
+        "json" => {
+            let framing = match header(cfg, "strip_outer_array") {
+                Some(v) if v.eq_ignore_ascii_case("true") => Framing::JsonArray,
+                // NDJSON needs no header at all
+                _ => Framing::Lines(b"\n".to_vec()),
+            };
+            Ok((RowWriter { format: RowFormat::Json, zone }, framing))
+        }
+        "csv" => {
+            let mut opts = CsvOptions::default();
+            if let Some(v) = header(cfg, "column_separator") {
+                opts.separator = parse_delimiter("column_separator", v)?;
+            }
+            if let Some(v) = header(cfg, "row_delimiter") {
+                opts.delimiter = parse_delimiter("row_delimiter", v)?;
+            }
+            match header(cfg, "enclose") {
+                Some(v) => opts.enclose = v.bytes().next(),
+                None => {
+                    cfg.properties.insert("enclose".to_string(), "\"".to_string());
+                }
+            }
+            opts.escape = header(cfg, "escape").and_then(|v| v.bytes().next());
+            opts.columns = header(cfg, "columns").map(|v| {
+                v.split(',').map(str::trim).filter(|c| !c.is_empty() && !c.contains('=')).map(str::to_string).collect()
+            });
+            let framing = Framing::Lines(opts.delimiter.clone());
+            Ok((RowWriter { format: RowFormat::Csv(opts), zone }, framing))
+        }
+        other => Err(Error::config(format!("sink.properties.format: '{}' is neither json nor csv", other))),
+    }
+}
+
+/// A routed name is `table` (in the connector's database) or `db.table`.
+fn split_target<'a>(default_db: &'a str, name: &'a str) -> (&'a str, &'a str) {
+    match name.split_once('.') {
+        Some((db, table)) if !db.is_empty() && !table.is_empty() => (db, table),
+        _ => (default_db, name),
+    }
 }
 
 /// A `sink.properties.*` header, by case-insensitive name.

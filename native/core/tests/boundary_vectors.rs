@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use starrocks_sink_core::rows::RowFormat;
+use starrocks_sink_core::rows::RowWriter;
 
 fn unhex(s: &str) -> Vec<u8> {
     assert!(s.len() % 2 == 0, "odd hex length");
@@ -29,7 +29,7 @@ fn every_vector_decodes_with_the_expected_record_count() {
         assert_eq!(batch.records.len(), rows.len(), "case {}: record count", name);
         for (i, (rec, want)) in batch.records.iter().zip(rows).enumerate() {
             let mut out = Vec::new();
-            let wrote = RowFormat::Json
+            let wrote = RowWriter::json()
                 .append_row(&batch, rec, &mut out)
                 .unwrap_or_else(|e| panic!("case {} record {}: {}", name, i, e));
             if want.is_null() {

@@ -2,40 +2,49 @@
 //! table buffer (no intermediate tree):
 //!
 //! - Struct → object, fields in schema order; Map → object with stringified keys; Array → array.
-//! - Logical types become the text StarRocks parses: DECIMAL exact, DATE `YYYY-MM-DD`, TIME
-//!   `HH:MM:SS[.ffffff]`, TIMESTAMP `YYYY-MM-DD HH:MM:SS[.ffffff]` (UTC); Debezium's named time
-//!   types likewise; `io.debezium.data.Json` is embedded as JSON.
-//! - A whole-record STRING (or BYTES) that starts with `{` is raw JSON text (StringConverter):
-//!   it is validated and passed through as the row, instead of becoming a quoted string.
-//! - Bytes → UTF-8 text if valid, else base64. NaN/Infinity → DATA error naming the record.
+//! - Values mean what `leaf` says: logical and Debezium types become the text StarRocks
+//!   parses, `io.debezium.data.Json` is embedded as JSON.
+//! - A whole-record STRING (or BYTES) that starts with `{` is raw JSON text (StringConverter,
+//!   ByteArrayConverter): it is validated and passed through as the row instead of being quoted.
+//! - When the value is an object and the key is an object too, key fields the value lacks are
+//!   added, so a table's key columns are filled even when the producer keeps them in the key.
 
-use base64::Engine as _;
-
-use super::{decimal, temporal};
+use super::leaf::{leaf, Leaf};
+use super::RowWriter;
 use crate::boundary::{Batch, Record, Value};
 use crate::error::{Error, Result};
 
-pub fn append_row(batch: &Batch<'_>, rec: &Record<'_>, out: &mut Vec<u8>) -> Result<bool> {
+pub fn append_row(w: &RowWriter, batch: &Batch<'_>, rec: &Record<'_>, out: &mut Vec<u8>) -> Result<bool> {
     let start = out.len();
-    let res = Writer { batch, rec, out }.row();
+    let res = Writer { w, batch, rec, out }.row();
     if res.is_err() {
         out.truncate(start);
     }
     res
 }
 
-struct Writer<'b, 'a, 'o> {
+/// Appends the JSON text of one value (used by CSV for nested values).
+pub fn append_value(w: &RowWriter, batch: &Batch<'_>, rec: &Record<'_>, v: &Value<'_>, out: &mut Vec<u8>) -> Result<()> {
+    Writer { w, batch, rec, out }.value(v)
+}
+
+pub(super) fn record_error(rec: &Record<'_>, what: &str) -> Error {
+    Error::data(format!(
+        "{} (topic {}, partition {}, offset {})",
+        what, rec.commit_topic, rec.commit_partition, rec.commit_offset
+    ))
+}
+
+struct Writer<'w, 'b, 'a, 'o> {
+    w: &'w RowWriter,
     batch: &'b Batch<'a>,
     rec: &'b Record<'a>,
     out: &'o mut Vec<u8>,
 }
 
-impl Writer<'_, '_, '_> {
+impl Writer<'_, '_, '_, '_> {
     fn err(&self, what: &str) -> Error {
-        Error::data(format!(
-            "{} (topic {}, partition {}, offset {})",
-            what, self.rec.commit_topic, self.rec.commit_partition, self.rec.commit_offset
-        ))
+        record_error(self.rec, what)
     }
 
     fn row(mut self) -> Result<bool> {
@@ -47,6 +56,7 @@ impl Writer<'_, '_, '_> {
                 Ok(s) if s.trim_start().starts_with('{') => self.raw_json(s).map(|_| true),
                 _ => self.value(&rec.value).map(|_| true),
             },
+            Value::Struct(..) | Value::Map(_) if is_object(&rec.key) => self.object_with_key(&rec.value, &rec.key).map(|_| true),
             v => self.value(v).map(|_| true),
         }
     }
@@ -63,41 +73,17 @@ impl Writer<'_, '_, '_> {
         serde_json::to_writer(&mut *self.out, s).expect("writing a str to a Vec cannot fail");
     }
 
-    fn text_value(&mut self, f: impl FnOnce(&mut String)) {
-        let mut s = String::with_capacity(32);
-        f(&mut s);
-        self.string(&s);
-    }
-
     fn value(&mut self, v: &Value<'_>) -> Result<()> {
-        match v {
-            Value::Null => self.out.extend_from_slice(b"null"),
-            Value::Bool(b) => self.out.extend_from_slice(if *b { b"true" } else { b"false" }),
-            Value::Int8(x) => self.int(*x as i64),
-            Value::Int16(x) => self.int(*x as i64),
-            Value::Int32(x) => self.int(*x as i64),
-            Value::Int64(x) => self.int(*x),
-            Value::Float32(x) => {
-                if !x.is_finite() {
-                    return Err(self.err(&format!("float value {} cannot be written as JSON", x)));
-                }
-                self.out.extend_from_slice(ryu::Buffer::new().format_finite(*x).as_bytes())
-            }
-            Value::Float64(x) => {
-                if !x.is_finite() {
-                    return Err(self.err(&format!("double value {} cannot be written as JSON", x)));
-                }
-                self.out.extend_from_slice(ryu::Buffer::new().format_finite(*x).as_bytes())
-            }
-            Value::String(s) => self.string(s),
-            Value::Bytes(b) => match std::str::from_utf8(b) {
-                Ok(s) => self.string(s),
-                Err(_) => {
-                    let s = base64::engine::general_purpose::STANDARD.encode(b);
-                    self.string(&s)
-                }
-            },
-            Value::Array(xs) => {
+        let l = leaf(self.batch, self.w.zone, v).map_err(|e| self.err(&e))?;
+        match l {
+            Leaf::Null => self.out.extend_from_slice(b"null"),
+            Leaf::Bool(b) => self.out.extend_from_slice(if b { b"true" } else { b"false" }),
+            Leaf::Int(x) => self.out.extend_from_slice(itoa::Buffer::new().format(x).as_bytes()),
+            Leaf::Float(x) => self.out.extend_from_slice(ryu::Buffer::new().format_finite(x).as_bytes()),
+            Leaf::Float32(x) => self.out.extend_from_slice(ryu::Buffer::new().format_finite(x).as_bytes()),
+            Leaf::Text(s) => self.string(&s),
+            Leaf::RawJson(s) => self.out.extend_from_slice(s.as_bytes()),
+            Leaf::Array(xs) => {
                 self.out.push(b'[');
                 for (i, x) in xs.iter().enumerate() {
                     if i > 0 {
@@ -107,119 +93,80 @@ impl Writer<'_, '_, '_> {
                 }
                 self.out.push(b']');
             }
-            Value::Map(kvs) => {
+            Leaf::Map(_) | Leaf::Struct(..) => {
                 self.out.push(b'{');
-                for (i, (k, x)) in kvs.iter().enumerate() {
-                    if i > 0 {
-                        self.out.push(b',');
-                    }
-                    self.map_key(k)?;
-                    self.out.push(b':');
-                    self.value(x)?;
-                }
+                self.members(v, &[], &mut true)?;
                 self.out.push(b'}');
             }
+        }
+        Ok(())
+    }
+
+    /// Writes the members of an object value (no braces), skipping names in `skip`; returns the
+    /// names written. `first`: no member written yet in this object (so no comma before the next).
+    fn members(&mut self, v: &Value<'_>, skip: &[String], first: &mut bool) -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        match v {
             Value::Struct(id, xs) => {
                 let batch = self.batch;
-                let fields = &batch.schema(*id).fields;
-                self.out.push(b'{');
-                for (i, (name, x)) in fields.iter().zip(xs).enumerate() {
-                    if i > 0 {
+                for (name, x) in batch.schema(*id).fields.iter().zip(xs.iter()) {
+                    if skip.iter().any(|s| s == name) {
+                        continue;
+                    }
+                    if !std::mem::take(first) {
                         self.out.push(b',');
                     }
                     self.string(name);
                     self.out.push(b':');
                     self.value(x)?;
+                    names.push(name.to_string());
                 }
-                self.out.push(b'}');
             }
-            Value::Named(id, inner) => self.named(*id, inner)?,
-            Value::Decimal { scale, unscaled } => match decimal::decimal_string(unscaled, *scale) {
-                Some(s) => self.string(&s),
-                None => return Err(self.err(&format!("decimal scale {} out of range", scale))),
-            },
-            Value::Date(d) => self.text_value(|s| temporal::write_date(s, *d as i64)),
-            Value::Time(ms) => self.text_value(|s| temporal::write_time(s, *ms as i64 * 1000)),
-            Value::Timestamp(ms) => {
-                self.text_value(|s| temporal::write_timestamp(s, ms.saturating_mul(1000)))
+            Value::Map(kvs) => {
+                for (k, x) in kvs.iter() {
+                    let name = self.key_text(k)?;
+                    if skip.contains(&name) {
+                        continue;
+                    }
+                    if !std::mem::take(first) {
+                        self.out.push(b',');
+                    }
+                    self.string(&name);
+                    self.out.push(b':');
+                    self.value(x)?;
+                    names.push(name);
+                }
             }
+            _ => {}
         }
+        Ok(names)
+    }
+
+    fn object_with_key(&mut self, value: &Value<'_>, key: &Value<'_>) -> Result<()> {
+        self.out.push(b'{');
+        let mut first = true;
+        let names = self.members(value, &[], &mut first)?;
+        self.members(key, &names, &mut first)?;
+        self.out.push(b'}');
         Ok(())
     }
 
-    fn int(&mut self, x: i64) {
-        self.out.extend_from_slice(itoa(x).as_bytes());
-    }
-
-    fn map_key(&mut self, k: &Value<'_>) -> Result<()> {
-        match k {
-            Value::String(s) => self.string(s),
-            Value::Null => self.string("null"),
-            Value::Bool(b) => self.string(if *b { "true" } else { "false" }),
-            Value::Int8(_) | Value::Int16(_) | Value::Int32(_) | Value::Int64(_) => {
-                self.out.push(b'"');
-                self.value(k)?;
-                self.out.push(b'"');
-            }
-            other => {
-                // anything else: its JSON text, as a string
-                let mut tmp = Vec::new();
-                Writer { batch: self.batch, rec: self.rec, out: &mut tmp }.value(other)?;
-                match tmp.first() {
-                    Some(b'"') => self.out.extend_from_slice(&tmp),
-                    _ => self.string(&String::from_utf8_lossy(&tmp)),
-                }
-            }
+    /// The text of a map key: strings as they are, anything else as its JSON text.
+    fn key_text(&mut self, k: &Value<'_>) -> Result<String> {
+        if let Value::String(s) = k {
+            return Ok(s.to_string());
         }
-        Ok(())
-    }
-
-    /// Named (Debezium and other) schemas; unknown names → the underlying value.
-    fn named(&mut self, id: usize, inner: &Value<'_>) -> Result<()> {
-        let name = self.batch.schema(id).name.unwrap_or("");
-        let int = match inner {
-            Value::Int8(x) => Some(*x as i64),
-            Value::Int16(x) => Some(*x as i64),
-            Value::Int32(x) => Some(*x as i64),
-            Value::Int64(x) => Some(*x),
-            _ => None,
-        };
-        match (name, int) {
-            ("io.debezium.time.Date", Some(d)) => self.text_value(|s| temporal::write_date(s, d)),
-            ("io.debezium.time.Time", Some(ms)) => {
-                self.text_value(|s| temporal::write_time(s, ms.saturating_mul(1000)))
-            }
-            ("io.debezium.time.MicroTime", Some(us)) => self.text_value(|s| temporal::write_time(s, us)),
-            ("io.debezium.time.NanoTime", Some(ns)) => {
-                self.text_value(|s| temporal::write_time(s, ns.div_euclid(1000)))
-            }
-            ("io.debezium.time.Timestamp", Some(ms)) => {
-                self.text_value(|s| temporal::write_timestamp(s, ms.saturating_mul(1000)))
-            }
-            ("io.debezium.time.MicroTimestamp", Some(us)) => {
-                self.text_value(|s| temporal::write_timestamp(s, us))
-            }
-            ("io.debezium.time.NanoTimestamp", Some(ns)) => {
-                self.text_value(|s| temporal::write_timestamp(s, ns.div_euclid(1000)))
-            }
-            ("io.debezium.data.Json", _) => match inner {
-                Value::String(s) => {
-                    serde_json::from_str::<serde::de::IgnoredAny>(s).map_err(|e| {
-                        self.err(&format!("io.debezium.data.Json value is not valid JSON: {}", e))
-                    })?;
-                    self.out.extend_from_slice(s.trim().as_bytes());
-                }
-                other => self.value(other)?,
-            },
-            // ZonedTimestamp / ZonedTime are ISO-8601 strings: passed through as strings.
-            _ => self.value(inner)?,
-        }
-        Ok(())
+        let mut tmp = Vec::new();
+        Writer { w: self.w, batch: self.batch, rec: self.rec, out: &mut tmp }.value(k)?;
+        Ok(match serde_json::from_slice::<String>(&tmp) {
+            Ok(s) => s,
+            Err(_) => String::from_utf8_lossy(&tmp).into_owned(),
+        })
     }
 }
 
-fn itoa(x: i64) -> String {
-    x.to_string()
+fn is_object(v: &Value<'_>) -> bool {
+    matches!(v, Value::Struct(..) | Value::Map(_))
 }
 
 #[cfg(test)]

@@ -1,27 +1,44 @@
-//! Row serializers: one decoded record value → one row appended to a table buffer.
-//!
-//! [`RowFormat`] is the seam for formats: JSON is written now; CSV arrives later as a second
-//! variant (its own module), chosen from `sink.properties.format`.
+//! Row serializers: one decoded record → one row appended to a table buffer, in the body
+//! format of the table's loads. `leaf` decides what each value means for StarRocks; `json`
+//! and `csv` only lay it out.
 
+pub mod csv;
 pub mod decimal;
 pub mod json;
+pub mod leaf;
 pub mod temporal;
+pub mod zone;
 
 use crate::boundary::{Batch, Record};
 use crate::error::Result;
+use csv::CsvOptions;
+use zone::Zone;
 
 /// The body format of a table buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowFormat {
     Json,
+    Csv(CsvOptions),
 }
 
-impl RowFormat {
+#[derive(Debug, Clone)]
+pub struct RowWriter {
+    pub format: RowFormat,
+    /// Where Connect timestamps (instants) are written as wall-clock DATETIMEs.
+    pub zone: Zone,
+}
+
+impl RowWriter {
+    pub fn json() -> RowWriter {
+        RowWriter { format: RowFormat::Json, zone: Zone::UTC }
+    }
+
     /// Appends the row of `rec` to `out`; `Ok(false)` (nothing written) for a tombstone.
     /// On error `out` is left as it was.
-    pub fn append_row(self, batch: &Batch<'_>, rec: &Record<'_>, out: &mut Vec<u8>) -> Result<bool> {
-        match self {
-            RowFormat::Json => json::append_row(batch, rec, out),
+    pub fn append_row(&self, batch: &Batch<'_>, rec: &Record<'_>, out: &mut Vec<u8>) -> Result<bool> {
+        match &self.format {
+            RowFormat::Json => json::append_row(self, batch, rec, out),
+            RowFormat::Csv(opts) => csv::append_row(self, opts, batch, rec, out),
         }
     }
 }

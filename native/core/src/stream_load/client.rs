@@ -24,7 +24,6 @@ pub struct StreamLoadClient {
     fe: Vec<FeAddr>,
     /// The FE to ask first; moves on when one cannot be reached.
     current_fe: AtomicUsize,
-    database: String,
     /// Authorization, Expect and the `sink.properties.*` headers, built once.
     headers: HeaderMap,
 }
@@ -53,7 +52,7 @@ impl StreamLoadClient {
             .tcp_nodelay(true)
             .build()
             .map_err(|e| Error::internal(format!("cannot build the HTTP client: {}", e)))?;
-        Ok(StreamLoadClient { http, fe: cfg.fe.clone(), current_fe: AtomicUsize::new(0), database: cfg.database.clone(), headers })
+        Ok(StreamLoadClient { http, fe: cfg.fe.clone(), current_fe: AtomicUsize::new(0), headers })
     }
 
     fn fe(&self) -> &FeAddr {
@@ -75,9 +74,9 @@ impl StreamLoadClient {
 
     /// One attempt at loading `body` into `table` under `label`. `Err` carries a verdict for
     /// failures that produced no Stream Load answer (network, FE refusal, HTTP errors).
-    pub async fn load(&self, table: &str, label: &str, body: Bytes) -> std::result::Result<StreamLoadResponse, Verdict> {
+    pub async fn load(&self, db: &str, table: &str, label: &str, body: Bytes) -> std::result::Result<StreamLoadResponse, Verdict> {
         let fe = self.fe().clone();
-        let fe_url = self.url(&fe, &["api", &self.database, table, "_stream_load"]).map_err(|e| Verdict::Fatal(e.message))?;
+        let fe_url = self.url(&fe, &["api", db, table, "_stream_load"]).map_err(|e| Verdict::Fatal(e.message))?;
         let label_value = HeaderValue::from_str(label).map_err(|_| Verdict::Fatal(format!("label '{}' is not a header value", label)))?;
 
         let answer = self
@@ -135,9 +134,9 @@ impl StreamLoadClient {
     }
 
     /// `GET /api/{db}/get_load_state?label=...` on the FE (following one redirect to the leader).
-    pub async fn load_state(&self, label: &str) -> std::result::Result<LoadState, String> {
+    pub async fn load_state(&self, db: &str, label: &str) -> std::result::Result<LoadState, String> {
         let fe = self.fe().clone();
-        let mut url = self.url(&fe, &["api", &self.database, "get_load_state"]).map_err(|e| e.message)?;
+        let mut url = self.url(&fe, &["api", db, "get_load_state"]).map_err(|e| e.message)?;
         url.query_pairs_mut().append_pair("label", label);
         for _ in 0..2 {
             let auth = self.headers.get(AUTHORIZATION).cloned().expect("built in new()");

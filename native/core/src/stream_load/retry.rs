@@ -43,6 +43,7 @@ pub struct LoadReport {
 
 pub async fn load_with_retry(
     client: &StreamLoadClient,
+    db: &str,
     table: &str,
     label: &str,
     body: Bytes,
@@ -59,7 +60,7 @@ pub async fn load_with_retry(
             log.warn(|| format!("Stream Load {} into {}: attempt {} in {} ms after: {}", label, table, attempt, d.as_millis(), last));
             tokio::time::sleep(d).await;
         }
-        let verdict = match client.load(table, label, body.clone()).await {
+        let verdict = match client.load(db, table, label, body.clone()).await {
             Ok(answer) => {
                 let v = answer.verdict();
                 if v == Verdict::Loaded {
@@ -86,7 +87,7 @@ pub async fn load_with_retry(
                 return Err(Error::load(format!("Stream Load {} into {} failed: {}", label, table, m)));
             }
             Verdict::Retry(m) => last = m,
-            Verdict::Unknown(m) => match wait_for_label(client, label, policy.label_wait, log).await {
+            Verdict::Unknown(m) => match wait_for_label(client, db, label, policy.label_wait, log).await {
                 Ok(LoadState::Finished) => return Ok(report(attempt, true)),
                 Ok(state) => last = format!("{} (label state {:?})", m, state),
                 Err(e) => last = format!("{} ({})", m, e),
@@ -105,11 +106,11 @@ pub async fn load_with_retry(
 }
 
 /// Polls `get_load_state` until the label's transaction is decided or `limit` passes.
-async fn wait_for_label(client: &StreamLoadClient, label: &str, limit: Duration, log: &Log) -> std::result::Result<LoadState, String> {
+async fn wait_for_label(client: &StreamLoadClient, db: &str, label: &str, limit: Duration, log: &Log) -> std::result::Result<LoadState, String> {
     let deadline = Instant::now() + limit;
     let mut pause = Duration::from_millis(200);
     loop {
-        let state = client.load_state(label).await?;
+        let state = client.load_state(db, label).await?;
         if state != LoadState::Running || Instant::now() >= deadline {
             log.debug(|| format!("label {} is {:?}", label, state));
             return Ok(state);

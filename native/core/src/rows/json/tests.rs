@@ -1,6 +1,5 @@
 use crate::boundary::builder::{s, BatchBuilder, S, V};
 use crate::boundary::decode;
-use crate::rows::RowFormat;
 
 /// Serializes the single record's value; `None` for a tombstone.
 fn row(v: V) -> crate::Result<Option<String>> {
@@ -9,7 +8,7 @@ fn row(v: V) -> crate::Result<Option<String>> {
     let buf = b.build();
     let batch = decode(&buf).unwrap();
     let mut out = b"prefix".to_vec();
-    let wrote = RowFormat::Json.append_row(&batch, &batch.records[0], &mut out);
+    let wrote = crate::rows::RowWriter::json().append_row(&batch, &batch.records[0], &mut out);
     match wrote {
         Ok(true) => Ok(Some(String::from_utf8(out[6..].to_vec()).unwrap())),
         Ok(false) => {
@@ -99,7 +98,49 @@ fn logical_and_debezium_types() {
             r#"{"d":"1969-12-31","t":"01:02:03.004000","ts":"1969-12-31 23:59:59.999000","dec":"-0.005","#,
             r#""dd":"2024-02-29","dt":"00:00:01","mt":"00:00:01.000001","nt":"00:00:01.000001","#,
             r#""dts":"2024-05-01 12:34:56","mts":"1969-12-31 23:59:59.999999","nts":"1970-01-01 00:00:00.000001","#,
-            r#""zts":"2024-05-01T12:00:00Z","js":{"k":[1]},"other":5}"#
+            r#""zts":"2024-05-01 12:00:00","js":{"k":[1]},"other":5}"#
         )
     );
+}
+
+#[test]
+fn key_fields_fill_what_the_value_lacks() {
+    let mut b = BatchBuilder::new();
+    let key = V::Struct(S::fields(&["id", "region"]), vec![V::I64(7), s("eu")]);
+    let value = V::Struct(S::fields(&["region", "name"]), vec![s("us"), s("x")]);
+    b.record_full("t", "t", 0, 1, i64::MIN, key, value);
+    let buf = b.build();
+    let batch = decode(&buf).unwrap();
+    let mut out = Vec::new();
+    crate::rows::RowWriter::json().append_row(&batch, &batch.records[0], &mut out).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), r#"{"region":"us","name":"x","id":7}"#);
+}
+
+#[test]
+fn timestamps_go_to_the_configured_zone_but_debezium_local_times_do_not() {
+    let mut b = BatchBuilder::new();
+    let named = |n: &str, v: V| V::Named(S::named(n), Box::new(v));
+    let v = V::Array(vec![
+        V::Timestamp(0),
+        named("io.debezium.time.ZonedTimestamp", s("1970-01-01T00:00:00Z")),
+        named("io.debezium.time.MicroTimestamp", V::I64(0)),
+        named("io.debezium.data.VariableScaleDecimal", V::Null),
+    ]);
+    b.record("t", 0, 1, v);
+    let buf = b.build();
+    let batch = decode(&buf).unwrap();
+    let w = crate::rows::RowWriter { format: crate::rows::RowFormat::Json, zone: crate::rows::zone::Zone::parse("Asia/Tokyo").unwrap() };
+    let mut out = Vec::new();
+    w.append_row(&batch, &batch.records[0], &mut out).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"["1970-01-01 09:00:00","1970-01-01 09:00:00","1970-01-01 00:00:00",null]"#
+    );
+}
+
+#[test]
+fn variable_scale_decimal_is_exact() {
+    let vsd = S { name: Some("io.debezium.data.VariableScaleDecimal".into()), ..S::fields(&["scale", "value"]) };
+    let v = V::Array(vec![V::Struct(vsd, vec![V::I32(2), V::Bytes(vec![0x30, 0x39])])]);
+    assert_eq!(ok(v), r#"["123.45"]"#);
 }
