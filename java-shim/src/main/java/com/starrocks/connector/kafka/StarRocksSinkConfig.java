@@ -32,6 +32,7 @@ public class StarRocksSinkConfig extends AbstractConfig {
     public static final String RETRY_BACKOFF_MS = "sink.retry.backoffms";
     public static final String SINK_TIMEOUT_MS = "sink.timeoutms";
     public static final String LABEL_PREFIX = "sink.label.prefix";
+    public static final String TIMEZONE = "sink.timezone";
     public static final String TASK_ID = "task.id";
 
     private static final String G_CONN = "StarRocks";
@@ -85,7 +86,11 @@ public class StarRocksSinkConfig extends AbstractConfig {
                     G_LOAD, 8, Width.SHORT, "Load timeout")
             .define(LABEL_PREFIX, Type.STRING, "", new LabelPrefixValidator(), Importance.LOW,
                     "Prefix of the Stream Load labels, at most 40 characters of [-A-Za-z0-9_]; "
-                            + "empty derives it from the connector name.", G_LOAD, 9, Width.SHORT, "Label prefix");
+                            + "empty derives it from the connector name.", G_LOAD, 9, Width.SHORT, "Label prefix")
+            .define(TIMEZONE, Type.STRING, "UTC", new TimeZoneValidator(), Importance.LOW,
+                    "IANA time zone (e.g. UTC, Asia/Shanghai) in which Connect Timestamp values and Debezium "
+                            + "ZonedTimestamp instants are written into DATETIME columns.",
+                    G_LOAD, 10, Width.SHORT, "Time zone");
 
     public StarRocksSinkConfig(Map<?, ?> props) {
         super(CONFIG_DEF, props);
@@ -169,6 +174,22 @@ public class StarRocksSinkConfig extends AbstractConfig {
         @Override
         public String toString() {
             return "[-A-Za-z0-9_]{0,40}";
+        }
+    }
+
+    static final class TimeZoneValidator implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            String s = value == null ? "" : value.toString();
+            // Region names only: the native side resolves zones from the IANA database by name.
+            if (!s.equals("UTC") && !java.time.ZoneId.getAvailableZoneIds().contains(s)) {
+                throw new ConfigException(name, s, "not an IANA time zone name such as UTC or Asia/Shanghai");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "an IANA time zone name, e.g. UTC or Asia/Shanghai";
         }
     }
 }

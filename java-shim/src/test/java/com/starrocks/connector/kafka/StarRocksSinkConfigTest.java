@@ -231,6 +231,14 @@ class StarRocksSinkConfigTest {
     }
 
     @Test
+    void timeZone() {
+        assertEquals("UTC", new StarRocksSinkConfig(with("sink.label.prefix", "x")).getString("sink.timezone"));
+        new StarRocksSinkConfig(with("sink.timezone", "Asia/Shanghai"));
+        assertRejected(with("sink.timezone", "Mars/Olympus"), "sink.timezone");
+        assertRejected(with("sink.timezone", "GMT+25"), "sink.timezone");
+    }
+
+    @Test
     void loadTimeoutBelowConnectTimeoutIsCrossChecked() {
         Map<String, String> props = with("connect.timeoutms", "5000");
         props.put("sink.timeoutms", "2000");
