@@ -184,3 +184,76 @@ fn retries_run_out_into_a_clear_failure() {
     assert!(e.message.contains("after 3 attempts") && e.message.contains("500"), "{}", e.message);
     assert!(env.rows().is_empty());
 }
+
+fn one_batch(records: Vec<(i64, V, V)>) -> Vec<u8> {
+    let mut b = BatchBuilder::new();
+    for (offset, key, value) in records {
+        b.record_full("topic", "topic", 0, offset, i64::MIN, key, value);
+    }
+    b.build()
+}
+
+#[test]
+fn primary_key_upserts_deletes_and_key_fill() {
+    let env = Env::start("");
+    env.sql(
+        "CREATE TABLE d.pk (id INT NOT NULL, city VARCHAR(64), pop BIGINT) PRIMARY KEY(id) \
+         DISTRIBUTED BY HASH(id) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
+    );
+    let mut sink = Sink::open(&env.settings(&[("starrocks.topic2table.map", "topic:pk")]), Log::new(5)).unwrap();
+    let key = |id: i64| V::Struct(S::fields(&["id"]), vec![V::I64(id)]);
+    let row = S::fields(&["city", "pop", "__op"]);
+    sink.put(&one_batch(vec![
+        (0, key(1), V::Struct(row.clone(), vec![s("Paris"), V::I64(2), V::I32(0)])),
+        (1, key(2), V::Struct(row.clone(), vec![s("Rome"), V::I64(3), V::I32(0)])),
+        (2, key(1), V::Struct(row.clone(), vec![s("Paris"), V::I64(5), V::I32(0)])),
+        (3, key(2), V::Struct(row.clone(), vec![s("Rome"), V::I64(3), V::I32(1)])),
+        (4, key(3), V::Null),
+    ]))
+    .unwrap();
+    assert_eq!(committed(&mut sink), Some(5), "the tombstone's offset is committed too");
+    let rows = env.sql("SELECT id, city, pop FROM d.pk ORDER BY id");
+    assert_eq!(rows, vec![vec![Some("1".to_string()), Some("Paris".to_string()), Some("5".to_string())]]);
+}
+
+#[test]
+fn partial_update_keeps_the_columns_not_sent() {
+    let env = Env::start("");
+    env.sql(
+        "CREATE TABLE d.pk (id INT NOT NULL, city VARCHAR(64), pop BIGINT) PRIMARY KEY(id) \
+         DISTRIBUTED BY HASH(id) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
+    );
+    env.sql("INSERT INTO d.pk VALUES (1, 'Paris', 2)");
+    let settings = env.settings(&[
+        ("starrocks.topic2table.map", "topic:pk"),
+        ("sink.properties.partial_update", "true"),
+        ("sink.properties.columns", "id,pop"),
+    ]);
+    let mut sink = Sink::open(&settings, Log::new(5)).unwrap();
+    let v = V::Struct(S::fields(&["id", "pop"]), vec![V::I64(1), V::I64(9)]);
+    sink.put(&one_batch(vec![(0, V::Null, v)])).unwrap();
+    assert_eq!(committed(&mut sink), Some(1));
+    let rows = env.sql("SELECT id, city, pop FROM d.pk");
+    assert_eq!(rows, vec![vec![Some("1".to_string()), Some("Paris".to_string()), Some("9".to_string())]]);
+}
+
+#[test]
+fn schemaless_maps_raw_json_strings_and_other_databases() {
+    let env = Env::start("");
+    env.sql("CREATE DATABASE other");
+    env.sql(
+        "CREATE TABLE other.t (id INT NOT NULL, city VARCHAR(64)) DUPLICATE KEY(id) \
+         DISTRIBUTED BY HASH(id) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
+    );
+    let mut sink = Sink::open(&env.settings(&[("starrocks.topic2table.map", "topic:other.t")]), Log::new(5)).unwrap();
+    sink.put(&one_batch(vec![
+        (0, V::Null, V::Map(vec![(s("id"), V::I64(1)), (s("city"), s("Oslo"))])),
+        (1, V::Null, s(r#"{"id": 2, "city": "Bergen"}"#)),
+        (2, V::Null, V::Bytes(r#"{"id":3,"city":"Tromsø"}"#.as_bytes().to_vec())),
+    ]))
+    .unwrap();
+    assert_eq!(committed(&mut sink), Some(3));
+    let rows: Vec<String> = env.sql("SELECT city FROM other.t ORDER BY id").into_iter().map(|r| r[0].clone().unwrap()).collect();
+    assert_eq!(rows, vec!["Oslo", "Bergen", "Tromsø"]);
+    assert!(env.rows().is_empty(), "nothing went to the connector's own database");
+}
