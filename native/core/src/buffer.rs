@@ -11,8 +11,11 @@ use bytes::Bytes;
 
 use crate::boundary::{Batch, Record};
 use crate::error::Result;
-use crate::offsets::{note_first, FirstOffsets};
+use std::collections::{BTreeMap, HashMap};
+
+use crate::offsets::{note_first, FirstOffsets, TopicPartition};
 use crate::rows::RowWriter;
+use crate::stream_load::label::Fnv;
 
 /// How rows are framed in one body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +32,8 @@ pub struct TableBuffer {
     body: Vec<u8>,
     rows: u64,
     first: FirstOffsets,
+    last: HashMap<TopicPartition, i64>,
+    fingerprint: Fnv,
     since: Option<Instant>,
 }
 
@@ -38,11 +43,15 @@ pub struct Chunk {
     pub body: Bytes,
     pub rows: u64,
     pub first: FirstOffsets,
+    /// Offset range per partition, for the label.
+    pub ranges: BTreeMap<TopicPartition, (i64, i64)>,
+    /// Hash of every record's partition, offset and timestamp, for the label.
+    pub fingerprint: u64,
 }
 
 impl TableBuffer {
     pub fn new(framing: Framing) -> TableBuffer {
-        TableBuffer { framing, body: Vec::new(), rows: 0, first: FirstOffsets::new(), since: None }
+        TableBuffer { framing, body: Vec::new(), rows: 0, first: FirstOffsets::new(), last: HashMap::new(), fingerprint: Fnv::new(), since: None }
     }
 
     /// Serializes `rec` into the body. A record that makes no row (a tombstone) leaves the
@@ -70,6 +79,15 @@ impl TableBuffer {
             self.body.truncate(mark);
         }
         note_first(&mut self.first, rec.commit_topic, rec.commit_partition, rec.commit_offset);
+        self.fingerprint.write(&rec.commit_partition.to_le_bytes());
+        self.fingerprint.write(&rec.commit_offset.to_le_bytes());
+        self.fingerprint.write(&rec.timestamp.unwrap_or(i64::MIN).to_le_bytes());
+        match self.last.get_mut(&(rec.commit_topic.to_string(), rec.commit_partition)) {
+            Some(l) => *l = rec.commit_offset,
+            None => {
+                self.last.insert((rec.commit_topic.to_string(), rec.commit_partition), rec.commit_offset);
+            }
+        }
         if self.since.is_none() {
             self.since = Some(Instant::now());
         }
@@ -104,11 +122,14 @@ impl TableBuffer {
             self.body.push(b']');
         }
         let body = std::mem::take(&mut self.body);
+        let last = std::mem::take(&mut self.last);
         self.since = None;
         Chunk {
             body: Bytes::from(body),
             rows: std::mem::take(&mut self.rows),
+            ranges: self.first.iter().map(|(tp, f)| (tp.clone(), (*f, last.get(tp).copied().unwrap_or(*f)))).collect(),
             first: std::mem::take(&mut self.first),
+            fingerprint: std::mem::replace(&mut self.fingerprint, Fnv::new()).0,
         }
     }
 }

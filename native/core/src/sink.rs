@@ -40,6 +40,7 @@ struct Settings {
     policy: RetryPolicy,
     writer: RowWriter,
     framing: Framing,
+    labels: LabelMaker,
     /// Longest a caller waits for a table's load: every attempt may take the whole timeout.
     max_load_wait: Duration,
 }
@@ -57,7 +58,8 @@ struct State {
     /// Bytes in all table buffers (not counting loads in flight).
     buffered: usize,
     failure: Option<Error>,
-    labels: Option<LabelMaker>,
+    /// Bytes of the bodies of loads in flight.
+    inflight_bytes: usize,
     closed: bool,
 }
 
@@ -97,10 +99,11 @@ impl Sink {
                 writer.format
             )
         });
-        let state = State { labels: Some(LabelMaker::new(&cfg.label_prefix, &cfg.task_id)), ..State::default() };
+        let state = State::default();
+        let labels = LabelMaker::new(&cfg.label_prefix);
         let interval = cfg.flush_interval;
         let shared = Arc::new(Shared {
-            settings: Settings { cfg, log, client, policy, writer, framing, max_load_wait },
+            settings: Settings { cfg, log, client, policy, writer, framing, labels, max_load_wait },
             state: Mutex::new(state),
             load_done: Condvar::new(),
         });
@@ -135,12 +138,15 @@ impl Sink {
             st.buffered += grown;
             st.offsets.seen(rec.commit_topic, rec.commit_partition, rec.commit_offset);
             if st.buffered as u64 >= s.cfg.flush_max_bytes {
-                // The budget is for all tables together: load the biggest buffer.
+                // The flush size is for all tables together: load the biggest buffer.
                 let biggest = st.buffers.iter().max_by_key(|(_, b)| b.bytes()).map(|(t, _)| t.clone());
                 if let Some(t) = biggest {
                     st = shared.wait_for_table(st, &t)?;
                     shared.start_load(&mut st, &t);
                 }
+                // Memory budget: what waits in buffers plus what loads carry stays under twice
+                // the flush size. Past that, `put` waits for loads: Connect's backpressure.
+                st = shared.wait_for_budget(st)?;
             }
         }
         Ok(())
@@ -212,6 +218,21 @@ impl Shared {
         Ok(st)
     }
 
+    /// Waits while buffered plus in-flight bytes exceed twice `bufferflush.maxbytes`.
+    fn wait_for_budget<'a>(&'a self, mut st: MutexGuard<'a, State>) -> Result<MutexGuard<'a, State>> {
+        let budget = self.settings.cfg.flush_max_bytes.saturating_mul(2);
+        let deadline = Instant::now() + self.settings.max_load_wait;
+        while (st.buffered + st.inflight_bytes) as u64 > budget && !st.inflight.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::retriable("loads in flight did not finish in time to free memory"));
+            }
+            st = self.load_done.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0;
+            check(&st)?;
+        }
+        Ok(st)
+    }
+
     /// Hands `table`'s buffer to a load. The caller made sure no load of the table is running.
     fn start_load(self: &Arc<Shared>, st: &mut State, table: &str) {
         debug_assert!(!st.inflight.contains_key(table));
@@ -225,17 +246,19 @@ impl Shared {
         if chunk.rows == 0 {
             return; // only tombstones: nothing to load, their offsets are done
         }
-        let label = st.labels.as_mut().expect("set in open").next(table);
         let s = &self.settings;
+        let (db, target) = split_target(&s.cfg.database, table);
+        let label = s.labels.label(db, target, &chunk.ranges, chunk.fingerprint);
         s.log.debug(|| format!("loading {} rows ({} bytes) into {} as {}", chunk.rows, chunk.body.len(), table, label));
         let me = Arc::downgrade(self);
         let table_name = table.to_string();
-        let (db, target) = split_target(&s.cfg.database, table);
         let (db, target) = (db.to_string(), target.to_string());
+        let bytes = chunk.body.len();
+        st.inflight_bytes += bytes;
         let (body, rows) = (chunk.body, chunk.rows);
         let task = runtime::get().spawn(async move {
             let Some(shared) = me.upgrade() else { return };
-            let mut done = LoadDone { shared: &shared, table: &table_name, outcome: None };
+            let mut done = LoadDone { shared: &shared, table: &table_name, bytes, outcome: None };
             let s = &shared.settings;
             let r = load_with_retry(&s.client, &db, &target, &label, body, rows, &s.policy, &s.log).await;
             if let Ok(report) = &r {
@@ -254,6 +277,7 @@ impl Shared {
 struct LoadDone<'a> {
     shared: &'a Arc<Shared>,
     table: &'a str,
+    bytes: usize,
     outcome: Option<Result<()>>,
 }
 
@@ -261,6 +285,7 @@ impl Drop for LoadDone<'_> {
     fn drop(&mut self) {
         let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
         st.inflight.remove(self.table);
+        st.inflight_bytes -= self.bytes.min(st.inflight_bytes);
         let err = match self.outcome.take() {
             Some(Ok(())) => None,
             Some(Err(e)) => Some(e),

@@ -45,8 +45,12 @@ impl Env {
     }
 
     fn fault(&self, kind: &str, count: u32) {
+        self.fault_for(kind, count, 1.0)
+    }
+
+    fn fault_for(&self, kind: &str, count: u32, seconds: f64) {
         let url = format!("http://127.0.0.1:{}/api/_emulator/faults", self.emu().fe_http_port);
-        let body = format!(r#"{{"kind":"{}","count":{}}}"#, kind, count);
+        let body = format!(r#"{{"kind":"{}","count":{},"seconds":{}}}"#, kind, count, seconds);
         let status = self.rt.block_on(async { reqwest::Client::new().post(url).body(body).send().await.unwrap().status() });
         assert!(status.is_success(), "fault endpoint answered {}", status);
     }
@@ -256,4 +260,53 @@ fn schemaless_maps_raw_json_strings_and_other_databases() {
     let rows: Vec<String> = env.sql("SELECT city FROM other.t ORDER BY id").into_iter().map(|r| r[0].clone().unwrap()).collect();
     assert_eq!(rows, vec!["Oslo", "Bergen", "Tromsø"]);
     assert!(env.rows().is_empty(), "nothing went to the connector's own database");
+}
+
+fn stamped(first_offset: i64, names: &[&str], ts: i64) -> Vec<u8> {
+    let st = S::fields(&["id", "city"]);
+    let mut b = BatchBuilder::new();
+    for (i, name) in names.iter().enumerate() {
+        let offset = first_offset + i as i64;
+        b.record_full("topic", "topic", 0, offset, ts + i as i64, V::Null, V::Struct(st.clone(), vec![V::I64(offset + 1), s(name)]));
+    }
+    b.build()
+}
+
+#[test]
+fn a_restarted_task_replaying_the_same_records_is_recognised() {
+    let env = Env::start("");
+    let batch = stamped(0, &["New York", "Chicago"], 1_700_000_000_000);
+    let mut first = Sink::open(&env.settings(&[]), Log::new(5)).unwrap();
+    first.put(&batch).unwrap();
+    assert_eq!(committed(&mut first), Some(2));
+    drop(first); // crashed before Connect stored the offsets: the records come again
+    let log = Log::new(5);
+    let mut second = Sink::open(&env.settings(&[]), log.clone()).unwrap();
+    second.put(&batch).unwrap();
+    assert_eq!(committed(&mut second), Some(2));
+    assert_eq!(env.rows().len(), 2, "the replay was loaded twice");
+    assert!(log.drain().iter().any(|(_, m)| m.contains("already in StarRocks")));
+
+    // the topic deleted and created again: same offsets, new records
+    let mut third = Sink::open(&env.settings(&[]), Log::new(5)).unwrap();
+    third.put(&stamped(0, &["Boston", "Denver"], 1_800_000_000_000)).unwrap();
+    assert_eq!(committed(&mut third), Some(2));
+    assert_eq!(env.rows().len(), 4, "new records at old offsets must load");
+}
+
+#[test]
+fn put_waits_for_loads_instead_of_growing_past_the_budget() {
+    let env = Env::start("");
+    // loads hang 1 s in the emulator (then fail and are retried): with a 64-byte flush size,
+    // put must block
+    env.fault_for("hang", 3, 1.0);
+    let settings = env.settings(&[("bufferflush.maxbytes", "64"), ("sink.timeoutms", "20000")]);
+    let mut sink = Sink::open(&settings, Log::new(5)).unwrap();
+    let started = std::time::Instant::now();
+    for i in 0..4 {
+        sink.put(&cities(i * 2, &["New York", "Los Angeles"])).unwrap();
+    }
+    assert_eq!(committed(&mut sink), Some(8));
+    assert_eq!(env.rows().len(), 8);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900), "put never waited: {:?}", started.elapsed());
 }

@@ -1,39 +1,67 @@
-//! Labels: one per load, kept when the same load is retried so StarRocks can deduplicate it.
+//! Labels: one per load, derived from what the load holds, so the same load always has the same
+//! label: when it is retried, and when a restarted task replays exactly the same records.
+//! StarRocks then recognises the replay (`Label Already Exists`, `FINISHED`) instead of loading
+//! the rows twice.
 //!
-//! `<prefix>-<table>-<task>-<nonce>-<seq>`: the prefix (the connector name unless
-//! `sink.label.prefix` is set) keeps two connectors apart, the nonce (fresh for every sink
-//! instance) keeps a restarted task from colliding with labels StarRocks still remembers from
-//! the last run, and the sequence number counts this sink's loads. Every part is cut so the
-//! whole label stays within StarRocks' `^[-\w]{1,128}$`.
+//! `<prefix>-<table>-<partition>-<first>-<last>-<hash>`: the prefix (the connector name unless
+//! `sink.label.prefix` is set) keeps connectors apart, the readable middle names the first
+//! partition's offset range, and the hash covers the database, the table, every
+//! topic-partition range of the load and the timestamps of its records (so a topic deleted and
+//! created again, whose offsets start over, never reuses the labels of the old records). Every part is cut so the label stays within StarRocks'
+//! `^[-\w]{1,128}$`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::collections::BTreeMap;
 
 use crate::config::sanitize_label_part;
+use crate::offsets::TopicPartition;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LabelMaker {
     stem: String,
-    nonce: String,
-    seq: u64,
 }
 
 impl LabelMaker {
-    pub fn new(prefix: &str, task_id: &str) -> LabelMaker {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        // Nanoseconds mixed with the process id: two sinks opened in the same instant in two
-        // workers on one host still differ.
-        let mixed = (nanos as u64) ^ ((std::process::id() as u64) << 40);
-        LabelMaker {
-            stem: format!("{}-", sanitize_label_part(prefix, 40)),
-            nonce: format!("{}-{:012x}", sanitize_label_part(task_id, 6), mixed & 0xffff_ffff_ffff),
-            seq: 0,
-        }
+    pub fn new(prefix: &str) -> LabelMaker {
+        LabelMaker { stem: sanitize_label_part(prefix, 32) }
     }
 
-    /// The label of the next load into `table`.
-    pub fn next(&mut self, table: &str) -> String {
-        self.seq += 1;
-        format!("{}{}-{}-{}", self.stem, sanitize_label_part(table, 32), self.nonce, self.seq)
+    /// The label of a load of `ranges` (first and last offset per partition) into `db.table`.
+    /// `fingerprint`: the buffer's running hash of its records' coordinates and timestamps.
+    pub fn label(&self, db: &str, table: &str, ranges: &BTreeMap<TopicPartition, (i64, i64)>, fingerprint: u64) -> String {
+        let mut h = Fnv::new();
+        h.write(&fingerprint.to_le_bytes());
+        for part in [db, "\u{0}", table] {
+            h.write(part.as_bytes());
+        }
+        for ((topic, partition), (first, last)) in ranges {
+            h.write(b"\0");
+            h.write(topic.as_bytes());
+            h.write(&partition.to_le_bytes());
+            h.write(&first.to_le_bytes());
+            h.write(&last.to_le_bytes());
+        }
+        let (p, first, last) = match ranges.iter().next() {
+            Some(((_, p), (f, l))) => (*p, *f, *l),
+            None => (0, 0, 0),
+        };
+        format!("{}-{}-{}-{}-{}-{:016x}", self.stem, sanitize_label_part(table, 24), p, first, last, h.0)
+    }
+}
+
+/// FNV-1a (64 bit), written out because the label must not change between Rust releases
+/// (std's hasher makes no such promise) and it is five lines.
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(pub u64);
+
+impl Fnv {
+    pub fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    pub fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= *b as u64;
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
     }
 }
 
@@ -48,14 +76,29 @@ pub fn is_valid(label: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn ranges(entries: &[(&str, i32, i64, i64)]) -> BTreeMap<TopicPartition, (i64, i64)> {
+        entries.iter().map(|(t, p, f, l)| ((t.to_string(), *p), (*f, *l))).collect()
+    }
+
     #[test]
-    fn labels_are_valid_unique_and_bounded() {
-        let mut m = LabelMaker::new(&"very long connector name ".repeat(10), "12345678");
-        let a = m.next(&"t.x/y".repeat(30));
-        let b = m.next("orders");
-        assert!(is_valid(&a) && is_valid(&b), "{} {}", a, b);
-        assert_ne!(a, b);
-        assert!(b.contains("-orders-"));
-        assert!(LabelMaker::new("c", "0").next("t") != LabelMaker::new("c", "0").next("t") || cfg!(miri));
+    fn same_load_same_label_and_any_difference_changes_it() {
+        let m = LabelMaker::new("my connector");
+        let r = ranges(&[("orders", 3, 100, 199), ("orders", 1, 5, 9)]);
+        let a = m.label("db", "t", &r, 1);
+        assert_eq!(a, LabelMaker::new("my connector").label("db", "t", &r, 1));
+        assert!(a.starts_with("my_connector-t-1-5-9-"), "{}", a);
+        assert_ne!(a, m.label("db2", "t", &r, 1));
+        assert_ne!(a, m.label("db", "t2", &r, 1));
+        assert_ne!(a, m.label("db", "t", &ranges(&[("orders", 3, 100, 198), ("orders", 1, 5, 9)]), 1));
+        assert_ne!(a, LabelMaker::new("other").label("db", "t", &r, 1));
+        assert_ne!(a, m.label("db", "t", &r, 2));
+    }
+
+    #[test]
+    fn labels_stay_valid_at_the_limits() {
+        let m = LabelMaker::new(&"long prefix ".repeat(10));
+        let r = ranges(&[(&"t".repeat(300), i32::MAX, i64::MIN, i64::MAX)]);
+        let l = m.label("db", &"table.name/x".repeat(20), &r, u64::MAX);
+        assert!(is_valid(&l), "{} ({} chars)", l, l.len());
     }
 }
