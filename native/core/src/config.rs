@@ -42,6 +42,8 @@ pub struct Config {
     pub label_prefix: String,
     /// `sink.timezone`: where Connect timestamps become wall-clock DATETIMEs (UTC by default).
     pub zone: Zone,
+    /// `testing.panic.on.put`: an undocumented failpoint for the JNI tests.
+    pub panic_on_put: bool,
     /// Stream Load headers from `sink.properties.*` (sorted, names as given).
     pub properties: BTreeMap<String, String>,
 }
@@ -114,6 +116,7 @@ impl Config {
                 .ok_or_else(|| Error::config(format!("sink.timezone: '{}' is not an IANA time zone such as UTC or Asia/Shanghai", z)))?,
         };
         Ok(Config {
+            panic_on_put: get("testing.panic.on.put") == Some("true"),
             zone,
             task_id: get("task.id").unwrap_or("0").to_string(),
             fe,

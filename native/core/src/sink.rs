@@ -123,6 +123,10 @@ impl Sink {
     pub fn put(&mut self, buf: &[u8]) -> Result<()> {
         let shared = &self.shared;
         let s = &shared.settings;
+        // A failpoint for the tests that prove a panic fails the task instead of the JVM.
+        if s.cfg.panic_on_put {
+            panic!("testing.panic.on.put is set");
+        }
         let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
         check(&st)?;
         let batch = boundary::decode(buf)?;

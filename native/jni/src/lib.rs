@@ -12,7 +12,7 @@ use jni::objects::{JByteBuffer, JClass, JObject, JObjectArray, JString, JValue};
 use jni::sys::{jbyteArray, jint, jlong};
 use jni::JNIEnv;
 use starrocks_sink_core::log::Log;
-use starrocks_sink_core::{Error, ErrorKind, Sink};
+use starrocks_sink_core::{Error, Sink};
 
 const EXCEPTION_CLASS: &str = "com/starrocks/connector/kafka/bridge/NativeException";
 
@@ -54,6 +54,18 @@ fn throw(env: &mut JNIEnv<'_>, err: &Error) {
     }
 }
 
+/// Panics become exceptions (see `guarded`); the hook only keeps the default hook from printing
+/// a backtrace on the worker's stderr, and puts the location into the log instead.
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+            Log::global().error(|| format!("panic in the native sink{}: {}", at, info));
+        }));
+    });
+}
+
 fn jni_err(e: jni::errors::Error) -> Error {
     Error::internal(format!("JNI: {}", e))
 }
@@ -88,6 +100,7 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_o
     log_level: jint,
 ) -> jlong {
     guarded(&mut env, 0, |env| {
+        install_panic_hook();
         let keys = strings(env, &keys)?;
         let values = strings(env, &values)?;
         if keys.len() != values.len() {
@@ -164,14 +177,12 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_c
     guarded(&mut env, (), |_env| {
         let entry = handles::remove(handle)?;
         // Java drains handle 0 after close: what closing logs goes there.
-        let closed = match entry.sink.lock() {
-            Ok(mut sink) => {
-                sink.close();
-                Ok(())
-            }
-            Err(_) => Err(Error::new(ErrorKind::Internal, "the native sink had failed with a panic; it is freed now")),
-        };
+        match entry.sink.lock() {
+            Ok(mut sink) => sink.close(),
+            // The panic was reported when it happened; closing just frees what is left.
+            Err(_) => entry.log.warn(|| "freed a native sink that had failed with a panic".to_string()),
+        }
         entry.log.forward_to(Log::global());
-        closed
+        Ok(())
     })
 }

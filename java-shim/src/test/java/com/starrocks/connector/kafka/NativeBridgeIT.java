@@ -154,6 +154,25 @@ class NativeBridgeIT {
     }
 
     @Test
+    void aPanicInRustIsAnExceptionAndTheSinkStaysDead() {
+        Map<String, String> props = config();
+        props.put("testing.panic.on.put", "true");
+        RecordEncoder encoder = new RecordEncoder();
+        try (NativeSink sink = NativeSink.open(props, NativeLogs.enabledLevel())) {
+            ByteBuffer buf = encoder.encode(batch(1));
+            ConnectException first = assertThrows(ConnectException.class, () -> sink.put(buf, encoder.length()));
+            assertTrue(lower(first).contains("panic"), first.getMessage());
+            assertEquals(NativeException.INTERNAL, ((NativeException) first.getCause()).kind());
+            ConnectException again = assertThrows(ConnectException.class, sink::preCommit);
+            assertTrue(lower(again).contains("restart the task"), again.getMessage());
+        }
+        // the JVM and the library are fine: a new sink works
+        try (NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel())) {
+            assertFalse(sink.isClosed());
+        }
+    }
+
+    @Test
     void taskLifecycle() throws Exception {
         StarRocksSinkTask task = new StarRocksSinkTask();
         RecordingContext context = new RecordingContext();
