@@ -5,6 +5,7 @@
 #   make demo      the docs' quick start on local processes (emulator, broker, Connect standalone)
 #   make test      Rust tests, Java tests (+ the JNI round trip), then pytest over tests/ (end to end)
 #   make bench     benchmarks
+#   make fuzz      fuzz the batch decoder (nightly Rust; FUZZ_SECONDS=120)
 #   make clean     build outputs (keeps tests/.cache, the resolved Kafka jars; `make distclean` drops them)
 
 SHELL       := bash
@@ -25,7 +26,7 @@ PLUGIN_NAME  := starrocks-kafka-connector-$(VERSION)
 PLUGIN_DIR   := target/plugin/$(PLUGIN_NAME)
 PLUGIN_ZIP   := target/plugin/$(PLUGIN_NAME).zip
 
-.PHONY: build package demo test test-rust test-java test-e2e kafka bench clean distclean
+.PHONY: build package demo test test-rust test-java test-e2e fuzz kafka bench clean distclean
 
 build:
 	$(CARGO) build --release --workspace
@@ -67,6 +68,13 @@ test: package
 	$(MAKE) --no-print-directory test-java || rc=1; \
 	$(MAKE) --no-print-directory test-e2e || rc=1; \
 	exit $$rc
+
+# Fuzz the batch decoder and row serializers (nightly Rust + cargo-fuzz); new corpus entries are
+# kept in native/fuzz/corpus/decode and replayed by `make test` (native/core/tests/fuzz_corpus.rs).
+FUZZ_SECONDS ?= 120
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd native/fuzz && $(CARGO) +nightly fuzz run decode corpus/decode -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096
 
 bench:
 	$(CARGO) run --release -p starrocks-emulator --bin emulator-bench
