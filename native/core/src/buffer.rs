@@ -35,6 +35,26 @@ pub struct TableBuffer {
     last: HashMap<TopicPartition, i64>,
     fingerprint: Fnv,
     since: Option<Instant>,
+    /// Where each row is and which record made it, kept only when rejected rows must be traced
+    /// back to their records (errors.tolerance=all).
+    index: Option<RowIndex>,
+}
+
+/// The rows of a body and the records they came from.
+#[derive(Debug, Clone, Default)]
+pub struct RowIndex {
+    pub partitions: Vec<TopicPartition>,
+    pub rows: Vec<RowRef>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowRef {
+    /// The row's bytes in the body, without framing.
+    pub start: usize,
+    pub end: usize,
+    /// Index into `RowIndex::partitions`.
+    pub partition: u32,
+    pub offset: i64,
 }
 
 /// The contents of a buffer taken for loading.
@@ -47,11 +67,22 @@ pub struct Chunk {
     pub ranges: BTreeMap<TopicPartition, (i64, i64)>,
     /// Hash of every record's partition, offset and timestamp, for the label.
     pub fingerprint: u64,
+    pub index: Option<RowIndex>,
 }
 
 impl TableBuffer {
-    pub fn new(framing: Framing) -> TableBuffer {
-        TableBuffer { framing, body: Vec::new(), rows: 0, first: FirstOffsets::new(), last: HashMap::new(), fingerprint: Fnv::new(), since: None }
+    /// `index_rows`: remember which record made each row (for rejected-row reporting).
+    pub fn new(framing: Framing, index_rows: bool) -> TableBuffer {
+        TableBuffer {
+            framing,
+            body: Vec::new(),
+            rows: 0,
+            first: FirstOffsets::new(),
+            last: HashMap::new(),
+            fingerprint: Fnv::new(),
+            since: None,
+            index: index_rows.then(RowIndex::default),
+        }
     }
 
     /// Serializes `rec` into the body. A record that makes no row (a tombstone) leaves the
@@ -71,6 +102,18 @@ impl TableBuffer {
             }
         };
         if wrote {
+            if let Some(index) = &mut self.index {
+                let start = mark + if self.framing == Framing::JsonArray { 1 } else { 0 };
+                let tp = (rec.commit_topic, rec.commit_partition);
+                let partition = match index.partitions.iter().position(|(t, p)| t == tp.0 && *p == tp.1) {
+                    Some(i) => i,
+                    None => {
+                        index.partitions.push((tp.0.to_string(), tp.1));
+                        index.partitions.len() - 1
+                    }
+                };
+                index.rows.push(RowRef { start, end: self.body.len(), partition: partition as u32, offset: rec.commit_offset });
+            }
             if let Framing::Lines(end) = &self.framing {
                 self.body.extend_from_slice(end);
             }
@@ -130,7 +173,34 @@ impl TableBuffer {
             ranges: self.first.iter().map(|(tp, f)| (tp.clone(), (*f, last.get(tp).copied().unwrap_or(*f)))).collect(),
             first: std::mem::take(&mut self.first),
             fingerprint: std::mem::replace(&mut self.fingerprint, Fnv::new()).0,
+            index: self.index.as_mut().map(std::mem::take),
         }
+    }
+}
+
+impl Framing {
+    /// A body of some rows of `body` (as indexed by `rows`), framed like the original.
+    pub fn sub_body(&self, body: &[u8], rows: &[RowRef]) -> Bytes {
+        let mut out = Vec::with_capacity(rows.iter().map(|r| r.end - r.start + 2).sum::<usize>() + 2);
+        match self {
+            Framing::JsonArray => {
+                out.push(b'[');
+                for (i, r) in rows.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(&body[r.start..r.end]);
+                }
+                out.push(b']');
+            }
+            Framing::Lines(end) => {
+                for r in rows {
+                    out.extend_from_slice(&body[r.start..r.end]);
+                    out.extend_from_slice(end);
+                }
+            }
+        }
+        Bytes::from(out)
     }
 }
 
@@ -153,7 +223,7 @@ mod tests {
     fn json_array_framing() {
         let buf = batch();
         let batch = decode(&buf).unwrap();
-        let mut tb = TableBuffer::new(Framing::JsonArray);
+        let mut tb = TableBuffer::new(Framing::JsonArray, true);
         for r in &batch.records {
             tb.append(&RowWriter::json(), &batch, r).unwrap();
         }
@@ -165,6 +235,10 @@ mod tests {
         );
         assert_eq!(c.first[&("t".to_string(), 0)], 7);
         assert_eq!(c.first[&("t".to_string(), 1)], 3);
+        let index = c.index.unwrap();
+        assert_eq!(index.rows.iter().map(|r| r.offset).collect::<Vec<_>>(), vec![7, 3]);
+        assert_eq!(index.partitions[index.rows[1].partition as usize], ("t".to_string(), 1));
+        assert_eq!(&Framing::JsonArray.sub_body(&c.body, &index.rows[1..])[..], br#"[{"id":2,"city":"Chicago"}]"#);
         assert!(tb.is_empty() && tb.bytes() == 0);
     }
 
@@ -172,7 +246,7 @@ mod tests {
     fn line_framing_and_tombstone_only_buffers() {
         let buf = batch();
         let batch = decode(&buf).unwrap();
-        let mut tb = TableBuffer::new(Framing::Lines(b"\n".to_vec()));
+        let mut tb = TableBuffer::new(Framing::Lines(b"\n".to_vec()), true);
         tb.append(&RowWriter::json(), &batch, &batch.records[1]).unwrap();
         assert!(!tb.is_empty(), "a tombstone's offset is held until the buffer is taken");
         assert_eq!(tb.bytes(), 0);

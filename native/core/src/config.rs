@@ -42,6 +42,9 @@ pub struct Config {
     pub label_prefix: String,
     /// `sink.timezone`: where Connect timestamps become wall-clock DATETIMEs (UTC by default).
     pub zone: Zone,
+    /// Connect's `errors.tolerance=all`: rows StarRocks rejects and records Rust cannot
+    /// serialize go back to the task for the errant-record reporter instead of failing it.
+    pub tolerate_errors: bool,
     /// `testing.panic.on.put`: an undocumented failpoint for the JNI tests.
     pub panic_on_put: bool,
     /// Stream Load headers from `sink.properties.*` (sorted, names as given).
@@ -117,6 +120,7 @@ impl Config {
         };
         Ok(Config {
             panic_on_put: get("testing.panic.on.put") == Some("true"),
+            tolerate_errors: get("errors.tolerance").map_or(false, |v| v.eq_ignore_ascii_case("all")),
             zone,
             task_id: get("task.id").unwrap_or("0").to_string(),
             fe,

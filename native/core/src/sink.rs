@@ -24,13 +24,13 @@ use tokio::task::AbortHandle;
 use crate::boundary;
 use crate::buffer::{Framing, TableBuffer};
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::log::Log;
 use crate::offsets::{FirstOffsets, OffsetTracker, TopicPartition};
 use crate::rows::csv::{parse_delimiter, CsvOptions};
 use crate::rows::{RowFormat, RowWriter};
 use crate::runtime;
-use crate::stream_load::{load_with_retry, LabelMaker, RetryPolicy, StreamLoadClient};
+use crate::stream_load::{isolate_rejected, load_with_retry, LabelMaker, Rejected, RetryPolicy, StreamLoadClient};
 
 /// What never changes after `open`.
 struct Settings {
@@ -60,6 +60,8 @@ struct State {
     failure: Option<Error>,
     /// Bytes of the bodies of loads in flight.
     inflight_bytes: usize,
+    /// Records whose rows were refused, for the errant-record reporter (errors.tolerance=all).
+    rejected: Vec<Rejected>,
     closed: bool,
 }
 
@@ -134,10 +136,20 @@ impl Sink {
             let table = s.cfg.router.table(rec.topic);
             let buffer = match st.buffers.get_mut(table) {
                 Some(b) => b,
-                None => st.buffers.entry(table.to_string()).or_insert_with(|| TableBuffer::new(s.framing.clone())),
+                None => st.buffers.entry(table.to_string()).or_insert_with(|| TableBuffer::new(s.framing.clone(), s.cfg.tolerate_errors)),
             };
             let before = buffer.bytes();
-            buffer.append(&s.writer, &batch, rec)?;
+            match buffer.append(&s.writer, &batch, rec) {
+                Ok(_) => {}
+                Err(e) if s.cfg.tolerate_errors && e.kind == ErrorKind::Data => st.rejected.push(Rejected {
+                    topic: rec.commit_topic.to_string(),
+                    partition: rec.commit_partition,
+                    offset: rec.commit_offset,
+                    reason: e.message,
+                }),
+                Err(e) => return Err(e),
+            }
+            let buffer = st.buffers.get_mut(table).expect("inserted above");
             let grown = buffer.bytes() - before;
             st.buffered += grown;
             st.offsets.seen(rec.commit_topic, rec.commit_partition, rec.commit_offset);
@@ -172,6 +184,13 @@ impl Sink {
         }
         let pending = st.buffers.values().map(|b| b.first_offsets()).chain(st.inflight.values().map(|f| &f.first));
         Ok(st.offsets.committable(pending))
+    }
+
+    /// The records whose rows StarRocks refused (or Rust could not write) since the last call,
+    /// when bad records are tolerated. Call after `pre_commit`: the offsets it answered count
+    /// these records as done, so they must reach the errant-record reporter first.
+    pub fn drain_rejected(&mut self) -> Vec<Rejected> {
+        std::mem::take(&mut self.lock().rejected)
     }
 
     /// Stops the loads in flight and frees the buffers. Nothing is committed for them, so
@@ -259,18 +278,25 @@ impl Shared {
         let (db, target) = (db.to_string(), target.to_string());
         let bytes = chunk.body.len();
         st.inflight_bytes += bytes;
-        let (body, rows) = (chunk.body, chunk.rows);
+        let (body, rows, index) = (chunk.body, chunk.rows, chunk.index);
         let task = runtime::get().spawn(async move {
             let Some(shared) = me.upgrade() else { return };
             let mut done = LoadDone { shared: &shared, table: &table_name, bytes, outcome: None };
             let s = &shared.settings;
-            let r = load_with_retry(&s.client, &db, &target, &label, body, rows, &s.policy, &s.log).await;
-            if let Ok(report) = &r {
-                if report.deduplicated {
-                    s.log.info(|| format!("Stream Load {} into {} was already in StarRocks", report.label, table_name));
+            let r = load_with_retry(&s.client, &db, &target, &label, body.clone(), rows, &s.policy, &s.log).await;
+            done.outcome = Some(match (r, &index) {
+                (Ok(report), _) => {
+                    if report.deduplicated {
+                        s.log.info(|| format!("Stream Load {} into {} was already in StarRocks", report.label, table_name));
+                    }
+                    Ok(Vec::new())
                 }
-            }
-            done.outcome = Some(r.map(|_| ()));
+                (Err(e), Some(index)) if e.kind == ErrorKind::Data => {
+                    s.log.warn(|| format!("{}; loading the rows in parts to find the rejected ones", e.message));
+                    isolate_rejected(&s.client, &s.policy, &s.log, &db, &target, &label, &body, &s.framing, index).await
+                }
+                (Err(e), _) => Err(e),
+            });
         });
         st.inflight.insert(table.to_string(), InFlight { first: chunk.first, abort: task.abort_handle() });
     }
@@ -282,7 +308,7 @@ struct LoadDone<'a> {
     shared: &'a Arc<Shared>,
     table: &'a str,
     bytes: usize,
-    outcome: Option<Result<()>>,
+    outcome: Option<Result<Vec<Rejected>>>,
 }
 
 impl Drop for LoadDone<'_> {
@@ -291,7 +317,10 @@ impl Drop for LoadDone<'_> {
         st.inflight.remove(self.table);
         st.inflight_bytes -= self.bytes.min(st.inflight_bytes);
         let err = match self.outcome.take() {
-            Some(Ok(())) => None,
+            Some(Ok(rejected)) => {
+                st.rejected.extend(rejected);
+                None
+            }
             Some(Err(e)) => Some(e),
             None if st.closed => None,
             None => Some(Error::internal(format!("the load into {} ended without a result", self.table))),

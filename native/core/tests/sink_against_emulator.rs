@@ -310,3 +310,38 @@ fn put_waits_for_loads_instead_of_growing_past_the_budget() {
     assert_eq!(env.rows().len(), 8);
     assert!(started.elapsed() >= std::time::Duration::from_millis(900), "put never waited: {:?}", started.elapsed());
 }
+
+#[test]
+fn tolerated_bad_rows_come_back_and_good_rows_land() {
+    let env = Env::start("");
+    let mut sink = Sink::open(&env.settings(&[("errors.tolerance", "all")]), Log::new(5)).unwrap();
+    let st = S::fields(&["id", "city"]);
+    let mut b = BatchBuilder::new();
+    // id is NOT NULL: offsets 2 and 5 are rows StarRocks filters; offset 4 cannot be written at all
+    for (offset, id) in [(0, V::I64(1)), (1, V::I64(2)), (2, V::Null), (3, V::I64(4)), (4, V::F64(f64::NAN)), (5, V::Null), (6, V::I64(7))] {
+        b.record("topic", 0, offset, V::Struct(st.clone(), vec![id, s("c")]));
+    }
+    sink.put(&b.build()).unwrap();
+    assert_eq!(committed(&mut sink), Some(7));
+    let ids: Vec<String> = env.rows().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, vec!["1", "2", "4", "7"]);
+    let rejected = sink.drain_rejected();
+    assert_eq!(rejected.iter().map(|r| r.offset).collect::<Vec<_>>(), vec![4, 2, 5]);
+    assert!(rejected[0].reason.contains("NaN"), "{}", rejected[0].reason);
+    assert!(rejected[1].reason.contains("too many filtered rows"), "{}", rejected[1].reason);
+    assert!(sink.drain_rejected().is_empty());
+}
+
+#[test]
+fn without_tolerance_a_filtered_row_fails_the_sink() {
+    let env = Env::start("");
+    let mut sink = Sink::open(&env.settings(&[]), Log::new(5)).unwrap();
+    let st = S::fields(&["id", "city"]);
+    let mut b = BatchBuilder::new();
+    b.record("topic", 0, 0, V::Struct(st.clone(), vec![V::I64(1), s("ok")]));
+    b.record("topic", 0, 1, V::Struct(st, vec![V::Null, s("bad")]));
+    sink.put(&b.build()).unwrap();
+    let e = sink.pre_commit().unwrap_err();
+    assert!(e.message.contains("too many filtered rows"), "{}", e.message);
+    assert!(env.rows().is_empty(), "a failed load writes nothing");
+}

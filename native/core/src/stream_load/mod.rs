@@ -3,14 +3,17 @@
 //!
 //! Split as Vector splits its sinks: `label` names a load, `client` does one attempt (two HTTP
 //! exchanges), `response` reads and classifies an answer, `retry` drives attempts and label
-//! state polling with backoff.
+//! state polling with backoff, `isolate` finds the rows StarRocks rejects when bad records are
+//! tolerated.
 
 pub mod client;
+pub mod isolate;
 pub mod label;
 pub mod response;
 pub mod retry;
 
 pub use client::StreamLoadClient;
+pub use isolate::{isolate_rejected, Rejected};
 pub use label::LabelMaker;
 pub use response::{LoadState, StreamLoadResponse, Verdict};
 pub use retry::{load_with_retry, LoadReport, RetryPolicy};

@@ -84,7 +84,9 @@ pub async fn load_with_retry(
             Verdict::Loaded => return Ok(report(attempt, false)),
             Verdict::AlreadyLoaded => return Ok(report(attempt, true)),
             Verdict::Fatal(m) => {
-                return Err(Error::load(format!("Stream Load {} into {} failed: {}", label, table, m)));
+                let message = format!("Stream Load {} into {} failed: {}", label, table, m);
+                // Rows StarRocks filtered are a data problem the sink may route to the DLQ.
+                return Err(if m.contains("too many filtered rows") { Error::data(message) } else { Error::load(message) });
             }
             Verdict::Retry(m) => last = m,
             Verdict::Unknown(m) => match wait_for_label(client, db, label, policy.label_wait, log).await {
