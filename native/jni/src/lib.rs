@@ -154,6 +154,21 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_p
 }
 
 #[no_mangle]
+pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_drainRejected<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) -> jbyteArray {
+    guarded(&mut env, std::ptr::null_mut(), |env| {
+        let records = handles::with_sink(handle, |sink| Ok(sink.drain_rejected()))?;
+        if records.is_empty() {
+            return Ok(JObject::null().into_raw());
+        }
+        byte_array(env, &wire::rejected(&records))
+    })
+}
+
+#[no_mangle]
 pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_drainLogs<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,

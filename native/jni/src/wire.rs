@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use starrocks_sink_core::offsets::TopicPartition;
+use starrocks_sink_core::stream_load::Rejected;
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as u32).to_le_bytes());
@@ -18,6 +19,19 @@ pub fn offsets(map: &BTreeMap<TopicPartition, i64>) -> Vec<u8> {
         put_str(&mut out, topic);
         out.extend_from_slice(&partition.to_le_bytes());
         out.extend_from_slice(&next.to_le_bytes());
+    }
+    out
+}
+
+/// `u32 count, (topic:string partition:i32 offset:i64 reason:string)*count`
+pub fn rejected(records: &[Rejected]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + records.iter().map(|r| r.topic.len() + r.reason.len() + 20).sum::<usize>());
+    out.extend_from_slice(&(records.len() as u32).to_le_bytes());
+    for r in records {
+        put_str(&mut out, &r.topic);
+        out.extend_from_slice(&r.partition.to_le_bytes());
+        out.extend_from_slice(&r.offset.to_le_bytes());
+        put_str(&mut out, &r.reason);
     }
     out
 }
@@ -43,5 +57,7 @@ mod tests {
         m.insert(("ab".to_string(), 3), 258i64);
         assert_eq!(offsets(&m), vec![1, 0, 0, 0, 2, 0, 0, 0, b'a', b'b', 3, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0]);
         assert_eq!(logs(&[(2, "x".into())]), vec![1, 0, 0, 0, 2, 1, 0, 0, 0, b'x']);
+        let r = Rejected { topic: "t".into(), partition: 1, offset: 2, reason: "r".into() };
+        assert_eq!(rejected(&[r]), vec![1, 0, 0, 0, 1, 0, 0, 0, b't', 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, b'r']);
     }
 }

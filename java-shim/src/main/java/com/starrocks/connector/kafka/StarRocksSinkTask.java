@@ -5,6 +5,7 @@ import com.starrocks.connector.kafka.bridge.NativeLogs;
 import com.starrocks.connector.kafka.bridge.NativeSink;
 import com.starrocks.connector.kafka.encode.RecordEncoder;
 import com.starrocks.connector.kafka.encode.RecordEncodingException;
+import com.starrocks.connector.kafka.errors.ErrantRecords;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -30,6 +31,8 @@ public class StarRocksSinkTask extends SinkTask {
 
     private RecordEncoder encoder;
     private NativeSink sink;
+    /** Records kept until loaded, so refused rows can reach the errant record reporter (errors.tolerance=all). */
+    private ErrantRecords errant;
     /** A non-retriable error preCommit saw; the next put fails the task with it. */
     private RuntimeException failure;
 
@@ -44,6 +47,9 @@ public class StarRocksSinkTask extends SinkTask {
         NativeLoader.load();
         encoder = new RecordEncoder();
         sink = NativeSink.open(props, NativeLogs.enabledLevel());
+        if ("all".equalsIgnoreCase(props.get("errors.tolerance"))) {
+            errant = new ErrantRecords(reporter());
+        }
         LOG.info("Started StarRocks sink task {}", props.get(StarRocksSinkConfig.TASK_ID));
     }
 
@@ -59,7 +65,7 @@ public class StarRocksSinkTask extends SinkTask {
                 buffer = encoder.encode(batch);
                 break;
             } catch (RecordEncodingException e) {
-                ErrantRecordReporter reporter = context == null ? null : context.errantRecordReporter();
+                ErrantRecordReporter reporter = reporter();
                 if (reporter == null) {
                     throw e;
                 }
@@ -68,7 +74,18 @@ public class StarRocksSinkTask extends SinkTask {
                 batch = without(batch, e.record());
             }
         }
+        if (errant != null) {
+            errant.keep(batch);
+        }
         sink.put(buffer, encoder.length());
+    }
+
+    private ErrantRecordReporter reporter() {
+        try {
+            return context == null ? null : context.errantRecordReporter();
+        } catch (NoSuchMethodError | NoClassDefFoundError e) {
+            return null; // Connect before 2.6
+        }
     }
 
     @Override
@@ -77,7 +94,13 @@ public class StarRocksSinkTask extends SinkTask {
             return new HashMap<>();
         }
         try {
-            return sink.preCommit();
+            Map<TopicPartition, OffsetAndMetadata> safe = sink.preCommit();
+            if (errant != null) {
+                // Before the offsets are answered: Connect waits for reported records before committing.
+                errant.report(sink.drainRejected());
+                errant.release(safe);
+            }
+            return safe;
         } catch (RetriableException e) {
             // Throwing here would rewind the consumer and replay everything since the last commit:
             // commit nothing new instead, and let the next commit try again.
@@ -86,6 +109,13 @@ public class StarRocksSinkTask extends SinkTask {
         } catch (ConnectException e) {
             failure = e;
             throw e;
+        }
+    }
+
+    @Override
+    public void close(Collection<TopicPartition> partitions) {
+        if (errant != null) {
+            errant.forget(partitions);
         }
     }
 

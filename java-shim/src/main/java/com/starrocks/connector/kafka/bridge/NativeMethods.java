@@ -19,6 +19,12 @@ public final class NativeMethods {
     /** Flushes and answers the acknowledged offsets: {@code u32 count, (topic:string partition:i32 next_offset:i64)*}. */
     public static native byte[] preCommit(long handle);
 
+    /**
+     * Records whose rows StarRocks refused or Rust could not write (only with {@code errors.tolerance=all}):
+     * {@code u32 count, (topic:string partition:i32 offset:i64 reason:string)*}, or null when none.
+     */
+    public static native byte[] drainRejected(long handle);
+
     /** Queued log events {@code u32 count, (level:u8 message:string)*}, or null when none; handle 0: no sink's. */
     public static native byte[] drainLogs(long handle);
 

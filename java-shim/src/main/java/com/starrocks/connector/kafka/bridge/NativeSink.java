@@ -3,7 +3,9 @@ package com.starrocks.connector.kafka.bridge;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -61,6 +63,18 @@ public final class NativeSink implements AutoCloseable {
         }
     }
 
+    /** Records refused since the last call (only with {@code errors.tolerance=all}); call after preCommit. */
+    public List<RejectedRecord> drainRejected() {
+        long h = live();
+        try {
+            return decodeRejected(NativeMethods.drainRejected(h));
+        } catch (NativeException e) {
+            throw e.toConnectException();
+        } finally {
+            NativeLogs.drain(h);
+        }
+    }
+
     public boolean isClosed() {
         return handle == 0;
     }
@@ -87,6 +101,41 @@ public final class NativeSink implements AutoCloseable {
             throw new ConnectException("The StarRocks native sink is closed");
         }
         return handle;
+    }
+
+    /** Decodes {@code u32 count, (topic:string partition:i32 offset:i64 reason:string)*count}, little-endian. */
+    static List<RejectedRecord> decodeRejected(byte[] answer) {
+        List<RejectedRecord> out = new ArrayList<>();
+        if (answer == null) {
+            return out;
+        }
+        try {
+            ByteBuffer buf = ByteBuffer.wrap(answer).order(ByteOrder.LITTLE_ENDIAN);
+            long count = buf.getInt() & 0xFFFFFFFFL;
+            for (long i = 0; i < count; i++) {
+                String topic = string(buf, answer);
+                int partition = buf.getInt();
+                long offset = buf.getLong();
+                out.add(new RejectedRecord(topic, partition, offset, string(buf, answer)));
+            }
+            if (buf.hasRemaining()) {
+                throw new IllegalArgumentException(buf.remaining() + " trailing bytes");
+            }
+        } catch (RuntimeException e) {
+            throw new ConnectException("Malformed rejected-records answer from the native sink (" + answer.length
+                    + " bytes): " + e, e);
+        }
+        return out;
+    }
+
+    private static String string(ByteBuffer buf, byte[] array) {
+        int len = buf.getInt();
+        if (len < 0 || len > buf.remaining()) {
+            throw new IllegalArgumentException("string length " + (len & 0xFFFFFFFFL) + " beyond the end");
+        }
+        String s = new String(array, buf.position(), len, StandardCharsets.UTF_8);
+        buf.position(buf.position() + len);
+        return s;
     }
 
     /** Decodes {@code u32 count, (topic:string partition:i32 next_offset:i64)*count}, little-endian. */

@@ -1,5 +1,6 @@
 package com.starrocks.connector.kafka.encode;
 
+import com.starrocks.connector.kafka.errors.CommitCoordinates;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -53,7 +54,6 @@ public final class RecordEncoder {
     private ByteBuffer buf;
     private final Map<Schema, Integer> schemas = new IdentityHashMap<>();
     private final Map<String, Integer> topics = new HashMap<>();
-    private boolean hasOriginalCoordinates = true;
     private int length;
 
     public RecordEncoder() {
@@ -88,23 +88,9 @@ public final class RecordEncoder {
     }
 
     private void writeRecord(SinkRecord r) {
-        String commitTopic = null;
-        Integer commitPartition = null;
-        long commitOffset = 0;
-        if (hasOriginalCoordinates) {
-            try {
-                commitTopic = r.originalTopic();
-                commitPartition = r.originalKafkaPartition();
-                commitOffset = r.originalKafkaOffset();
-            } catch (NoSuchMethodError e) {
-                hasOriginalCoordinates = false; // Connect before 3.6 (KIP-793) knows only these
-            }
-        }
-        if (!hasOriginalCoordinates) {
-            commitTopic = r.topic();
-            commitPartition = r.kafkaPartition();
-            commitOffset = r.kafkaOffset();
-        }
+        String commitTopic = CommitCoordinates.topic(r);
+        Integer commitPartition = CommitCoordinates.kafkaPartition(r);
+        long commitOffset = CommitCoordinates.offset(r);
         String part = "topic";
         try {
             writeTopic(r.topic());

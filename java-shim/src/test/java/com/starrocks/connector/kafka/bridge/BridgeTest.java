@@ -86,6 +86,18 @@ class BridgeTest {
     }
 
     @Test
+    void decodesRejected() {
+        java.util.List<RejectedRecord> r = NativeSink.decodeRejected(le(1, "t\u00e9", 2, 9L, "bad row"));
+        assertEquals(1, r.size());
+        assertEquals("t\u00e9", r.get(0).topic());
+        assertEquals(2, r.get(0).partition());
+        assertEquals(9L, r.get(0).offset());
+        assertEquals("bad row", r.get(0).reason());
+        assertTrue(NativeSink.decodeRejected(null).isEmpty());
+        assertThrows(ConnectException.class, () -> NativeSink.decodeRejected(le(1, "t", 2, 9L)));
+    }
+
+    @Test
     void decodesLogs() {
         assertEquals(0, NativeLogs.log(NativeLogs.LOG, null));
         assertEquals(5, NativeLogs.log(NativeLogs.LOG, le(5, (byte) 1, "e", (byte) 2, "w", (byte) 3, "i {}",
@@ -183,6 +195,7 @@ class BridgeTest {
         assertEquals(void.class, c.getMethod("put", long.class, ByteBuffer.class, int.class).getReturnType());
         assertEquals(byte[].class, c.getMethod("preCommit", long.class).getReturnType());
         assertEquals(byte[].class, c.getMethod("drainLogs", long.class).getReturnType());
+        assertEquals(byte[].class, c.getMethod("drainRejected", long.class).getReturnType());
         assertEquals(void.class, c.getMethod("close", long.class).getReturnType());
         int natives = 0;
         for (java.lang.reflect.Method m : c.getDeclaredMethods()) {
@@ -191,6 +204,6 @@ class BridgeTest {
                 natives++;
             }
         }
-        assertEquals(5, natives);
+        assertEquals(6, natives);
     }
 }
