@@ -299,9 +299,10 @@ class KafkaBroker:
             raise RuntimeError("produce to %s: %d not delivered, errors: %s" % (topic, left, errors[:5]))
         return len(values)
 
-    def consume(self, topic: str, count: int, timeout: float = 30):
+    def consume(self, topic: str, count: int, timeout: float = 30, with_headers: bool = False):
         """Read up to `count` records from the beginning of every partition of `topic` (assigned,
-        no consumer group); returns a list of (key, value) bytes."""
+        no consumer group); returns a list of (key, value) bytes, or (key, value, {header: str})
+        with `with_headers`."""
         from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
         consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "harness-unused",
@@ -317,7 +318,11 @@ class KafkaBroker:
                     continue
                 if msg.error():
                     raise RuntimeError("consume %s: %s" % (topic, msg.error()))
-                out.append((msg.key(), msg.value()))
+                if with_headers:
+                    hs = {k: (v.decode("utf-8", "replace") if v is not None else None) for k, v in (msg.headers() or [])}
+                    out.append((msg.key(), msg.value(), hs))
+                else:
+                    out.append((msg.key(), msg.value()))
         finally:
             consumer.close()
         return out

@@ -1,0 +1,412 @@
+"""Delivery guarantees under faults (issue 5, "Proof"), through the real broker, real Connect
+workers, the packaged plugin and the StarRocks emulator:
+
+* the fault campaign: many records through a 4-partition topic while the test SIGKILLs the Connect
+  worker again and again (a new worker resumes from the committed offsets) and makes the emulator
+  inject every fault kind it has; at the end every id is in StarRocks, and the test reports how many
+  duplicates at-least-once produced;
+* the outage test: StarRocks refuses every load for longer than the retry budget, the task turns
+  FAILED with the cause in its trace, and after the fault is gone a REST restart of the task drains
+  the lag with nothing lost.
+
+`FAULT_CAMPAIGN_RECORDS` changes the campaign's size (default 200,000).
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import threading
+import time
+
+import pytest
+
+from harness import connect, mysql
+
+CONNECTOR_CLASS = "com.starrocks.connector.kafka.StarRocksSinkConnector"
+DB = "d"
+
+# Every fault kind of the emulator (docs/emulator.md, "Faults"), with how the campaign arms it.
+FAULT_KINDS = [
+    ("http_500", {"count": 2}),
+    ("no_backend", {"count": 2}),
+    ("reset_mid_body", {"count": 2}),
+    ("hang", {"count": 1, "seconds": 6}),  # longer than the campaign's sink.timeoutms (3 s)
+    ("publish_timeout", {"count": 2, "seconds": 3}),
+    ("too_many_versions", {"count": 2}),
+    ("mem_limit", {"count": 2}),
+    ("commit_then_drop", {"count": 2}),
+    ("running_txns_limit", {"count": 2}),
+    # fires on the next begin of a label that is taken: the retries after commit_then_drop (armed
+    # together with it, see below) and replays after a kill.
+    ("label_exists_fail_variant", {"count": 1}),
+]
+
+# Fault kinds a product bug turns into a failed task instead of a retry. They are left out of the
+# campaign (which must pass) and each has a strict-xfail test of its own below, so the fix shows
+# up as an XPASS that asks for this entry to be removed.
+KNOWN_BUGS = {
+    "mem_limit": "product bug: native/core/src/stream_load/response.rs FATAL_MESSAGES holds \"exceed limit\" "
+                 "(meant for `body size ... exceed limit`), which also matches StarRocks' transient "
+                 "\"Memory of process exceed limit.\", so the load is not retried and the task FAILS",
+}
+
+
+def report(request, line):
+    """A line the CI log shows whatever pytest's capture mode: written by the terminal reporter with
+    capturing suspended (also printed, for the captured-stdout section and junit)."""
+    print(line)
+    tr = request.config.pluginmanager.get_plugin("terminalreporter")
+    cm = request.config.pluginmanager.get_plugin("capturemanager")
+    if tr is None:
+        sys.__stderr__.write(line + "\n")
+        return
+    if cm is not None:
+        with cm.global_and_fixture_disabled():
+            tr.write_line("")
+            tr.write_line(line)
+    else:
+        tr.write_line("")
+        tr.write_line(line)
+
+
+def create_table(emulator, table):
+    emulator.sql("CREATE DATABASE IF NOT EXISTS %s" % DB)
+    emulator.sql("CREATE TABLE %s.%s (id BIGINT NOT NULL, payload VARCHAR(128)) DUPLICATE KEY(id) "
+                 "DISTRIBUTED BY HASH(id) BUCKETS 1 PROPERTIES ('replication_num' = '1')" % (DB, table))
+
+
+def connector_config(emulator, topic, table, **extra):
+    cfg = {
+        "connector.class": CONNECTOR_CLASS,
+        "tasks.max": "1",
+        "topics": topic,
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "false",
+        "starrocks.http.url": "127.0.0.1:%d" % emulator.fe_http_port,
+        "starrocks.database.name": DB,
+        "starrocks.username": "root",
+        "starrocks.password": "",
+        "starrocks.topic2table.map": "%s:%s" % (topic, table),
+        "sink.properties.strip_outer_array": "true",
+        "bufferflush.intervalms": "1000",
+    }
+    cfg.update({k: str(v) for k, v in extra.items()})
+    return cfg
+
+
+def records(start, stop):
+    """JSON values of ~100 bytes with ids start..stop-1, and their keys."""
+    values = [json.dumps({"id": i, "payload": "p%010d-%s" % (i, "x" * 60)}) for i in range(start, stop)]
+    return values, [str(i) for i in range(start, stop)]
+
+
+def counts(emulator, table):
+    """(rows, distinct ids, min id, max id)."""
+    (row,) = emulator.sql("SELECT COUNT(*), COUNT(DISTINCT id), MIN(id), MAX(id) FROM %s.%s" % (DB, table))
+    return tuple(int(v) if v is not None else None for v in row)
+
+
+def wait_distinct(emulator, table, n, timeout, check=None, pause=1.0):
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        if check is not None:
+            check()
+        try:
+            last = counts(emulator, table)
+            if last[1] >= n:
+                return last
+        except Exception as e:  # busy emulator: try again
+            last = e
+        if time.monotonic() > deadline:
+            raise TimeoutError("%s.%s: wanted %d distinct ids after %.0f s; last (rows, distinct, min, max): %r"
+                               % (DB, table, n, timeout, last))
+        time.sleep(pause)
+
+
+def wait_committed(kafka_broker, group, topic, partitions, total, timeout, check=None):
+    deadline = time.monotonic() + timeout
+    got = {}
+    while sum(got.values()) < total:
+        if check is not None:
+            check()
+        if time.monotonic() > deadline:
+            raise TimeoutError("group %s committed %s (sum %d) on %s, wanted %d in total after %.0f s"
+                               % (group, got, sum(got.values()), topic, total, timeout))
+        time.sleep(1)
+        try:
+            got = kafka_broker.committed(group, topic, partitions)
+        except Exception:
+            pass
+    return got
+
+
+def private_plugin_copy(plugin_dir, workdir):
+    """The plugin copied into the test's folder, so a `make package` running meanwhile cannot swap
+    the jar under a worker that the test restarts minutes later."""
+    dst = workdir / "plugin" / plugin_dir.name
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.copytree(plugin_dir, dst)
+    return dst.parent
+
+
+# -- the fault campaign ---------------------------------------------------------------------------
+class RestartableStandalone:
+    """A standalone worker that the test SIGKILLs and starts again on the same folder, worker
+    settings and connector file. (A sink task's offsets live in its consumer group, so the new
+    worker resumes from what the killed one committed.)"""
+
+    def __init__(self, kafka_broker, workdir, plugin_path, worker_properties, connector_file):
+        self.args = (kafka_broker.bootstrap, workdir, plugin_path)
+        self.worker_properties = worker_properties
+        self.connector_file = connector_file
+        self.current = None
+        self.all = []
+        self.kills = 0
+        self.startup_seconds = []
+
+    def start(self):
+        w = connect.ConnectWorker("standalone", *self.args, worker_properties=self.worker_properties,
+                                  connector_files=[self.connector_file], name="connect-fault-campaign")
+        self.all.append(w)
+        t0 = time.monotonic()
+        w.start()
+        self.startup_seconds.append(time.monotonic() - t0)
+        self.current = w
+        return w
+
+    def kill(self):
+        w = self.current
+        os.kill(w.process.pid, signal.SIGKILL)
+        w.process.proc.wait(timeout=30)
+        w.stop()  # closes the log, forgets the process
+        self.kills += 1
+        self.current = None
+
+    def stop_all(self):
+        for w in self.all:
+            w.stop()
+
+
+def fault_remaining(emulator, kind):
+    return sum(f.get("remaining", 0) for f in emulator.list_faults() if f.get("kind") == kind)
+
+
+def test_fault_campaign(request, kafka_broker, emulator, plugin_dir, workdir, unique, record_property):
+    n = int(os.environ.get("FAULT_CAMPAIGN_RECORDS", "200000"))
+    partitions = 4
+    name = "faults-" + unique
+    topic = kafka_broker.create_topic("fc_" + unique, partitions=partitions)
+    table = "fc_" + unique
+    create_table(emulator, table)
+    faults = [(k, kw) for k, kw in FAULT_KINDS if k not in KNOWN_BUGS]
+
+    props = workdir / "connector.properties"
+    cfg = connector_config(emulator, topic, table, **{
+        "name": name,
+        "tasks.max": 2,
+        # each fault kind is armed for at most two loads; a few more attempts absorb the
+        # overlap with kills and slow loads on a busy machine
+        "sink.maxretries": 8,
+        "sink.retry.backoffms": 200,
+        # shorter than the `hang` fault, so the client gives up on the hung load and retries
+        "sink.timeoutms": 3000,
+    })
+    props.write_text("".join("%s=%s\n" % kv for kv in cfg.items()), encoding="utf-8")
+    worker_properties = {
+        "offset.flush.interval.ms": "2000",
+        # a killed worker's consumers leave the group after 6 s (the broker's minimum), so the
+        # next worker's tasks get the partitions quickly
+        "consumer.session.timeout.ms": "6000",
+        "consumer.heartbeat.interval.ms": "1000",
+        "consumer.max.poll.records": "2000",
+    }
+    worker = RestartableStandalone(kafka_broker, workdir / "worker", private_plugin_copy(plugin_dir, workdir),
+                                   worker_properties, props)
+    request.addfinalizer(worker.stop_all)
+
+    # the schedule: records go in chunks, and between chunks the test kills the worker or arms a
+    # fault. commit_then_drop and label_exists_fail_variant go together: the retry after the
+    # dropped answer begins with the label of a committed load.
+    events = []
+    for i, (kind, kw) in enumerate(faults):
+        if kind == "label_exists_fail_variant":
+            continue
+        if kind == "commit_then_drop" and "label_exists_fail_variant" not in KNOWN_BUGS:
+            events.append(("faults", [(kind, kw), ("label_exists_fail_variant", dict(FAULT_KINDS)["label_exists_fail_variant"])]))
+        else:
+            events.append(("faults", [(kind, kw)]))
+        if i % 2 == 1:
+            events.append(("kill", None))
+    chunks = len(events) + 1
+    bounds = [n * i // chunks for i in range(chunks + 1)]
+
+    t_start = time.monotonic()
+    injected = {}
+    timeline = []
+
+    def note(what):
+        line = "%6.1f s  %s" % (time.monotonic() - t_start, what)
+        timeline.append(line)
+        print(line)
+
+    def check():
+        if worker.current is not None:
+            worker.current.rest.raise_if_failed(name)
+
+    def produce_chunk(i):
+        values, keys = records(bounds[i], bounds[i + 1])
+        kafka_broker.produce(topic, values, keys=keys)
+        note("produced ids %d..%d" % (bounds[i], bounds[i + 1] - 1))
+
+    worker.start()
+    note("worker started (pid %d)" % worker.current.process.pid)
+    for i, (what, arg) in enumerate(events):
+        if what == "kill":
+            # kill while the chunk is being produced and loaded: once a quarter of it is in
+            # StarRocks (the rest arrives while no worker runs)
+            producer = threading.Thread(target=produce_chunk, args=(i,))
+            producer.start()
+            try:
+                wait_distinct(emulator, table, bounds[i] + (bounds[i + 1] - bounds[i]) // 4, 120, check, pause=0.2)
+            finally:
+                worker.kill()
+                producer.join()
+            note("SIGKILL worker #%d (rows, distinct, min, max = %s)" % (worker.kills, counts(emulator, table)))
+            worker.start()
+            note("worker started (pid %d)" % worker.current.process.pid)
+        else:
+            produce_chunk(i)
+            for kind, kw in arg:
+                kw = dict(kw)
+                emulator.faults(kind, **kw)
+                injected[kind] = injected.get(kind, 0) + kw.get("count", 1)
+                note("armed %s %s" % (kind, kw))
+            # wait until the loads have run into the faults (label_exists_fail_variant only fires
+            # when a taken label comes back, so it may be left armed)
+            deadline = time.monotonic() + 90
+            while any(fault_remaining(emulator, k) for k, _ in arg if k != "label_exists_fail_variant"):
+                check()
+                assert time.monotonic() < deadline, "faults not consumed: %s" % emulator.list_faults()
+                time.sleep(0.5)
+            note("faults consumed; armed now: %s" % emulator.list_faults())
+    produce_chunk(len(events))
+
+    final = wait_distinct(emulator, table, n, 240, check)
+    group = "connect-" + name
+    committed = wait_committed(kafka_broker, group, topic, partitions, n, 60, check)
+    check()
+    left_armed = emulator.list_faults()
+    elapsed = time.monotonic() - t_start
+
+    rows, distinct, lo, hi = final
+    assert (distinct, lo, hi) == (n, 0, n - 1), "ids missing: %s" % (final,)
+    # every row carries its own payload (no mixed-up or torn rows)
+    ((bad,),) = emulator.sql("SELECT COUNT(*) FROM %s.%s WHERE SUBSTR(payload, 2, 10) + 0 <> id OR LENGTH(payload) <> 72"
+                             % (DB, table))
+    duplicates = rows - distinct
+    log = "".join(w.log_text() for w in worker.all[-1:])  # one file, appended to by every worker
+    retries = len(re.findall(r"Stream Load \S+ into \S+: attempt \d+ in", log))
+    recognised = len(re.findall(r"Stream Load \S+ into \S+ was already in StarRocks", log))
+    summary = {
+        "records": n, "rows": rows, "distinct_ids": distinct, "duplicates": duplicates,
+        "kills": worker.kills, "faults_armed": injected, "faults_left_armed": left_armed,
+        "seconds": round(elapsed, 1), "committed": committed,
+        "load_retries": retries, "loads_found_already_in_starrocks": recognised,
+        "worker_startup_seconds": [round(s, 1) for s in worker.startup_seconds],
+    }
+    (workdir / "fault-campaign.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    (workdir / "fault-campaign-timeline.txt").write_text("\n".join(timeline) + "\n", encoding="utf-8")
+    for k in ("records", "rows", "distinct_ids", "duplicates", "kills", "seconds", "load_retries",
+              "loads_found_already_in_starrocks"):
+        record_property(k, summary[k])
+    record_property("faults", json.dumps(injected))
+    report(request, "[fault campaign] %d records, %d rows in StarRocks, %d distinct ids (none missing), "
+                    "%d duplicates (%.2f %%), %d SIGKILLs of the worker, faults armed: %s%s; %d load retries, "
+                    "%d loads found already in StarRocks by label; %.0f s"
+           % (n, rows, distinct, duplicates, 100.0 * duplicates / n, worker.kills,
+              ", ".join("%s x%d" % kv for kv in injected.items()),
+              (" (still armed at the end: %s)" % left_armed) if left_armed else "", retries, recognised, elapsed))
+    assert bad == 0, "%d rows whose payload is not their id's" % bad
+
+
+# -- fault kinds a product bug keeps out of the campaign ------------------------------------------
+@pytest.mark.parametrize("kind", [pytest.param(k, marks=pytest.mark.xfail(strict=True, raises=connect.ConnectorFailed, reason=why))
+                                  for k, why in KNOWN_BUGS.items()] or ["none"])
+def test_known_bug_fault_is_retried(kind, kafka_broker, emulator, plugin_dir, workers, unique):
+    """Each fault kind the campaign leaves out because of a product bug, alone: armed for one load,
+    it must be retried (same label) and every record land, the task staying RUNNING. When the bug
+    is fixed this XPASSes (strict): drop the kind from KNOWN_BUGS so the campaign covers it again."""
+    if kind == "none":
+        pytest.skip("no fault kind is held back by a known bug")
+    n = 2000
+    name = "fault-%s-%s" % (kind.replace("_", "-"), unique)
+    topic = kafka_broker.create_topic("fk_" + unique)
+    table = "fk_" + unique
+    create_table(emulator, table)
+    w = workers.start("standalone", plugin_dir)
+    emulator.faults(kind, count=1)
+    w.rest.create(name, connector_config(emulator, topic, table, **{"sink.retry.backoffms": 200}))
+    values, keys = records(0, n)
+    kafka_broker.produce(topic, values, keys=keys)
+    rows, distinct, lo, hi = wait_distinct(emulator, table, n, 90, check=lambda: w.rest.raise_if_failed(name))
+    assert (distinct, lo, hi) == (n, 0, n - 1)
+    assert emulator.list_faults() == [], "the fault never fired"
+    w.rest.raise_if_failed(name)
+
+
+# -- the outage test ------------------------------------------------------------------------------
+def test_outage_fails_visibly_then_recovers(kafka_broker, emulator, plugin_dir, workers, unique):
+    """StarRocks refuses every load (HTTP 500 from the FE) for longer than the retry budget
+    (sink.maxretries=2, sink.retry.backoffms=200: three attempts within about a second): the task
+    turns FAILED with StarRocks' answer in its trace and commits nothing past what was loaded. More
+    records arrive while it is down. Once StarRocks is back, a REST restart of the task drains the
+    lag: every record lands, none twice (everything before the outage was committed)."""
+    name = "outage-" + unique
+    topic = kafka_broker.create_topic("out_" + unique)
+    table = "out_" + unique
+    create_table(emulator, table)
+    group = "connect-" + name
+    w = workers.start("standalone", plugin_dir, worker_properties={"offset.flush.interval.ms": "1000"})
+    w.rest.create(name, connector_config(emulator, topic, table, **{
+        "sink.maxretries": 2, "sink.retry.backoffms": 200, "sink.timeoutms": 5000}))
+    w.rest.wait_running(name, process=w.process)
+    check = lambda: w.rest.raise_if_failed(name)  # noqa: E731
+
+    # 1. healthy: the first records land and their offsets are committed
+    kafka_broker.produce(topic, *records(0, 1000))
+    wait_distinct(emulator, table, 1000, 90, check)
+    wait_committed(kafka_broker, group, topic, 1, 1000, 60, check)
+
+    # 2. outage: every load is refused, for longer than three attempts take
+    emulator.faults("http_500", count=100000)
+    t0 = time.monotonic()
+    kafka_broker.produce(topic, *records(1000, 2000))
+    st = w.rest.wait_task_state(name, "FAILED", timeout=90, process=w.process)
+    failed_after = time.monotonic() - t0
+    trace = next(t for t in st["tasks"] if t["id"] == 0)["trace"]
+    assert "HTTP 500" in trace and "emulated fault: internal server error" in trace, trace
+    assert "failed after 3 attempts" in trace, trace
+    assert st["connector"]["state"] == "RUNNING", st
+    # the FAILED task committed nothing past the loaded rows, and stays failed while the outage lasts
+    assert kafka_broker.committed(group, topic) == {0: 1000}
+    assert counts(emulator, table)[:2] == (1000, 1000)
+    kafka_broker.produce(topic, *records(2000, 3000))
+    time.sleep(3)
+    assert w.rest.status(name)["tasks"][0]["state"] == "FAILED"
+    assert counts(emulator, table)[:2] == (1000, 1000)
+
+    # 3. StarRocks is back; restarting the task drains the lag from the committed offsets
+    emulator.clear_faults()
+    w.rest.request("POST", "/connectors/%s/tasks/0/restart" % name)
+    w.rest.wait_running(name, process=w.process)
+    rows, distinct, lo, hi = wait_distinct(emulator, table, 3000, 90, check)
+    assert (distinct, lo, hi) == (3000, 0, 2999), "records lost: %s" % ((rows, distinct, lo, hi),)
+    assert rows == 3000, "%d rows loaded twice" % (rows - distinct)
+    wait_committed(kafka_broker, group, topic, 1, 3000, 60, check)
+    print("outage: task FAILED %.1f s after the outage began; %d rows after the restart, none lost or twice"
+          % (failed_after, rows))
