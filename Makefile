@@ -44,9 +44,11 @@ package: build
 	cd target/plugin && $(PYTHON) -m zipfile -c $(PLUGIN_NAME).zip $(PLUGIN_NAME)/
 	@echo "packaged $(PLUGIN_DIR)/ and $(PLUGIN_ZIP)"
 
-# The Kafka jars the harness and the demo run (resolved once into tests/.cache by tests/kafka/*/pom.xml).
+# The Kafka jars the harness and the demo run, and Debezium's PostgreSQL connector for the CDC test
+# (resolved once into tests/.cache by tests/kafka/*/pom.xml).
 kafka:
 	$(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); from harness import kafka; [print(kafka.lib_dir(l)) for l in ('4.4', '3.9')]"
+	$(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); from harness import debezium; [print(debezium.plugins_dir(debezium.version_for(l))) for l in ('4.4', '3.9')]"
 
 demo: package
 	$(PYTHON) scripts/demo.py
@@ -74,7 +76,7 @@ test: package
 FUZZ_SECONDS ?= 120
 fuzz:
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
-	cd native/fuzz && $(CARGO) +nightly fuzz run decode corpus/decode -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096
+	$(CARGO) +nightly fuzz run --fuzz-dir native/fuzz decode native/fuzz/corpus/decode -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096
 
 bench:
 	$(CARGO) run --release -p starrocks-emulator --bin emulator-bench
