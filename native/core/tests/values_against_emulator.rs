@@ -235,3 +235,13 @@ fn nan_and_infinity_are_refused_naming_the_record() {
     assert_eq!(e.kind, ErrorKind::Data);
     assert!(e.message.contains("NaN") && e.message.contains("offset 0"), "{}", e.message);
 }
+
+#[test]
+fn json_lz4_frame() {
+    load(&Env::start(), "j_lz4", &[("sink.properties.compression", "lz4_frame")]);
+}
+
+#[test]
+fn csv_gzip() {
+    load(&Env::start(), "c_gz", &[("sink.properties.format", "csv"), ("sink.properties.compression", "gzip")]);
+}

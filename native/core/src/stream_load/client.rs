@@ -15,6 +15,7 @@ use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, EXPECT, LOCATION};
 use reqwest::{StatusCode, Url};
 
+use super::compress::Compression;
 use super::response::{parse_load_state, LoadState, StreamLoadResponse, Verdict};
 use crate::config::{Config, FeAddr};
 use crate::error::{Error, Result};
@@ -26,12 +27,15 @@ pub struct StreamLoadClient {
     current_fe: AtomicUsize,
     /// Authorization, Expect and the `sink.properties.*` headers, built once.
     headers: HeaderMap,
+    compression: Compression,
 }
 
 impl StreamLoadClient {
     pub fn new(cfg: &Config) -> Result<StreamLoadClient> {
+        let mut properties = cfg.properties.clone();
+        let compression = Compression::from_headers(&mut properties)?;
         let mut headers = HeaderMap::new();
-        for (k, v) in &cfg.properties {
+        for (k, v) in &properties {
             let name = HeaderName::from_bytes(k.as_bytes())
                 .map_err(|_| Error::config(format!("sink.properties.{}: not a valid HTTP header name", k)))?;
             let value = HeaderValue::from_str(v)
@@ -52,7 +56,12 @@ impl StreamLoadClient {
             .tcp_nodelay(true)
             .build()
             .map_err(|e| Error::internal(format!("cannot build the HTTP client: {}", e)))?;
-        Ok(StreamLoadClient { http, fe: cfg.fe.clone(), current_fe: AtomicUsize::new(0), headers })
+        Ok(StreamLoadClient { http, fe: cfg.fe.clone(), current_fe: AtomicUsize::new(0), headers, compression })
+    }
+
+    /// Compresses a body as `sink.properties.compression` asks (once per load; retries resend it).
+    pub fn compress(&self, body: Bytes) -> Result<Bytes> {
+        self.compression.apply(body)
     }
 
     fn fe(&self) -> &FeAddr {

@@ -7,6 +7,7 @@
 //! tolerated.
 
 pub mod client;
+pub mod compress;
 pub mod isolate;
 pub mod label;
 pub mod response;

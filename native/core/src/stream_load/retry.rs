@@ -52,6 +52,7 @@ pub async fn load_with_retry(
     log: &Log,
 ) -> Result<LoadReport> {
     let started = Instant::now();
+    let body = client.compress(body)?;
     let report = |attempts, deduplicated| LoadReport { label: label.to_string(), rows, attempts, deduplicated };
     let mut last = String::new();
     for attempt in 1..=policy.max_retries.saturating_add(1) {
