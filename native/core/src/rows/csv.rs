@@ -11,6 +11,7 @@
 //!   cannot be written and is a DATA error naming the record.
 //! - Nested values (for JSON or STRING columns) are written as their JSON text.
 
+use super::envelope::{self, Envelope};
 use super::json::{append_value, record_error};
 use super::leaf::{leaf, Leaf};
 use super::RowWriter;
@@ -66,15 +67,30 @@ fn row(w: &RowWriter, opts: &CsvOptions, batch: &Batch<'_>, rec: &Record<'_>, ou
         Value::Bytes(b) => return line(opts, rec, b, out),
         Value::Struct(id, xs) if batch.schema(*id).name != Some("io.debezium.data.VariableScaleDecimal") => xs.iter().collect(),
         Value::Array(xs) => xs.iter().collect(),
-        Value::Map(kvs) => match &opts.columns {
-            Some(cols) => cols
-                .iter()
-                .map(|c| kvs.iter().find(|(k, _)| matches!(k, Value::String(s) if s.eq_ignore_ascii_case(c))).map(|(_, v)| v).unwrap_or(&Value::Null))
-                .collect(),
-            None => kvs.iter().map(|(_, v)| v).collect(),
+        Value::Map(kvs) => match envelope::unwrap(kvs) {
+            Some(Envelope::Row(Value::Map(row), _)) => return map_row(w, opts, batch, rec, row, out),
+            Some(Envelope::Row(Value::Struct(_, xs), _)) => xs.iter().collect(),
+            Some(Envelope::Row(v, _)) => vec![v],
+            Some(Envelope::Nothing) => return Ok(false),
+            None => return map_row(w, opts, batch, rec, kvs, out),
         },
         v => vec![v],
     };
+    write_fields(w, opts, batch, rec, fields, out)
+}
+
+fn map_row(w: &RowWriter, opts: &CsvOptions, batch: &Batch<'_>, rec: &Record<'_>, kvs: &[(Value<'_>, Value<'_>)], out: &mut Vec<u8>) -> Result<bool> {
+    let fields: Vec<&Value<'_>> = match &opts.columns {
+        Some(cols) => cols
+            .iter()
+            .map(|c| kvs.iter().find(|(k, _)| matches!(k, Value::String(s) if s.eq_ignore_ascii_case(c))).map(|(_, v)| v).unwrap_or(&Value::Null))
+            .collect(),
+        None => kvs.iter().map(|(_, v)| v).collect(),
+    };
+    write_fields(w, opts, batch, rec, fields, out)
+}
+
+fn write_fields(w: &RowWriter, opts: &CsvOptions, batch: &Batch<'_>, rec: &Record<'_>, fields: Vec<&Value<'_>>, out: &mut Vec<u8>) -> Result<bool> {
     for (i, v) in fields.into_iter().enumerate() {
         if i > 0 {
             out.extend_from_slice(&opts.separator);

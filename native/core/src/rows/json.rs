@@ -9,6 +9,7 @@
 //! - When the value is an object and the key is an object too, key fields the value lacks are
 //!   added, so a table's key columns are filled even when the producer keeps them in the key.
 
+use super::envelope::{self, Envelope};
 use super::leaf::{leaf, Leaf};
 use super::RowWriter;
 use crate::boundary::{Batch, Record, Value};
@@ -56,7 +57,13 @@ impl Writer<'_, '_, '_, '_> {
                 Ok(s) if s.trim_start().starts_with('{') => self.raw_json(s).map(|_| true),
                 _ => self.value(&rec.value).map(|_| true),
             },
-            Value::Struct(..) | Value::Map(_) if is_object(&rec.key) => self.object_with_key(&rec.value, &rec.key).map(|_| true),
+            Value::Map(kvs) => match envelope::unwrap(kvs) {
+                Some(Envelope::Nothing) => Ok(false),
+                Some(Envelope::Row(row, delete)) => self.change_row(row, delete).map(|_| true),
+                None if is_object(&rec.key) => self.object_with_key(&rec.value, &rec.key).map(|_| true),
+                None => self.value(&rec.value).map(|_| true),
+            },
+            Value::Struct(..) if is_object(&rec.key) => self.object_with_key(&rec.value, &rec.key).map(|_| true),
             v => self.value(v).map(|_| true),
         }
     }
@@ -140,6 +147,24 @@ impl Writer<'_, '_, '_, '_> {
             _ => {}
         }
         Ok(names)
+    }
+
+    /// The row of an unwrapped Debezium envelope, with `__op` unless it already has one.
+    fn change_row(&mut self, row: &Value<'_>, delete: bool) -> Result<()> {
+        if !matches!(row, Value::Map(_) | Value::Struct(..)) {
+            return self.value(row);
+        }
+        self.out.push(b'{');
+        let mut first = true;
+        let names = self.members(row, &[], &mut first)?;
+        if !names.iter().any(|n| n == "__op") {
+            if !first {
+                self.out.push(b',');
+            }
+            self.out.extend_from_slice(if delete { b"\"__op\":1" } else { b"\"__op\":0" });
+        }
+        self.out.push(b'}');
+        Ok(())
     }
 
     fn object_with_key(&mut self, value: &Value<'_>, key: &Value<'_>) -> Result<()> {

@@ -4,6 +4,7 @@
 
 pub mod csv;
 pub mod decimal;
+pub mod envelope;
 pub mod json;
 pub mod leaf;
 pub mod temporal;

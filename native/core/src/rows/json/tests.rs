@@ -144,3 +144,25 @@ fn variable_scale_decimal_is_exact() {
     let v = V::Array(vec![V::Struct(vsd, vec![V::I32(2), V::Bytes(vec![0x30, 0x39])])]);
     assert_eq!(ok(v), r#"["123.45"]"#);
 }
+
+#[test]
+fn schemaless_debezium_envelopes_are_unwrapped() {
+    let env = |op: &str, before: V, after: V| {
+        V::Map(vec![(s("before"), before), (s("after"), after), (s("source"), V::Map(vec![])), (s("op"), s(op)), (s("ts_ms"), V::I64(1))])
+    };
+    let row = |id: i64| V::Map(vec![(s("id"), V::I64(id)), (s("name"), s("a"))]);
+    assert_eq!(ok(env("c", V::Null, row(1))), r#"{"id":1,"name":"a","__op":0}"#);
+    assert_eq!(ok(env("r", V::Null, row(1))), r#"{"id":1,"name":"a","__op":0}"#);
+    assert_eq!(ok(env("d", row(2), V::Null)), r#"{"id":2,"name":"a","__op":1}"#);
+    // AddOpFieldForDebeziumRecord already put __op in the row
+    let with_op = V::Map(vec![(s("id"), V::I64(3)), (s("__op"), V::I32(0))]);
+    assert_eq!(ok(env("u", row(3), with_op)), r#"{"id":3,"__op":0}"#);
+    assert_eq!(row_of(env("t", V::Null, V::Null)), None);
+    // not an envelope: no source
+    let plain = V::Map(vec![(s("op"), s("c")), (s("before"), V::Null), (s("after"), V::Null)]);
+    assert_eq!(ok(plain), r#"{"op":"c","before":null,"after":null}"#);
+}
+
+fn row_of(v: V) -> Option<String> {
+    row(v).unwrap()
+}
