@@ -1,10 +1,27 @@
-//! StarRocks 3.x one-FE/one-BE emulator — library API.
-//!
-//! STATUS: API shape only. `start` is not implemented yet and returns an error, so callers
-//! fail loudly instead of talking to a server that does not exist.
+//! StarRocks 3.x one-FE/one-BE emulator — library API: start the FE/BE HTTP listeners and the
+//! MySQL query port over one catalog, and stop them.
+
+pub mod auth;
+pub mod error_log;
+pub mod faults;
+pub mod http;
+pub mod labels;
+pub mod load;
+#[cfg(test)]
+pub mod mem_store;
 
 use std::error::Error;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use starrocks_emulator_store::model::Store;
+pub use starrocks_emulator_store::model::QueryResult;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use http::{Limits, Role, Shared};
 
 pub struct EmulatorConfig {
     pub host: String,
@@ -13,6 +30,11 @@ pub struct EmulatorConfig {
     pub query_port: u16,
     pub root_password: String,
     pub data_dir: Option<PathBuf>,
+    /// Finished transactions are forgotten after this many seconds (StarRocks: 3 days).
+    pub label_keep_max_second: f64,
+    /// ... or when a database holds more than this many (StarRocks: 1000).
+    pub label_keep_max_num: usize,
+    pub limits: Limits,
 }
 
 impl Default for EmulatorConfig {
@@ -24,33 +46,114 @@ impl Default for EmulatorConfig {
             query_port: 0,
             root_password: String::new(),
             data_dir: None,
+            label_keep_max_second: 259_200.0,
+            label_keep_max_num: 1000,
+            limits: Limits::default(),
         }
     }
 }
+
+/// SQL access for `RunningEmulator::execute`, supplied by whoever owns the catalog.
+pub type SqlExecutor = Arc<dyn Fn(&str) -> Result<QueryResult, String> + Send + Sync>;
 
 pub struct RunningEmulator {
     pub fe_http_port: u16,
     pub be_http_port: u16,
     pub query_port: u16,
-    _private: (),
+    shared: Arc<Shared>,
+    sql: Option<SqlExecutor>,
+    stop: watch::Sender<bool>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueryResult {
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<Option<String>>>,
+type BoxError = Box<dyn Error + Send + Sync>;
+
+/// Start everything on the configured ports (0 = any free port), with the store crate's catalog
+/// as the store and its MySQL server on the query port.
+pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, BoxError> {
+    use starrocks_emulator_store::catalog::Catalog;
+    use starrocks_emulator_store::sql::Session;
+    if let Some(d) = &config.data_dir {
+        std::fs::create_dir_all(d).map_err(|e| format!("cannot create data dir {}: {e}", d.display()))?;
+    }
+    let catalog = Catalog::open(&config.root_password, config.data_dir.as_deref())?;
+    let query = TcpListener::bind((config.host.as_str(), config.query_port)).await.map_err(|e| bind_err("query", config.query_port, e))?;
+    let query_port = query.local_addr()?.port();
+    let mysql_task = tokio::spawn(starrocks_emulator_store::mysql::serve(query, catalog.clone()));
+    let exec_catalog = catalog.clone();
+    let sql: SqlExecutor = Arc::new(move |stmt: &str| {
+        let mut session = Session::root();
+        exec_catalog.execute(&mut session, stmt).map_err(|e| e.to_string())
+    });
+    let mut emu = start_with_store(config, catalog, Some(sql), query_port).await?;
+    emu.tasks.get_mut().unwrap().push(mysql_task);
+    Ok(emu)
 }
 
-pub async fn start(_config: EmulatorConfig) -> Result<RunningEmulator, Box<dyn Error + Send + Sync>> {
-    Err("starrocks-emulator: start() is not implemented yet".into())
+fn bind_err(what: &str, port: u16, e: std::io::Error) -> BoxError {
+    format!("cannot bind the {what} port {port}: {e}").into()
+}
+
+/// Start the HTTP listeners over any `Store` (tests use an in-memory one). `query_port` is only
+/// reported back.
+pub async fn start_with_store(config: EmulatorConfig, store: Arc<dyn Store>, sql: Option<SqlExecutor>, query_port: u16) -> Result<RunningEmulator, BoxError> {
+    let fe = TcpListener::bind((config.host.as_str(), config.fe_http_port)).await.map_err(|e| bind_err("FE HTTP", config.fe_http_port, e))?;
+    let be = TcpListener::bind((config.host.as_str(), config.be_http_port)).await.map_err(|e| bind_err("BE HTTP", config.be_http_port, e))?;
+    let fe_http_port = fe.local_addr()?.port();
+    let be_http_port = be.local_addr()?.port();
+    // A wildcard bind is reachable on loopback; redirects must name a connectable host.
+    let public_host = match config.host.as_str() {
+        "0.0.0.0" | "::" | "[::]" => "127.0.0.1".to_string(),
+        h => h.to_string(),
+    };
+    let labels = labels::Labels::open(config.label_keep_max_second, config.label_keep_max_num, config.data_dir.clone())?;
+    let shared = Arc::new(Shared {
+        store,
+        labels,
+        faults: Default::default(),
+        error_logs: Default::default(),
+        txns: Default::default(),
+        buffers: Default::default(),
+        fe_txn_routes: Default::default(),
+        public_host,
+        be_port: be_http_port,
+        limits: config.limits.clone(),
+        shutting_down: AtomicBool::new(false),
+    });
+    let (stop, stop_rx) = watch::channel(false);
+    let tasks = vec![
+        tokio::spawn(http::serve(fe, shared.clone(), Role::Fe, stop_rx.clone())),
+        tokio::spawn(http::serve(be, shared.clone(), Role::Be, stop_rx.clone())),
+        tokio::spawn(http::txn::cleaner(shared.clone(), stop_rx)),
+    ];
+    Ok(RunningEmulator { fe_http_port, be_http_port, query_port, shared, sql, stop, tasks: Mutex::new(tasks) })
 }
 
 impl RunningEmulator {
-    pub fn execute(&self, _sql: &str) -> Result<QueryResult, String> {
-        Err("starrocks-emulator: execute() is not implemented yet".to_string())
+    /// Run one SQL statement as root through the catalog (the same engine as the query port).
+    pub fn execute(&self, sql: &str) -> Result<QueryResult, String> {
+        match &self.sql {
+            Some(f) => f(sql),
+            None => Err("this emulator was started without a SQL engine".to_string()),
+        }
     }
 
-    pub async fn shutdown(self) {}
+    /// The store the HTTP half loads into (the catalog, for `start`).
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.shared.store.clone()
+    }
+
+    /// Stop accepting, tell in-flight loads the service is shutting down, and wait for the
+    /// listeners to finish.
+    pub async fn shutdown(self) {
+        self.shared.shutting_down.store(true, Ordering::Relaxed);
+        let _ = self.stop.send(true);
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap());
+        for t in tasks {
+            t.abort();
+            let _ = t.await;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -305,3 +305,15 @@ def test_prepared_timeout_validated(emu):
     j = txn(emu, "prepare", db, label, t, extra={"prepared_timeout": "-3"}).json()
     assert j == {"Status": "INVALID_ARGUMENT", "Message": "Invalid prepared_timeout: -3"}
     assert txn(emu, "prepare", db, label, t, extra={"prepared_timeout": "60"}).json()["Status"] == "OK"
+
+
+def test_reset_mid_body_on_transaction_load_aborts_it(emu):
+    db, t = create_table(emu)
+    label = unique("tx")
+    txn(emu, "begin", db, label, t)
+    emu.faults("reset_mid_body")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        txn(emu, "load", db, label, t, b'[' + b'{"id":1},' * 100000 + b'{"id":2}]', JSON)
+    assert _state(emu, db, label) == "ABORTED"
+    j = txn(emu, "load", db, label, t, b'[{"id":1}]', JSON, via="be").json()
+    assert j["Status"] == "TXN_NOT_EXISTS"

@@ -2,4 +2,15 @@
 //! table data (Duplicate Key / Primary Key semantics), SQL over the MySQL wire protocol.
 //! `model` is the contract with the HTTP load path in the `starrocks-emulator` crate.
 
+pub mod catalog;
+pub mod ddl;
+mod lex;
+pub mod mirror;
 pub mod model;
+pub mod mysql;
+mod persist;
+pub mod sql;
+pub mod store;
+pub mod types;
+
+pub use catalog::Catalog;

@@ -1,0 +1,122 @@
+//! Fault injection for reliability tests (`POST/GET/DELETE /api/_emulator/faults`). A fault is
+//! armed for the next `count` requests that reach the point where its kind applies (and match
+//! `table`, if given); nothing is random, so a test knows exactly which request fails.
+
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// FE (or BE, for a client that talks to the BE directly) answers HTTP 500.
+    #[serde(rename = "http_500")]
+    Http500,
+    /// The BE reads the body, then holds the response `seconds` (default 60) and fails the load
+    /// with a timeout message; nothing is committed.
+    Hang,
+    /// The BE reads the first part of the body and resets the connection; nothing is committed.
+    ResetMidBody,
+    /// The load commits but answers `Publish Timeout`; the label reads COMMITTED for `seconds`
+    /// (default 5) and VISIBLE afterwards.
+    PublishTimeout,
+    /// The load fails with StarRocks' "too many versions" message.
+    TooManyVersions,
+    /// The load commits (VISIBLE) and the connection is reset instead of answering.
+    CommitThenDrop,
+    /// The load fails with a memory-limit message.
+    MemLimit,
+    /// Begin fails with `current running txns on db <id> is <n>, larger than limit <max>`.
+    RunningTxnsLimit,
+    /// The FE answers `No backend alive.` instead of redirecting.
+    NoBackend,
+    /// The next load that reuses a live label gets the 3.3/3.4 variant: Status `Fail`, a message
+    /// containing `has already been used`, no ExistingJobStatus.
+    LabelExistsFailVariant,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FaultSpec {
+    pub kind: FaultKind,
+    #[serde(default = "one")]
+    pub count: u32,
+    #[serde(default)]
+    pub table: Option<String>,
+    #[serde(default)]
+    pub seconds: Option<f64>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub remaining: u32,
+    pub table: Option<String>,
+    pub seconds: Option<f64>,
+}
+
+#[derive(Default)]
+pub struct Faults {
+    armed: Mutex<Vec<Fault>>,
+}
+
+impl Faults {
+    pub fn add(&self, spec: FaultSpec) {
+        if spec.count == 0 {
+            return;
+        }
+        self.armed.lock().unwrap().push(Fault { kind: spec.kind, remaining: spec.count, table: spec.table, seconds: spec.seconds });
+    }
+
+    pub fn clear(&self) {
+        self.armed.lock().unwrap().clear();
+    }
+
+    pub fn list(&self) -> Vec<Fault> {
+        self.armed.lock().unwrap().clone()
+    }
+
+    /// Consume one use of the first armed fault of `kind` that matches `db.table`.
+    pub fn take(&self, kind: FaultKind, db: &str, table: &str) -> Option<Fault> {
+        let mut g = self.armed.lock().unwrap();
+        let i = g.iter().position(|f| f.kind == kind && f.table.as_deref().map(|t| t == table || t == format!("{db}.{table}")).unwrap_or(true))?;
+        g[i].remaining -= 1;
+        let f = g[i].clone();
+        if g[i].remaining == 0 {
+            g.remove(i);
+        }
+        Some(f)
+    }
+
+    /// Cheap check so the hot path does not format strings when nothing is armed.
+    pub fn any(&self) -> bool {
+        !self.armed.lock().unwrap().is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_down_and_matches_table() {
+        let f = Faults::default();
+        f.add(serde_json::from_str(r#"{"kind":"http_500","count":2,"table":"t1"}"#).unwrap());
+        assert!(f.take(FaultKind::Http500, "db", "t2").is_none());
+        assert!(f.take(FaultKind::Hang, "db", "t1").is_none());
+        assert_eq!(f.take(FaultKind::Http500, "db", "t1").unwrap().remaining, 1);
+        assert!(f.take(FaultKind::Http500, "db", "t1").is_some());
+        assert!(f.take(FaultKind::Http500, "db", "t1").is_none());
+        assert!(!f.any());
+    }
+
+    #[test]
+    fn unknown_kind_is_rejected() {
+        assert!(serde_json::from_str::<FaultSpec>(r#"{"kind":"explode"}"#).is_err());
+        let s: FaultSpec = serde_json::from_str(r#"{"kind":"db.t"}"#.replace("db.t", "hang").as_str()).unwrap();
+        assert_eq!((s.count, s.kind), (1, FaultKind::Hang));
+    }
+}

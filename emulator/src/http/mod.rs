@@ -1,0 +1,241 @@
+//! The two HTTP listeners: the FE-like port (auth, redirects, label state, transaction routing,
+//! the emulator's admin endpoints) and the BE-like port (the loads themselves).
+
+pub mod be;
+pub mod fe;
+pub mod response;
+pub mod txn;
+
+use std::collections::HashSet;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use starrocks_emulator_store::model::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::error_log::ErrorLogs;
+use crate::faults::Faults;
+use crate::labels::Labels;
+use response::Body;
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// `streaming_load_max_mb`: max body per stream load / per transaction.
+    pub streaming_load_max_mb: u64,
+    /// `streaming_load_max_batch_size_mb`: max JSON body with Content-Length.
+    pub json_max_mb: u64,
+    /// `max_running_txn_num_per_db`.
+    pub max_running_txn_num_per_db: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { streaming_load_max_mb: 102_400, json_max_mb: 100, max_running_txn_num_per_db: 1000 }
+    }
+}
+
+/// Body buffers reused across loads. Every fresh multi-megabyte buffer costs page faults and
+/// kernel page zeroing, which dominated the benchmark profile; a few kept buffers avoid that.
+#[derive(Default)]
+pub struct BufferPool {
+    free: Mutex<Vec<Vec<u8>>>,
+}
+
+impl BufferPool {
+    const KEEP: usize = 2;
+    const MAX_KEPT_BYTES: usize = 64 * 1024 * 1024;
+
+    pub fn take(&self, capacity: usize) -> Vec<u8> {
+        let mut free = self.free.lock().unwrap();
+        match free.iter().position(|b| b.capacity() >= capacity) {
+            Some(i) => free.swap_remove(i),
+            None => Vec::with_capacity(capacity),
+        }
+    }
+
+    pub fn give(&self, mut buf: Vec<u8>) {
+        if buf.capacity() > Self::MAX_KEPT_BYTES {
+            return;
+        }
+        buf.clear();
+        let mut free = self.free.lock().unwrap();
+        if free.len() < Self::KEEP {
+            free.push(buf);
+        } else if let Some(smallest) = free.iter_mut().min_by_key(|b| b.capacity()) {
+            if smallest.capacity() < buf.capacity() {
+                *smallest = buf;
+            }
+        }
+    }
+}
+
+/// Everything the handlers share.
+pub struct Shared {
+    pub store: Arc<dyn Store>,
+    pub labels: Labels,
+    pub faults: Faults,
+    pub error_logs: ErrorLogs,
+    pub txns: txn::TxnContexts,
+    pub buffers: BufferPool,
+    /// FE side: (db, label) of transactions begun through this FE, i.e. "label → BE" routing.
+    pub fe_txn_routes: Mutex<HashSet<(String, String)>>,
+    /// Host name put into redirects and ErrorURLs (what the BE "registered with").
+    pub public_host: String,
+    pub be_port: u16,
+    pub limits: Limits,
+    pub shutting_down: AtomicBool,
+}
+
+impl Shared {
+    pub fn be_base(&self) -> String {
+        format!("http://{}:{}", self.public_host, self.be_port)
+    }
+}
+
+/// What a handler knows about its connection. `fd` lets a fault reset the connection (RST via
+/// SO_LINGER 0) instead of closing it politely.
+#[derive(Clone, Copy)]
+pub struct Conn {
+    pub peer: SocketAddr,
+    fd: RawFd,
+}
+
+impl Conn {
+    pub fn peer_ip(&self) -> IpAddr {
+        self.peer.ip()
+    }
+
+    /// Make the close that follows an error return an RST, as a crashed or killed peer would.
+    pub fn arm_reset(&self) {
+        // SAFETY: the fd belongs to the connection whose handler is running, so it is open.
+        let fd = unsafe { BorrowedFd::borrow_raw(self.fd) };
+        let _ = socket2::SockRef::from(&fd).set_linger(Some(std::time::Duration::ZERO));
+    }
+}
+
+/// Returned by a handler to drop the connection without a response.
+pub type HandlerResult = Result<Response<Body>, std::io::Error>;
+
+pub fn dropped() -> HandlerResult {
+    Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "connection dropped by an emulated fault"))
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Role {
+    Fe,
+    Be,
+}
+
+/// Accept connections until `shutdown` flips; each connection is served by hyper's HTTP/1 server,
+/// which sends `100 Continue` only when a handler first reads the body — exactly StarRocks' BE
+/// behaviour, and the FE never reads bodies.
+pub async fn serve(listener: TcpListener, shared: Arc<Shared>, role: Role, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!("{role:?} accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let conn = Conn { peer, fd: stream.as_raw_fd() };
+        let shared = shared.clone();
+        let mut shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req: Request<Incoming>| {
+                let shared = shared.clone();
+                async move {
+                    match role {
+                        Role::Fe => fe::handle(shared, conn, req).await,
+                        Role::Be => be::handle(shared, conn, req).await,
+                    }
+                }
+            });
+            let served = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+            tokio::pin!(served);
+            tokio::select! {
+                r = served.as_mut() => {
+                    if let Err(e) = r {
+                        tracing::debug!("{role:?} connection from {peer}: {e}");
+                    }
+                }
+                _ = shutdown.changed() => {}
+            }
+        });
+    }
+}
+
+/// Percent-decode a path segment or query value (`+` is left alone: StarRocks paths use %20).
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    query?.split('&').filter_map(|kv| kv.split_once('=').or(Some((kv, "")))).find(|(k, _)| *k == name).map(|(_, v)| percent_decode(v))
+}
+
+/// `^[-\w]{1,128}$`
+pub fn valid_label(l: &str) -> bool {
+    !l.is_empty() && l.len() <= 128 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+pub fn label_error(l: &str) -> String {
+    format!("Label format error. regex: ^[-\\w]{{1,128}}$, label: {l}")
+}
+
+pub fn header_str<'a>(req: &'a hyper::HeaderMap, name: &str) -> Option<&'a str> {
+    req.get(name).and_then(|v| v.to_str().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoding_and_query() {
+        assert_eq!(percent_decode("a%20b%2Fc"), "a b/c");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(query_param(Some("x=1&label=a%2Db"), "label").as_deref(), Some("a-b"));
+        assert_eq!(query_param(Some("label"), "label").as_deref(), Some(""));
+        assert_eq!(query_param(None, "label"), None);
+    }
+
+    #[test]
+    fn label_regex() {
+        assert!(valid_label("kc-orders_0-42"));
+        assert!(!valid_label("has space"));
+        assert!(!valid_label(""));
+        assert!(!valid_label(&"a".repeat(129)));
+        assert_eq!(label_error("a b"), "Label format error. regex: ^[-\\w]{1,128}$, label: a b");
+    }
+}
+
+#[cfg(test)]
+mod tests_e2e;

@@ -1,0 +1,337 @@
+//! Per-database label and transaction store: what the FE's `DatabaseTransactionMgr` keeps.
+//! A label is taken while a non-ABORTED transaction with that label is remembered; finished
+//! transactions are forgotten after `label_keep_max_second` or when the database holds more than
+//! `label_keep_max_num` of them (oldest first), after which the label reads UNKNOWN again.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use starrocks_emulator_store::model::LoadBatch;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxnState {
+    Prepare,
+    Prepared,
+    Committed,
+    Visible,
+    Aborted,
+}
+
+impl TxnState {
+    pub fn name(self) -> &'static str {
+        match self {
+            TxnState::Prepare => "PREPARE",
+            TxnState::Prepared => "PREPARED",
+            TxnState::Committed => "COMMITTED",
+            TxnState::Visible => "VISIBLE",
+            TxnState::Aborted => "ABORTED",
+        }
+    }
+    fn finished(self) -> bool {
+        matches!(self, TxnState::Visible | TxnState::Aborted)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TxnInfo {
+    pub id: i64,
+    pub label: String,
+    pub table: String,
+    state: TxnState,
+    pub reason: Option<String>,
+    /// Seconds since the epoch when the transaction began / reached a final state.
+    pub begun_at: f64,
+    pub finished_at: Option<f64>,
+    /// A committed transaction whose publish is "slow" (publish_timeout fault) turns VISIBLE at
+    /// this time; reads compute the state so no background task is needed.
+    pub visible_at: Option<f64>,
+    /// Data of a PREPARED transaction, applied by the FE-side commit. Not persisted.
+    #[serde(skip)]
+    pub prepared: Option<LoadBatch>,
+}
+
+impl TxnInfo {
+    pub fn state(&self) -> TxnState {
+        self.state_at(now())
+    }
+    fn state_at(&self, t: f64) -> TxnState {
+        match (self.state, self.visible_at) {
+            (TxnState::Committed, Some(v)) if t >= v => TxnState::Visible,
+            (s, _) => s,
+        }
+    }
+}
+
+#[derive(Debug, PartialEq)]
+pub enum BeginError {
+    /// The label belongs to a live transaction; `running` = PREPARE/PREPARED (ExistingJobStatus
+    /// RUNNING) rather than COMMITTED/VISIBLE (FINISHED).
+    LabelExists { running: bool },
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct Inner {
+    next_id: i64,
+    dbs: HashMap<String, DbTxns>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct DbTxns {
+    /// label -> id of the newest transaction that used it.
+    by_label: HashMap<String, i64>,
+    txns: BTreeMap<i64, TxnInfo>,
+}
+
+pub struct Labels {
+    inner: Mutex<Inner>,
+    keep_secs: f64,
+    keep_num: usize,
+    path: Option<PathBuf>,
+    /// Serializes snapshot-and-write so an older snapshot never overwrites a newer one.
+    write_lock: Mutex<()>,
+}
+
+pub fn now() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+/// TxnIds start here so they look like a real cluster's and never collide with -1/0 sentinels.
+const FIRST_TXN_ID: i64 = 1000;
+
+impl Labels {
+    /// With `data_dir`, the store is read from and written to `<data_dir>/labels.json`.
+    /// Transactions that were still running when the process stopped are ABORTED on load (their
+    /// BE context and any PREPARED data lived only in memory).
+    pub fn open(keep_secs: f64, keep_num: usize, data_dir: Option<PathBuf>) -> Result<Labels, String> {
+        let path = data_dir.map(|d| d.join("labels.json"));
+        let mut inner = Inner { next_id: FIRST_TXN_ID, ..Default::default() };
+        if let Some(p) = &path {
+            match std::fs::read(p) {
+                Ok(bytes) => {
+                    inner = serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", p.display()))?;
+                    let t = now();
+                    for db in inner.dbs.values_mut() {
+                        for txn in db.txns.values_mut() {
+                            if matches!(txn.state, TxnState::Prepare | TxnState::Prepared) {
+                                txn.state = TxnState::Aborted;
+                                txn.reason = Some("emulator restarted".into());
+                                txn.finished_at = Some(t);
+                            }
+                        }
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("{}: {e}", p.display())),
+            }
+        }
+        Ok(Labels { inner: Mutex::new(inner), keep_secs, keep_num, path, write_lock: Mutex::new(()) })
+    }
+
+    /// Begin a transaction (state PREPARE) for `label` in `db`.
+    pub fn begin(&self, db: &str, table: &str, label: &str) -> Result<i64, BeginError> {
+        let mut g = self.inner.lock().unwrap();
+        let t = now();
+        Self::clean(&mut g, db, t, self.keep_secs, self.keep_num);
+        let id = g.next_id;
+        let d = g.dbs.entry(db.to_string()).or_default();
+        if let Some(old) = d.by_label.get(label).and_then(|id| d.txns.get(id)) {
+            match old.state_at(t) {
+                TxnState::Aborted => {}
+                TxnState::Prepare | TxnState::Prepared => return Err(BeginError::LabelExists { running: true }),
+                TxnState::Committed | TxnState::Visible => return Err(BeginError::LabelExists { running: false }),
+            }
+        }
+        d.by_label.insert(label.to_string(), id);
+        d.txns.insert(
+            id,
+            TxnInfo {
+                id,
+                label: label.to_string(),
+                table: table.to_string(),
+                state: TxnState::Prepare,
+                reason: None,
+                begun_at: t,
+                finished_at: None,
+                visible_at: None,
+                prepared: None,
+            },
+        );
+        g.next_id += 1;
+        drop(g);
+        self.persist();
+        Ok(id)
+    }
+
+    /// Move a transaction to `state`; `visible_after` (seconds) keeps a COMMITTED one from turning
+    /// VISIBLE for a while. Returns false when the transaction is unknown.
+    pub fn set_state(&self, db: &str, id: i64, state: TxnState, reason: Option<String>, visible_after: Option<f64>) -> bool {
+        let mut g = self.inner.lock().unwrap();
+        let t = now();
+        let Some(txn) = g.dbs.get_mut(db).and_then(|d| d.txns.get_mut(&id)) else { return false };
+        txn.state = state;
+        txn.reason = reason;
+        if state == TxnState::Committed {
+            txn.visible_at = Some(t + visible_after.unwrap_or(0.0));
+        }
+        if state.finished() || state == TxnState::Committed {
+            txn.finished_at = Some(t);
+            txn.prepared = None;
+        }
+        drop(g);
+        self.persist();
+        true
+    }
+
+    /// Park the data of a prepared transaction until the FE commits or aborts it.
+    pub fn set_prepared(&self, db: &str, id: i64, batch: LoadBatch) -> bool {
+        let mut g = self.inner.lock().unwrap();
+        let Some(txn) = g.dbs.get_mut(db).and_then(|d| d.txns.get_mut(&id)) else { return false };
+        txn.state = TxnState::Prepared;
+        txn.prepared = Some(batch);
+        drop(g);
+        self.persist();
+        true
+    }
+
+    pub fn take_prepared(&self, db: &str, id: i64) -> Option<LoadBatch> {
+        let mut g = self.inner.lock().unwrap();
+        g.dbs.get_mut(db).and_then(|d| d.txns.get_mut(&id)).and_then(|t| t.prepared.take())
+    }
+
+    /// The newest transaction that used `label` (a snapshot), after expiring old ones.
+    pub fn lookup(&self, db: &str, label: &str) -> Option<TxnInfo> {
+        let mut g = self.inner.lock().unwrap();
+        Self::clean(&mut g, db, now(), self.keep_secs, self.keep_num);
+        let d = g.dbs.get(db)?;
+        d.by_label.get(label).and_then(|id| d.txns.get(id)).cloned().map(|mut t| {
+            t.prepared = None;
+            t
+        })
+    }
+
+    pub fn running_count(&self, db: &str) -> usize {
+        let g = self.inner.lock().unwrap();
+        g.dbs.get(db).map(|d| d.txns.values().filter(|t| !t.state.finished() && t.state != TxnState::Committed).count()).unwrap_or(0)
+    }
+
+    fn clean(g: &mut Inner, db: &str, t: f64, keep_secs: f64, keep_num: usize) {
+        let Some(d) = g.dbs.get_mut(db) else { return };
+        let expired: Vec<i64> = d
+            .txns
+            .values()
+            .filter(|x| x.state_at(t).finished() && x.finished_at.map(|f| t - f > keep_secs).unwrap_or(false))
+            .map(|x| x.id)
+            .collect();
+        for id in expired {
+            Self::forget(d, id);
+        }
+        if d.txns.len() > keep_num {
+            // Oldest finished first; BTreeMap iterates by id, which is begin order.
+            let excess = d.txns.len() - keep_num;
+            let victims: Vec<i64> = d.txns.values().filter(|x| x.state_at(t).finished()).take(excess).map(|x| x.id).collect();
+            for id in victims {
+                Self::forget(d, id);
+            }
+        }
+    }
+
+    fn forget(d: &mut DbTxns, id: i64) {
+        if let Some(txn) = d.txns.remove(&id) {
+            if d.by_label.get(&txn.label) == Some(&id) {
+                d.by_label.remove(&txn.label);
+            }
+        }
+    }
+
+    /// Write-through persistence: small (at most `keep_num` transactions per database) and
+    /// written with rename so a crash leaves either the old or the new file.
+    fn persist(&self) {
+        let Some(p) = &self.path else { return };
+        let _w = self.write_lock.lock().unwrap();
+        let g = self.inner.lock().unwrap();
+        let bytes = match serde_json::to_vec(&*g) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!("labels: cannot serialize: {e}");
+                return;
+            }
+        };
+        drop(g);
+        let tmp = p.with_extension("json.tmp");
+        if let Err(e) = std::fs::write(&tmp, &bytes).and_then(|_| std::fs::rename(&tmp, p)) {
+            tracing::error!("labels: cannot write {}: {e}", p.display());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_reuse_follows_state() {
+        let l = Labels::open(1e9, 1000, None).unwrap();
+        let a = l.begin("db", "t", "x").unwrap();
+        assert_eq!(l.begin("db", "t", "x"), Err(BeginError::LabelExists { running: true }));
+        assert!(l.begin("other", "t", "x").is_ok(), "labels are per database");
+        l.set_state("db", a, TxnState::Aborted, Some("r".into()), None);
+        let b = l.begin("db", "t", "x").unwrap();
+        assert!(b > a, "txn ids increase");
+        l.set_state("db", b, TxnState::Visible, None, None);
+        assert_eq!(l.begin("db", "t", "x"), Err(BeginError::LabelExists { running: false }));
+        assert_eq!(l.lookup("db", "x").unwrap().state(), TxnState::Visible);
+    }
+
+    #[test]
+    fn committed_turns_visible_after_delay() {
+        let l = Labels::open(1e9, 1000, None).unwrap();
+        let a = l.begin("db", "t", "x").unwrap();
+        l.set_state("db", a, TxnState::Committed, None, Some(3600.0));
+        assert_eq!(l.lookup("db", "x").unwrap().state(), TxnState::Committed);
+        let b = l.begin("db", "t", "y").unwrap();
+        l.set_state("db", b, TxnState::Committed, None, Some(0.0));
+        assert_eq!(l.lookup("db", "y").unwrap().state(), TxnState::Visible);
+    }
+
+    #[test]
+    fn retention_by_count_drops_oldest_finished() {
+        let l = Labels::open(1e9, 2, None).unwrap();
+        for name in ["a", "b", "c"] {
+            let id = l.begin("db", "t", name).unwrap();
+            l.set_state("db", id, TxnState::Visible, None, None);
+        }
+        let id = l.begin("db", "t", "d").unwrap(); // cleaning happens on begin
+        assert!(l.lookup("db", "a").is_none() && l.lookup("db", "b").is_none());
+        assert!(l.lookup("db", "c").is_some());
+        assert_eq!(l.lookup("db", "d").unwrap().id, id);
+    }
+
+    #[test]
+    fn retention_by_age() {
+        let l = Labels::open(0.0, 1000, None).unwrap();
+        let id = l.begin("db", "t", "a").unwrap();
+        l.set_state("db", id, TxnState::Visible, None, None);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(l.lookup("db", "a").is_none());
+        assert!(l.begin("db", "t", "a").is_ok());
+    }
+
+    #[test]
+    fn persisted_and_running_become_aborted() {
+        let dir = std::env::temp_dir().join(format!("labels-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let l = Labels::open(1e9, 1000, Some(dir.clone())).unwrap();
+        let a = l.begin("db", "t", "done").unwrap();
+        l.set_state("db", a, TxnState::Visible, None, None);
+        l.begin("db", "t", "running").unwrap();
+        drop(l);
+        let l = Labels::open(1e9, 1000, Some(dir.clone())).unwrap();
+        assert_eq!(l.lookup("db", "done").unwrap().state(), TxnState::Visible);
+        assert_eq!(l.lookup("db", "running").unwrap().state(), TxnState::Aborted);
+        assert!(l.begin("db", "t", "new").unwrap() > a);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,390 @@
+//! The catalog: databases (with ids that never repeat), tables, users and grants, plus the data
+//! log. Shared by the query port and the HTTP load path (through `model::Store`).
+//!
+//! Lock order, to stay deadlock-free: mirror → catalog state → one table's data → log.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::ddl::CreateTable;
+use crate::mirror::Mirror;
+use crate::model::{
+    KeysType, LoadBatch, LoadRow, LookupError, QueryResult, RowOp, Store, TableSchema,
+};
+use crate::persist::{Log, Record};
+use crate::sql::{self, Session, SqlError};
+use crate::store::TableData;
+
+pub struct Table {
+    pub id: i64,
+    pub schema: Arc<TableSchema>,
+    pub distribution: Option<String>,
+    pub comment: Option<String>,
+    pub data: Mutex<TableData>,
+}
+
+pub struct Database {
+    pub id: i64,
+    pub name: String,
+    pub tables: BTreeMap<String, Arc<Table>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// Upper-case privilege names (`INSERT`, `SELECT`, `ALL`, ...).
+    pub privileges: Vec<String>,
+    /// `*` for every database / table.
+    pub db: String,
+    pub table: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub name: String,
+    pub password: String,
+    pub grants: Vec<Grant>,
+}
+
+pub struct State {
+    pub dbs: BTreeMap<String, Database>,
+    pub users: BTreeMap<String, User>,
+    pub tables_by_id: HashMap<i64, Arc<Table>>,
+    next_id: i64,
+}
+
+impl State {
+    pub fn next_id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub fn db(&self, name: &str) -> Result<&Database, SqlError> {
+        self.dbs.get(name).ok_or_else(|| SqlError::unknown_db(name))
+    }
+
+    pub fn table(&self, db: &str, name: &str) -> Result<&Arc<Table>, SqlError> {
+        self.db(db)?
+            .tables
+            .get(name)
+            .ok_or_else(|| SqlError::unknown_table(db, name))
+    }
+
+    /// Whether `user` holds `privilege` (or ALL) on `db.table`; root holds everything.
+    pub fn user_has(&self, user: &str, privilege: &str, db: &str, table: &str) -> bool {
+        if Catalog::is_root(user) {
+            return true;
+        }
+        let Some(u) = self.users.get(user) else {
+            return false;
+        };
+        u.grants.iter().any(|g| {
+            (g.db == "*" || g.db == db)
+                && (g.table == "*" || g.table == table)
+                && g.privileges.iter().any(|p| p == privilege || p == "ALL")
+        })
+    }
+
+    pub fn create_table(&mut self, db: &str, ct: CreateTable) -> Result<bool, SqlError> {
+        let id = self.next_id_if_absent(db, &ct.name)?;
+        let Some(id) = id else {
+            return if ct.if_not_exists {
+                Ok(false)
+            } else {
+                Err(SqlError::new(
+                    1050,
+                    "42S01",
+                    format!("Table '{}' already exists", ct.name),
+                ))
+            };
+        };
+        let schema = Arc::new(TableSchema {
+            db: db.to_string(),
+            name: ct.name.clone(),
+            columns: ct.columns,
+            keys_type: ct.keys_type,
+            key_columns: ct.key_columns,
+        });
+        let table = Arc::new(Table {
+            id,
+            data: Mutex::new(TableData::new(schema.keys_type)),
+            schema,
+            distribution: ct.distribution,
+            comment: ct.comment,
+        });
+        self.tables_by_id.insert(id, table.clone());
+        self.dbs.get_mut(db).unwrap().tables.insert(ct.name, table);
+        Ok(true)
+    }
+
+    fn next_id_if_absent(&mut self, db: &str, table: &str) -> Result<Option<i64>, SqlError> {
+        if self.db(db)?.tables.contains_key(table) {
+            return Ok(None);
+        }
+        Ok(Some(self.next_id()))
+    }
+}
+
+pub struct Catalog {
+    state: RwLock<State>,
+    root_password: String,
+    /// `None` in memory-only mode and while replaying the log.
+    log: Mutex<Option<Log>>,
+    pub(crate) mirror: Mutex<Mirror>,
+    next_connection: AtomicU32,
+}
+
+pub const ROOT: &str = "root";
+
+impl Catalog {
+    /// The catalog, empty or rebuilt from `data_dir`'s log.
+    pub fn open(root_password: &str, data_dir: Option<&Path>) -> Result<Arc<Catalog>, String> {
+        let cat = Arc::new(Catalog {
+            state: RwLock::new(State {
+                dbs: BTreeMap::new(),
+                users: BTreeMap::new(),
+                tables_by_id: HashMap::new(),
+                next_id: 10000,
+            }),
+            root_password: root_password.to_string(),
+            log: Mutex::new(None),
+            mirror: Mutex::new(Mirror::new().map_err(|e| format!("sqlite: {e}"))?),
+            next_connection: AtomicU32::new(0),
+        });
+        if let Some(dir) = data_dir {
+            let (log, records) = Log::open(dir)?;
+            for rec in records {
+                match rec {
+                    Record::Ddl { db, sql } => {
+                        let mut s = Session::root();
+                        s.db = db;
+                        // A statement that no longer replays must not keep the emulator from starting.
+                        if let Err(e) = cat.execute(&mut s, &sql) {
+                            eprintln!("starrocks-emulator: data log: skipping `{sql}`: {e}");
+                        }
+                    }
+                    Record::DeleteRows {
+                        table_id,
+                        positions,
+                    } => {
+                        let table = cat
+                            .state
+                            .read()
+                            .unwrap()
+                            .tables_by_id
+                            .get(&table_id)
+                            .cloned();
+                        if let Some(t) = table {
+                            let positions: Vec<usize> =
+                                positions.iter().map(|&p| p as usize).collect();
+                            t.data.lock().unwrap().delete_positions(&positions);
+                        }
+                    }
+                    Record::Batch { table_id, batch } => {
+                        let table = cat
+                            .state
+                            .read()
+                            .unwrap()
+                            .tables_by_id
+                            .get(&table_id)
+                            .cloned();
+                        if let Some(t) = table {
+                            if TableData::validate(&t.schema, &batch).is_ok() {
+                                t.data.lock().unwrap().apply(&t.schema, batch);
+                            }
+                        }
+                    }
+                }
+            }
+            *cat.log.lock().unwrap() = Some(log);
+        }
+        Ok(cat)
+    }
+
+    /// Runs one SQL statement for `session` (its current database may change).
+    pub fn execute(&self, session: &mut Session, sql: &str) -> Result<QueryResult, SqlError> {
+        sql::execute(self, session, sql).map(|o| o.into_result())
+    }
+
+    /// Like `execute`, with result column types for the wire protocol.
+    pub fn execute_typed(&self, session: &mut Session, sql: &str) -> Result<sql::Output, SqlError> {
+        sql::execute(self, session, sql)
+    }
+
+    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap()
+    }
+
+    /// Runs a state change under the write lock and, when it succeeds and changed something,
+    /// logs the statement before the lock is released, so the log order is the change order.
+    pub(crate) fn change<T>(
+        &self,
+        session_db: Option<&str>,
+        sql: &str,
+        f: impl FnOnce(&mut State) -> Result<(T, bool), SqlError>,
+    ) -> Result<T, SqlError> {
+        let mut st = self.state.write().unwrap();
+        let (out, changed) = f(&mut st)?;
+        if changed {
+            if let Some(log) = self.log.lock().unwrap().as_mut() {
+                log.append(&Record::Ddl {
+                    db: session_db.map(str::to_string),
+                    sql: sql.to_string(),
+                })
+                .map_err(|e| SqlError::new(1105, "HY000", e))?;
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn new_connection_id(&self) -> u32 {
+        self.next_connection.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub fn is_root(user: &str) -> bool {
+        user == ROOT
+    }
+
+    /// Whether `user` holds `privilege` (or ALL) on `db.table`.
+    pub fn has_privilege(&self, user: &str, privilege: &str, db: &str, table: &str) -> bool {
+        self.state
+            .read()
+            .unwrap()
+            .user_has(user, privilege, db, table)
+    }
+
+    /// Checks a plain-text password (HTTP Basic auth).
+    pub fn check_password(&self, user: &str, password: &str) -> bool {
+        self.password_of(user).is_some_and(|p| p == password)
+    }
+
+    /// The stored password, for the MySQL scramble check; `None` for an unknown user.
+    pub fn password_of(&self, user: &str) -> Option<String> {
+        if Self::is_root(user) {
+            return Some(self.root_password.clone());
+        }
+        self.state
+            .read()
+            .unwrap()
+            .users
+            .get(user)
+            .map(|u| u.password.clone())
+    }
+
+    pub fn table_by_name(&self, db: &str, table: &str) -> Result<Arc<Table>, SqlError> {
+        self.state.read().unwrap().table(db, table).cloned()
+    }
+
+    /// Applies a batch to one table and logs it, under the table's lock.
+    pub fn apply_to(&self, table: &Table, batch: LoadBatch) -> Result<u64, String> {
+        TableData::validate(&table.schema, &batch)?;
+        let mut data = table.data.lock().unwrap();
+        if let Some(log) = self.log.lock().unwrap().as_mut() {
+            // Encoding clones nothing: the record borrows the batch only for the write.
+            let rec = Record::Batch {
+                table_id: table.id,
+                batch,
+            };
+            log.append(&rec)?;
+            let Record::Batch { batch, .. } = rec else {
+                unreachable!()
+            };
+            return Ok(data.apply(&table.schema, batch));
+        }
+        Ok(data.apply(&table.schema, batch))
+    }
+
+    /// DELETE FROM `table` WHERE `condition`: finds the rows on SQLite and removes them from the
+    /// store, logged by position under the table's lock so replay removes the same rows.
+    pub(crate) fn delete_where(
+        &self,
+        table: &Table,
+        alias: &str,
+        condition: Option<&str>,
+    ) -> Result<u64, SqlError> {
+        let mut mirror = self.mirror.lock().unwrap();
+        let mut data = table.data.lock().unwrap();
+        let positions = mirror.matching_positions(table, &data, alias, condition)?;
+        if positions.is_empty() {
+            return Ok(0);
+        }
+        if let Some(log) = self.log.lock().unwrap().as_mut() {
+            // A Primary table's row order is a hash order that differs between runs: log keys.
+            let rec = match table.schema.keys_type {
+                KeysType::Duplicate => Record::DeleteRows {
+                    table_id: table.id,
+                    positions: positions.iter().map(|&p| p as u64).collect(),
+                },
+                KeysType::Primary => {
+                    let all = data.all_rows();
+                    let rows = positions
+                        .iter()
+                        .filter_map(|&p| all.get(p))
+                        .map(|r| LoadRow {
+                            op: RowOp::Delete,
+                            values: (*r).clone(),
+                        })
+                        .collect();
+                    Record::Batch {
+                        table_id: table.id,
+                        batch: LoadBatch {
+                            rows,
+                            partial_columns: None,
+                            merge_condition: None,
+                        },
+                    }
+                }
+            };
+            log.append(&rec)
+                .map_err(|e| SqlError::new(1105, "HY000", e))?;
+        }
+        Ok(data.delete_positions(&positions))
+    }
+
+    /// TRUNCATE under the write lock so the log sees it in order with loads.
+    pub(crate) fn truncate_logged(
+        &self,
+        session_db: Option<&str>,
+        sql: &str,
+        db: &str,
+        name: &str,
+    ) -> Result<(), SqlError> {
+        self.change(session_db, sql, |st| {
+            let t = st.table(db, name)?.clone();
+            t.data.lock().unwrap().truncate();
+            Ok(((), true))
+        })
+    }
+}
+
+impl Store for Catalog {
+    fn authenticate(&self, user: &str, password: &str) -> bool {
+        self.check_password(user, password)
+    }
+
+    fn can_insert(&self, user: &str, db: &str, table: &str) -> bool {
+        self.has_privilege(user, "INSERT", db, table)
+    }
+
+    fn database_id(&self, db: &str) -> Option<i64> {
+        self.state.read().unwrap().dbs.get(db).map(|d| d.id)
+    }
+
+    fn table(&self, db: &str, table: &str) -> Result<Arc<TableSchema>, LookupError> {
+        let st = self.state.read().unwrap();
+        let d = st.dbs.get(db).ok_or(LookupError::UnknownDatabase)?;
+        d.tables
+            .get(table)
+            .map(|t| t.schema.clone())
+            .ok_or(LookupError::UnknownTable)
+    }
+
+    fn apply(&self, db: &str, table: &str, batch: LoadBatch) -> Result<u64, String> {
+        let t = self.table_by_name(db, table).map_err(|e| e.message)?;
+        self.apply_to(&t, batch)
+    }
+}
+
+#[cfg(test)]
+mod tests;
