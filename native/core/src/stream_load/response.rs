@@ -65,7 +65,9 @@ const FATAL_MESSAGES: &[&str] = &[
     "Column has no default value",
     "unknown data format",
     "exceed the max size",
-    "exceed limit",
+    // `body size <n> exceed limit: <m>`; not the bare "exceed limit", which also ends StarRocks'
+    // transient "Memory of process exceed limit."
+    "You can increase the limit by setting streaming_load_max_mb",
     "is a materialized view",
     "Only olap/lake table support stream load",
     "load op type string not supported",
@@ -179,6 +181,11 @@ mod tests {
         ));
         assert!(matches!(answer("Fail", "Too many versions. tablet_id: 1", None).verdict(), Verdict::Retry(_)));
         assert!(matches!(answer("Fail", "Access denied for u@h", None).verdict(), Verdict::Fatal(_)));
+        assert!(matches!(answer("Fail", "Memory of process exceed limit. QUERY Backend: 1", None).verdict(), Verdict::Retry(_)));
+        assert!(matches!(
+            answer("Fail", "body size 20 exceed limit: 10, ctx. You can increase the limit by setting streaming_load_max_mb in be.conf.", None).verdict(),
+            Verdict::Fatal(_)
+        ));
         assert!(matches!(answer("Fail", "unknown table \"d.t\"", None).verdict(), Verdict::Fatal(_)));
     }
 
