@@ -222,6 +222,15 @@ fn primary_key_upserts_deletes_and_key_fill() {
 
 #[test]
 fn partial_update_keeps_the_columns_not_sent() {
+    partial_update("row");
+}
+
+#[test]
+fn partial_update_in_column_mode_keeps_the_columns_not_sent() {
+    partial_update("column");
+}
+
+fn partial_update(mode: &str) {
     let env = Env::start("");
     env.sql(
         "CREATE TABLE d.pk (id INT NOT NULL, city VARCHAR(64), pop BIGINT) PRIMARY KEY(id) \
@@ -231,6 +240,7 @@ fn partial_update_keeps_the_columns_not_sent() {
     let settings = env.settings(&[
         ("starrocks.topic2table.map", "topic:pk"),
         ("sink.properties.partial_update", "true"),
+        ("sink.properties.partial_update_mode", mode),
         ("sink.properties.columns", "id,pop"),
     ]);
     let mut sink = Sink::open(&settings, Log::new(5)).unwrap();

@@ -245,3 +245,36 @@ fn json_lz4_frame() {
 fn csv_gzip() {
     load(&Env::start(), "c_gz", &[("sink.properties.format", "csv"), ("sink.properties.compression", "gzip")]);
 }
+
+#[test]
+fn decimals_at_the_precision_and_scale_limits_are_exact() {
+    let env = Env::start();
+    env.sql(
+        "CREATE TABLE d.dec (id BIGINT NOT NULL, big DECIMAL(38, 0), tiny DECIMAL(38, 38), mid DECIMAL(27, 9)) \
+         DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
+    );
+    // unscaled values as big-endian two's complement, as Connect's Decimal carries them
+    let be = |v: i128| {
+        let bytes = v.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0 || **b == 0xff).count().min(15);
+        let keep = if (bytes[skip] & 0x80 != 0) != (v < 0) { skip - 1 } else { skip };
+        bytes[keep..].to_vec()
+    };
+    let nines: i128 = 99_999_999_999_999_999_999_999_999_999_999_999_999; // 38 digits
+    let schema = S::fields(&["id", "big", "tiny", "mid"]);
+    let mut b = BatchBuilder::new();
+    b.record("topic", 0, 0, V::Struct(schema.clone(), vec![V::I64(0), V::Decimal(0, be(nines)), V::Decimal(38, be(1)), V::Decimal(9, be(-123_456_789_012_345_678))]));
+    b.record("topic", 0, 1, V::Struct(schema, vec![V::I64(1), V::Decimal(0, be(-nines)), V::Decimal(38, be(-nines)), V::Decimal(9, be(5))]));
+    let mut sink = env.sink("dec", &[]);
+    sink.put(&b.build()).unwrap();
+    sink.pre_commit().unwrap();
+    let rows = env.sql("SELECT big, tiny, mid FROM d.dec ORDER BY id");
+    let text: Vec<Vec<String>> = rows.into_iter().map(|r| r.into_iter().map(|v| v.unwrap()).collect()).collect();
+    assert_eq!(
+        text,
+        vec![
+            vec![nines.to_string(), format!("0.{}1", "0".repeat(37)), "-123456789.012345678".to_string()],
+            vec![format!("-{}", nines), format!("-0.{}", "9".repeat(38)), "0.000000005".to_string()],
+        ]
+    );
+}
