@@ -88,6 +88,19 @@ def plugin_dir():
     return plugin.plugin_dir()
 
 
+@pytest.fixture(scope="module")
+def module_worker(request, kafka_broker, plugin_dir, run_dir):
+    """One standalone Kafka 4.4 worker with the packaged plugin, shared by a test module's tests
+    (each test creates and deletes its own connectors)."""
+    w = connect.ConnectWorker("standalone", kafka_broker.bootstrap,
+                              run_dir / ("%s-worker" % Path(request.module.__file__).stem), plugin_dir)
+    try:
+        w.start()
+        yield w
+    finally:
+        w.stop()
+
+
 # -- StarRocks emulator --------------------------------------------------------------------------
 @pytest.fixture
 def emulator(workdir):

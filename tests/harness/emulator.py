@@ -9,7 +9,6 @@ it with SIGTERM (then SIGKILL). Its stderr goes to `<workdir>/emulator.log` when
 import json
 import os
 import select
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -103,15 +102,7 @@ class Emulator:
         """SIGTERM, wait, then SIGKILL. Returns the exit code."""
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
-            try:
-                self.proc.send_signal(signal.SIGTERM)
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-            except ProcessLookupError:
-                pass
+        process.terminate(self.proc, timeout)
         if self.proc.stdout:
             self.proc.stdout.close()
         if self._log:

@@ -45,6 +45,19 @@ def tail(path, lines: int = 60) -> str:
     return "\n".join(data.splitlines()[-lines:])
 
 
+def terminate(proc: subprocess.Popen, timeout: float):
+    """SIGTERM `proc`, wait up to `timeout` seconds, then SIGKILL it."""
+    if proc.poll() is None:
+        try:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+
+
 class ManagedProcess:
     """One child process whose stdout and stderr go to `log_path`."""
 
@@ -92,15 +105,7 @@ class ManagedProcess:
         """SIGTERM, wait up to `timeout` seconds, then SIGKILL. Returns the exit code."""
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
-            try:
-                self.proc.send_signal(signal.SIGTERM)
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-            except ProcessLookupError:
-                pass
+        terminate(self.proc, timeout)
         with _registry_lock:
             if self in _registry:
                 _registry.remove(self)

@@ -6,19 +6,14 @@ import json
 
 import pytest
 
-from harness import connect, mysql
+from harness import mysql
 
 REASON = "__connect.errors.exception.message"
 
 
-@pytest.fixture(scope="module")
-def worker(kafka_broker, plugin_dir, run_dir):
-    w = connect.ConnectWorker("standalone", kafka_broker.bootstrap, run_dir / "test_bad_records-worker", plugin_dir)
-    try:
-        w.start()
-        yield w
-    finally:
-        w.stop()
+@pytest.fixture
+def worker(module_worker):
+    return module_worker
 
 
 def setup(emulator, kafka_broker, unique):

@@ -5,17 +5,12 @@ import json
 
 import pytest
 
-from harness import connect, mysql
+from harness import mysql
 
 
-@pytest.fixture(scope="module")
-def worker(kafka_broker, plugin_dir, run_dir):
-    w = connect.ConnectWorker("standalone", kafka_broker.bootstrap, run_dir / "test_routing-worker", plugin_dir)
-    try:
-        w.start()
-        yield w
-    finally:
-        w.stop()
+@pytest.fixture
+def worker(module_worker):
+    return module_worker
 
 
 def base_config(emulator):

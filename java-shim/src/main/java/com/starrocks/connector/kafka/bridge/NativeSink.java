@@ -148,12 +148,7 @@ public final class NativeSink implements AutoCloseable {
             ByteBuffer buf = ByteBuffer.wrap(answer).order(ByteOrder.LITTLE_ENDIAN);
             long count = buf.getInt() & 0xFFFFFFFFL;
             for (long i = 0; i < count; i++) {
-                int len = buf.getInt();
-                if (len < 0 || len > buf.remaining()) {
-                    throw new IllegalArgumentException("topic length " + (len & 0xFFFFFFFFL) + " beyond the end");
-                }
-                String topic = new String(answer, buf.position(), len, StandardCharsets.UTF_8);
-                buf.position(buf.position() + len);
+                String topic = string(buf, answer);
                 int partition = buf.getInt();
                 long next = buf.getLong();
                 offsets.put(new TopicPartition(topic, partition), new OffsetAndMetadata(next));
