@@ -66,6 +66,8 @@ struct State {
 }
 
 struct Shared {
+    /// Where loads and the flush timer run.
+    io: tokio::runtime::Handle,
     settings: Settings,
     state: Mutex<State>,
     /// Signalled whenever a load finishes.
@@ -74,6 +76,8 @@ struct Shared {
 
 pub struct Sink {
     shared: Arc<Shared>,
+    /// Dropped after `shared`'s loads are aborted: the last sink to go stops the runtime.
+    _runtime: runtime::RuntimeRef,
 }
 
 impl Sink {
@@ -104,13 +108,15 @@ impl Sink {
         let state = State::default();
         let labels = LabelMaker::new(&cfg.label_prefix);
         let interval = cfg.flush_interval;
+        let rt = runtime::acquire().map_err(|e| Error::internal(format!("cannot start the I/O runtime: {}", e)))?;
         let shared = Arc::new(Shared {
+            io: rt.handle().clone(),
             settings: Settings { cfg, log, client, policy, writer, framing, labels, max_load_wait },
             state: Mutex::new(state),
             load_done: Condvar::new(),
         });
-        spawn_timer(Arc::downgrade(&shared), interval);
-        Ok(Sink { shared })
+        spawn_timer(rt.handle(), Arc::downgrade(&shared), interval);
+        Ok(Sink { shared, _runtime: rt })
     }
 
     pub fn log(&self) -> &Log {
@@ -279,7 +285,7 @@ impl Shared {
         let bytes = chunk.body.len();
         st.inflight_bytes += bytes;
         let (body, rows, index) = (chunk.body, chunk.rows, chunk.index);
-        let task = runtime::get().spawn(async move {
+        let task = self.io.spawn(async move {
             let Some(shared) = me.upgrade() else { return };
             let mut done = LoadDone { shared: &shared, table: &table_name, bytes, outcome: None };
             let s = &shared.settings;
@@ -337,9 +343,9 @@ impl Drop for LoadDone<'_> {
 }
 
 /// Flushes buffers whose oldest record is older than the interval, on the runtime.
-fn spawn_timer(shared: Weak<Shared>, interval: Duration) {
+fn spawn_timer(io: &tokio::runtime::Handle, shared: Weak<Shared>, interval: Duration) {
     let tick = (interval / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
-    runtime::get().spawn(async move {
+    io.spawn(async move {
         let mut ticker = tokio::time::interval(tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
