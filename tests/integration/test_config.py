@@ -77,6 +77,8 @@ def test_wrong_password_fails_the_task(worker, kafka_broker, topic, seed_db, uni
         status = worker.rest.wait_task_state(name, "FAILED", timeout=120, process=worker.process)
         trace = status["tasks"][0].get("trace", "")
         assert "Access denied" in trace, trace
+        assert "not-the-password" not in trace
+        assert "not-the-password" not in worker.log_text(), "the password reached the worker's log"
         assert seed.rows(seed_db.query_port) == []
     finally:
         worker.rest.delete(name)
