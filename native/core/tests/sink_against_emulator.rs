@@ -355,3 +355,15 @@ fn without_tolerance_a_filtered_row_fails_the_sink() {
     assert!(e.message.contains("too many filtered rows"), "{}", e.message);
     assert!(env.rows().is_empty(), "a failed load writes nothing");
 }
+
+#[test]
+fn an_unreachable_fe_is_skipped_for_the_next_one() {
+    let env = Env::start("");
+    let url = format!("127.0.0.1:1, http://127.0.0.1:{}", env.emu().fe_http_port);
+    let log = Log::new(5);
+    let mut sink = Sink::open(&env.settings(&[("starrocks.http.url", url.as_str())]), log.clone()).unwrap();
+    sink.put(&cities(0, &["New York"])).unwrap();
+    assert_eq!(committed(&mut sink), Some(1));
+    assert_eq!(env.rows().len(), 1);
+    assert!(log.drain().iter().any(|(_, m)| m.contains("cannot reach FE http://127.0.0.1:1")));
+}
