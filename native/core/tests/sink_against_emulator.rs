@@ -367,3 +367,16 @@ fn an_unreachable_fe_is_skipped_for_the_next_one() {
     assert_eq!(env.rows().len(), 1);
     assert!(log.drain().iter().any(|(_, m)| m.contains("cannot reach FE http://127.0.0.1:1")));
 }
+
+#[test]
+fn a_refusal_before_a_large_body_still_reports_starrocks_message() {
+    let env = Env::start("");
+    let settings = env.settings(&[("starrocks.topic2table.map", "topic:missing"), ("sink.maxretries", "1")]);
+    let mut sink = Sink::open(&settings, Log::new(5)).unwrap();
+    let long = "x".repeat(4000);
+    let names: Vec<&str> = (0..3000).map(|_| long.as_str()).collect(); // ~12 MB body
+    sink.put(&cities(0, &names)).unwrap();
+    let e = sink.pre_commit().unwrap_err();
+    assert!(e.message.contains("missing") && !e.message.contains("Broken pipe"), "{}", e.message);
+    assert!(!e.message.contains("after 2 attempts"), "an unknown table must not be retried: {}", e.message);
+}

@@ -124,8 +124,17 @@ impl StreamLoadClient {
             .header("label", label_value)
             .body(body)
             .send()
-            .await
-            .map_err(|e| Verdict::Retry(format!("load to BE {} failed: {}", origin(&be_url), error_chain(&e))))?;
+            .await;
+        let answer = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                let cause = format!("load to BE {} failed: {}", origin(&be_url), error_chain(&e));
+                return match self.explain_lost_answer(db, &be_url, label).await {
+                    Some(answer) => Ok(answer),
+                    None => Err(Verdict::Retry(cause)),
+                };
+            }
+        };
         let status = answer.status();
         let text = answer
             .bytes()
@@ -140,6 +149,43 @@ impl StreamLoadClient {
             )));
         }
         StreamLoadResponse::parse(&text).map_err(Verdict::Retry)
+    }
+
+    /// A BE that refuses a load in its header phase answers at once and closes, without reading
+    /// the body; hyper sends the body without waiting for `100 Continue`, so a large body can end
+    /// in a broken pipe instead of StarRocks' answer. To learn the refusal, the same request
+    /// goes again without a body under a probe label (never the load's own label: an empty load
+    /// must not mark it as done), and the load's label state is read. Returns the answer to act on,
+    /// or `None` when the probe says nothing (plain network trouble: retry).
+    async fn explain_lost_answer(&self, db: &str, be_url: &Url, label: &str) -> Option<StreamLoadResponse> {
+        let probe_label = format!("{}-probe", label.chars().take(120).collect::<String>());
+        let probe = self
+            .http
+            .put(be_url.clone())
+            .headers(self.headers.clone())
+            .header("label", HeaderValue::from_str(&probe_label).ok()?)
+            .header(CONTENT_LENGTH, 0)
+            .send()
+            .await
+            .ok()?;
+        let answer = StreamLoadResponse::parse(&probe.bytes().await.ok()?).ok()?;
+        let refused_before_data = answer.status == "Fail"
+            && !answer.message.contains("No partitions have data")
+            && !answer.message.contains("all partitions have no load data");
+        if refused_before_data {
+            return Some(StreamLoadResponse { label: label.to_string(), ..answer });
+        }
+        // The headers pass: maybe the lost answer was about this very label.
+        match self.load_state(db, label).await.ok()? {
+            LoadState::Finished => Some(StreamLoadResponse {
+                label: label.to_string(),
+                status: "Label Already Exists".into(),
+                existing_job_status: Some("FINISHED".into()),
+                message: format!("Label [{}] has already been used. (read through get_load_state)", label),
+                ..StreamLoadResponse::default()
+            }),
+            _ => None,
+        }
     }
 
     /// `GET /api/{db}/get_load_state?label=...` on the FE (following one redirect to the leader).
