@@ -275,6 +275,9 @@ class ConnectWorker:
             "value.converter": "org.apache.kafka.connect.json.JsonConverter",
             "value.converter.schemas.enable": "false",
             "offset.flush.interval.ms": "1000",
+            # the plugins here all carry ServiceLoader manifests: a worker starts in seconds
+            # instead of scanning every class of plugin.path
+            "plugin.discovery": "service_load",
         }
         distributed = {
             "group.id": "it-connect-%s" % suffix,
