@@ -23,3 +23,21 @@ def start_emulator(workdir):
     if callable(getattr(emu, "start", None)) and not getattr(emu, "query_port", None):
         emu.start()
     return emu
+
+
+def sink_config(emu, database="d", **extra):
+    """A connector config for our sink against `emu` (schemaless JSON values, root user); `extra`
+    keys are added or override (dots in keys: pass a dict with **)."""
+    config = {
+        "connector.class": "com.starrocks.connector.kafka.StarRocksSinkConnector",
+        "tasks.max": "1",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "false",
+        "starrocks.http.url": "127.0.0.1:%d" % emu.fe_http_port,
+        "starrocks.database.name": database,
+        "starrocks.username": "root",
+        "starrocks.password": "",
+    }
+    config.update(extra)
+    return config

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from harness import mysql
+from harness import mysql, starrocks
 
 REASON = "__connect.errors.exception.message"
 
@@ -21,19 +21,11 @@ def setup(emulator, kafka_broker, unique):
     emulator.sql("CREATE TABLE d.t_%s (id INT NOT NULL, city VARCHAR(8)) DUPLICATE KEY(id) "
                  "DISTRIBUTED BY HASH(id) BUCKETS 1 PROPERTIES ('replication_num' = '1')" % unique)
     topic = kafka_broker.create_topic("bad_%s" % unique)
-    return topic, {
-        "connector.class": "com.starrocks.connector.kafka.StarRocksSinkConnector",
+    return topic, starrocks.sink_config(emulator, **{
         "topics": topic,
-        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-        "value.converter.schemas.enable": "false",
-        "starrocks.http.url": "127.0.0.1:%d" % emulator.fe_http_port,
-        "starrocks.database.name": "d",
-        "starrocks.username": "root",
-        "starrocks.password": "",
         "starrocks.topic2table.map": "%s:t_%s" % (topic, unique),
         "sink.properties.strip_outer_array": "true",
-    }
+    })
 
 
 GOOD = [{"id": 1, "city": "Oslo"}, {"id": 2, "city": "Lima"}, {"id": 4, "city": "Pune"}]

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from harness import mysql
+from harness import mysql, starrocks
 
 
 @pytest.fixture
@@ -14,17 +14,7 @@ def worker(module_worker):
 
 
 def base_config(emulator):
-    return {
-        "connector.class": "com.starrocks.connector.kafka.StarRocksSinkConnector",
-        "tasks.max": "1",
-        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-        "value.converter.schemas.enable": "false",
-        "starrocks.http.url": "127.0.0.1:%d" % emulator.fe_http_port,
-        "starrocks.database.name": "d",
-        "starrocks.username": "root",
-        "starrocks.password": "",
-    }
+    return starrocks.sink_config(emulator)
 
 
 def create_table(emulator, name, db="d"):

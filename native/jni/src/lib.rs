@@ -91,6 +91,14 @@ fn byte_array(env: &mut JNIEnv<'_>, bytes: &[u8]) -> Result<jbyteArray, Error> {
     Ok(env.byte_array_from_slice(bytes).map_err(jni_err)?.into_raw())
 }
 
+/// `null` for "nothing", so the common empty drain allocates no Java array.
+fn byte_array_or_null(env: &mut JNIEnv<'_>, bytes: Option<Vec<u8>>) -> Result<jbyteArray, Error> {
+    match bytes {
+        Some(b) => byte_array(env, &b),
+        None => Ok(JObject::null().into_raw()),
+    }
+}
+
 #[no_mangle]
 pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_open<'l>(
     mut env: JNIEnv<'l>,
@@ -161,10 +169,7 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_d
 ) -> jbyteArray {
     guarded(&mut env, std::ptr::null_mut(), |env| {
         let records = handles::with_sink(handle, |sink| Ok(sink.drain_rejected()))?;
-        if records.is_empty() {
-            return Ok(JObject::null().into_raw());
-        }
-        byte_array(env, &wire::rejected(&records))
+        byte_array_or_null(env, (!records.is_empty()).then(|| wire::rejected(&records)))
     })
 }
 
@@ -176,10 +181,7 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_d
 ) -> jbyteArray {
     guarded(&mut env, std::ptr::null_mut(), |env| {
         let events = if handle == 0 { Log::global().drain() } else { handles::get(handle)?.log.drain() };
-        if events.is_empty() {
-            return Ok(JObject::null().into_raw());
-        }
-        byte_array(env, &wire::logs(&events))
+        byte_array_or_null(env, (!events.is_empty()).then(|| wire::logs(&events)))
     })
 }
 

@@ -106,26 +106,29 @@ public final class NativeSink implements AutoCloseable {
     /** Decodes {@code u32 count, (topic:string partition:i32 offset:i64 reason:string)*count}, little-endian. */
     static List<RejectedRecord> decodeRejected(byte[] answer) {
         List<RejectedRecord> out = new ArrayList<>();
+        decodeEntries(answer, "rejected-records", buf -> out.add(new RejectedRecord(string(buf, answer), buf.getInt(),
+                buf.getLong(), string(buf, answer))));
+        return out;
+    }
+
+    /** Reads {@code u32 count} entries of an answer; a malformed answer is a ConnectException naming it. */
+    private static void decodeEntries(byte[] answer, String what, java.util.function.Consumer<ByteBuffer> entry) {
         if (answer == null) {
-            return out;
+            return;
         }
         try {
             ByteBuffer buf = ByteBuffer.wrap(answer).order(ByteOrder.LITTLE_ENDIAN);
             long count = buf.getInt() & 0xFFFFFFFFL;
             for (long i = 0; i < count; i++) {
-                String topic = string(buf, answer);
-                int partition = buf.getInt();
-                long offset = buf.getLong();
-                out.add(new RejectedRecord(topic, partition, offset, string(buf, answer)));
+                entry.accept(buf);
             }
             if (buf.hasRemaining()) {
                 throw new IllegalArgumentException(buf.remaining() + " trailing bytes");
             }
         } catch (RuntimeException e) {
-            throw new ConnectException("Malformed rejected-records answer from the native sink (" + answer.length
+            throw new ConnectException("Malformed " + what + " answer from the native sink (" + answer.length
                     + " bytes): " + e, e);
         }
-        return out;
     }
 
     private static String string(ByteBuffer buf, byte[] array) {
@@ -141,25 +144,8 @@ public final class NativeSink implements AutoCloseable {
     /** Decodes {@code u32 count, (topic:string partition:i32 next_offset:i64)*count}, little-endian. */
     static Map<TopicPartition, OffsetAndMetadata> decodeOffsets(byte[] answer) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        if (answer == null) {
-            return offsets;
-        }
-        try {
-            ByteBuffer buf = ByteBuffer.wrap(answer).order(ByteOrder.LITTLE_ENDIAN);
-            long count = buf.getInt() & 0xFFFFFFFFL;
-            for (long i = 0; i < count; i++) {
-                String topic = string(buf, answer);
-                int partition = buf.getInt();
-                long next = buf.getLong();
-                offsets.put(new TopicPartition(topic, partition), new OffsetAndMetadata(next));
-            }
-            if (buf.hasRemaining()) {
-                throw new IllegalArgumentException(buf.remaining() + " trailing bytes");
-            }
-        } catch (RuntimeException e) {
-            throw new ConnectException("Malformed offsets answer from the native sink (" + answer.length
-                    + " bytes): " + e, e);
-        }
+        decodeEntries(answer, "offsets", buf -> offsets.put(new TopicPartition(string(buf, answer), buf.getInt()),
+                new OffsetAndMetadata(buf.getLong())));
         return offsets;
     }
 }
