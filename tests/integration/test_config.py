@@ -12,8 +12,12 @@ from harness import connect, plugin, seed
 @pytest.fixture(scope="module")
 def worker(kafka_broker, plugin_dir, run_dir):
     # hybrid_fail: the worker refuses to start if a plugin lacks its META-INF/services manifest
+    # config.providers: Kafka's FileConfigProvider, so a connector can name its password by reference
     w = connect.ConnectWorker("standalone", kafka_broker.bootstrap, run_dir / "test_config-worker", plugin_dir,
-                              worker_properties={"plugin.discovery": "hybrid_fail"})
+                              worker_properties={"plugin.discovery": "hybrid_fail",
+                                                 "config.providers": "file",
+                                                 "config.providers.file.class":
+                                                     "org.apache.kafka.common.config.provider.FileConfigProvider"})
     try:
         w.start()
         yield w
@@ -85,3 +89,37 @@ def test_wrong_password_fails_the_task(worker, kafka_broker, topic, seed_db, uni
         deadline = time.monotonic() + 30
         while name in worker.rest.connectors() and time.monotonic() < deadline:
             time.sleep(0.3)
+
+
+def test_password_by_reference_never_shown(worker, kafka_broker, topic, seed_db, unique, workdir):
+    """With a ConfigProvider reference (as docs/configuration.md advises), the REST API shows the
+    reference, never the password: in the connector config, in the task configs our connector
+    generates, in the status, and the worker log; the rows still land, so the task got the real
+    password."""
+    name = "password-ref-" + unique
+    secret = workdir / "starrocks-secret.properties"
+    secret.write_text("password=123456\n")
+    reference = "${file:%s:password}" % secret
+    config = seed_config(seed_db.fe_http_port)
+    config.update({"name": name, "topics": topic, "starrocks.topic2table.map": "%s:test_tbl" % topic,
+                   "starrocks.password": reference})
+    assert config["starrocks.username"] == "user1"
+    kafka_broker.produce(topic, seed.RECORDS)
+    worker.rest.create(name, config)
+    try:
+        worker.rest.wait_running(name, process=worker.process)
+        rows = seed.wait_for_rows(seed_db.query_port, check=lambda: worker.rest.raise_if_failed(name))
+        assert rows == seed.EXPECTED_ROWS
+        shown = {
+            "config": worker.rest.json("GET", "/connectors/%s/config" % name),
+            "tasks": worker.rest.json("GET", "/connectors/%s/tasks" % name),
+            "connector": worker.rest.json("GET", "/connectors/%s" % name),
+            "status": worker.rest.status(name),
+        }
+        for what, body in shown.items():
+            assert "123456" not in json.dumps(body), (what, body)
+        task_configs = [t["config"] for t in shown["tasks"]]
+        assert task_configs and all(c["starrocks.password"] == reference for c in task_configs), task_configs
+        assert "123456" not in worker.log_text(), "the password reached the worker's log"
+    finally:
+        worker.rest.delete(name)
