@@ -4,7 +4,7 @@
 #   make package   target/plugin/starrocks-kafka-connector-<version>/ (lib/, doc/) and its .zip
 #   make demo      the docs' quick start on local processes (emulator, broker, Connect standalone)
 #   make test      Rust tests, Java tests (+ the JNI round trip), then pytest over tests/ (end to end)
-#   make bench     benchmarks
+#   make bench     benchmarks (criterion, emulator, Connect end to end; docs/performance.md)
 #   make fuzz      fuzz the batch decoder (nightly Rust; FUZZ_SECONDS=120)
 #   make clean     build outputs (keeps tests/.cache, the resolved Kafka jars; `make distclean` drops them)
 
@@ -78,8 +78,15 @@ fuzz:
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	$(CARGO) +nightly fuzz run --fuzz-dir native/fuzz decode native/fuzz/corpus/decode -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096
 
-bench:
+# Benchmarks (figures, not pass/fail; docs/performance.md): the Rust decode+serialize micro-benchmark
+# (criterion), the emulator's own load speed, then the Connect benchmark with a real broker and
+# workers against the do-nothing sink's ceiling. BENCH_ARGS go to bench/connect_bench.py
+# (e.g. BENCH_ARGS="--records 500000 --scenarios json,csv --tasks 4").
+BENCH_ARGS ?=
+bench: package kafka
+	$(CARGO) bench -p starrocks-sink-core --bench decode_serialize -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) run --release -p starrocks-emulator --bin emulator-bench
+	$(PYTHON) bench/connect_bench.py $(BENCH_ARGS)
 
 clean:
 	$(CARGO) clean

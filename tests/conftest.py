@@ -127,11 +127,11 @@ class Workers:
         self.started = []
 
     def start(self, mode, plugin_path, line=kafka.DEFAULT, worker_properties=None, connector_files=(),
-              name=None, timeout=180):
+              name=None, timeout=180, jmx=False):
         n = len(self.started)
         w = connect.ConnectWorker(mode, self.bootstrap, self.workdir / ("%s-%s-%d" % (mode, line, n)),
                                   plugin_path, line=line, worker_properties=worker_properties,
-                                  connector_files=connector_files, name=name)
+                                  connector_files=connector_files, name=name, jmx=jmx)
         self.started.append(w)
         t0 = time.monotonic()
         w.start(timeout=timeout)

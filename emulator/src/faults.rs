@@ -33,6 +33,9 @@ pub enum FaultKind {
     /// The next load that reuses a live label gets the 3.3/3.4 variant: Status `Fail`, a message
     /// containing `has already been used`, no ExistingJobStatus.
     LabelExistsFailVariant,
+    /// The BE reads the body at `bytes_per_second` (default 1 MiB/s), then loads it normally: a
+    /// slow StarRocks, for backpressure and memory tests.
+    Throttle,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -44,6 +47,8 @@ pub struct FaultSpec {
     pub table: Option<String>,
     #[serde(default)]
     pub seconds: Option<f64>,
+    #[serde(default)]
+    pub bytes_per_second: Option<u64>,
 }
 
 fn one() -> u32 {
@@ -56,6 +61,8 @@ pub struct Fault {
     pub remaining: u32,
     pub table: Option<String>,
     pub seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_per_second: Option<u64>,
 }
 
 #[derive(Default)]
@@ -68,7 +75,13 @@ impl Faults {
         if spec.count == 0 {
             return;
         }
-        self.armed.lock().unwrap().push(Fault { kind: spec.kind, remaining: spec.count, table: spec.table, seconds: spec.seconds });
+        self.armed.lock().unwrap().push(Fault {
+            kind: spec.kind,
+            remaining: spec.count,
+            table: spec.table,
+            seconds: spec.seconds,
+            bytes_per_second: spec.bytes_per_second,
+        });
     }
 
     pub fn clear(&self) {
@@ -118,5 +131,7 @@ mod tests {
         assert!(serde_json::from_str::<FaultSpec>(r#"{"kind":"explode"}"#).is_err());
         let s: FaultSpec = serde_json::from_str(r#"{"kind":"db.t"}"#.replace("db.t", "hang").as_str()).unwrap();
         assert_eq!((s.count, s.kind), (1, FaultKind::Hang));
+        let t: FaultSpec = serde_json::from_str(r#"{"kind":"throttle","count":5,"bytes_per_second":1000}"#).unwrap();
+        assert_eq!((t.kind, t.count, t.bytes_per_second), (FaultKind::Throttle, 5, Some(1000)));
     }
 }

@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use http::TlsPem;
 use http::{Limits, Role, Shared};
 
 pub struct EmulatorConfig {
@@ -35,6 +36,8 @@ pub struct EmulatorConfig {
     /// ... or when a database holds more than this many (StarRocks: 1000).
     pub label_keep_max_num: usize,
     pub limits: Limits,
+    /// HTTPS instead of HTTP on both the FE and the BE HTTP port.
+    pub tls: Option<TlsPem>,
 }
 
 impl Default for EmulatorConfig {
@@ -49,6 +52,7 @@ impl Default for EmulatorConfig {
             label_keep_max_second: 259_200.0,
             label_keep_max_num: 1000,
             limits: Limits::default(),
+            tls: None,
         }
     }
 }
@@ -97,6 +101,7 @@ fn bind_err(what: &str, port: u16, e: std::io::Error) -> BoxError {
 /// Start the HTTP listeners over any `Store` (tests use an in-memory one). `query_port` is only
 /// reported back.
 pub async fn start_with_store(config: EmulatorConfig, store: Arc<dyn Store>, sql: Option<SqlExecutor>, query_port: u16) -> Result<RunningEmulator, BoxError> {
+    let tls = config.tls.as_ref().map(http::tls_acceptor).transpose()?;
     let fe = TcpListener::bind((config.host.as_str(), config.fe_http_port)).await.map_err(|e| bind_err("FE HTTP", config.fe_http_port, e))?;
     let be = TcpListener::bind((config.host.as_str(), config.be_http_port)).await.map_err(|e| bind_err("BE HTTP", config.be_http_port, e))?;
     let fe_http_port = fe.local_addr()?.port();
@@ -117,13 +122,14 @@ pub async fn start_with_store(config: EmulatorConfig, store: Arc<dyn Store>, sql
         fe_txn_routes: Default::default(),
         public_host,
         be_port: be_http_port,
+        https: tls.is_some(),
         limits: config.limits.clone(),
         shutting_down: AtomicBool::new(false),
     });
     let (stop, stop_rx) = watch::channel(false);
     let tasks = vec![
-        tokio::spawn(http::serve(fe, shared.clone(), Role::Fe, stop_rx.clone())),
-        tokio::spawn(http::serve(be, shared.clone(), Role::Be, stop_rx.clone())),
+        tokio::spawn(http::serve(fe, shared.clone(), Role::Fe, tls.clone(), stop_rx.clone())),
+        tokio::spawn(http::serve(be, shared.clone(), Role::Be, tls, stop_rx.clone())),
         tokio::spawn(http::txn::cleaner(shared.clone(), stop_rx)),
     ];
     Ok(RunningEmulator { fe_http_port, be_http_port, query_port, shared, sql, stop, tasks: Mutex::new(tasks) })

@@ -15,12 +15,14 @@ use starrocks_emulator::EmulatorConfig;
 const USAGE: &str = "usage: starrocks-emulator [--host 127.0.0.1] [--fe-http-port 8030] [--be-http-port 8040] \
 [--query-port 9030] [--root-password PW] [--data-dir DIR] [--label-keep-max-second 259200] \
 [--label-keep-max-num 1000] [--streaming-load-max-mb 102400] [--json-max-mb 100] \
-[--max-running-txn-num-per-db 1000]   (port 0 = any free port)";
+[--max-running-txn-num-per-db 1000] [--tls-cert CHAIN.pem --tls-key KEY.pem]   (port 0 = any free port; \
+with --tls-cert/--tls-key both HTTP ports serve HTTPS only)";
 
-/// Hand-written: eleven `--flag value` pairs do not justify a CLI-parser dependency, and the
+/// Hand-written: a dozen `--flag value` pairs do not justify a CLI-parser dependency, and the
 /// error text stays under our control.
 fn parse_args(args: &[String]) -> Result<EmulatorConfig, String> {
     let mut c = EmulatorConfig { fe_http_port: 8030, be_http_port: 8040, query_port: 9030, ..Default::default() };
+    let (mut tls_cert, mut tls_key) = (None, None);
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         if flag == "-h" || flag == "--help" {
@@ -49,9 +51,19 @@ fn parse_args(args: &[String]) -> Result<EmulatorConfig, String> {
             "--streaming-load-max-mb" => c.limits.streaming_load_max_mb = num(name, &value)?,
             "--json-max-mb" => c.limits.json_max_mb = num(name, &value)?,
             "--max-running-txn-num-per-db" => c.limits.max_running_txn_num_per_db = num(name, &value)?,
+            "--tls-cert" => tls_cert = Some(value),
+            "--tls-key" => tls_key = Some(value),
             _ => return Err(format!("unknown option {name}")),
         }
     }
+    c.tls = match (tls_cert, tls_key) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => {
+            let read = |flag: &str, path: &str| std::fs::read(path).map_err(|e| format!("{flag}: cannot read {path}: {e}"));
+            Some(starrocks_emulator::TlsPem { cert_chain: read("--tls-cert", &cert)?, key: read("--tls-key", &key)? })
+        }
+        _ => return Err("--tls-cert and --tls-key go together".to_string()),
+    };
     Ok(c)
 }
 
@@ -136,5 +148,7 @@ mod tests {
         assert_eq!(parse_args(&args("--bogus 1")).err().unwrap(), "unknown option --bogus");
         assert_eq!(parse_args(&args("--query-port")).err().unwrap(), "--query-port needs a value");
         assert!(parse_args(&args("--query-port x")).err().unwrap().contains("not a valid number"));
+        assert_eq!(parse_args(&args("--tls-cert c.pem")).err().unwrap(), "--tls-cert and --tls-key go together");
+        assert!(parse_args(&args("--tls-cert /nonexistent/c.pem --tls-key k.pem")).err().unwrap().starts_with("--tls-cert: cannot read /nonexistent/c.pem"));
     }
 }

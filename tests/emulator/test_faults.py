@@ -90,6 +90,24 @@ def test_hang_reply_when_client_waits(emu):
     assert j["Status"] == "Fail" and "Timeout" in j["Message"]
 
 
+def test_throttle_reads_the_body_slowly_then_loads_it(emu):
+    db, t = create_table(emu)
+    emu.faults("throttle", count=2, bytes_per_second=100_000)
+    assert emu.list_faults() == [{"kind": "throttle", "remaining": 2, "table": None, "seconds": None,
+                                  "bytes_per_second": 100_000}]
+    body = "".join('{"id":%d}\n' % i for i in range(5000))  # ~54 KB
+    started = time.monotonic()
+    j = _load(emu, db, t, body=body).json()
+    took = time.monotonic() - started
+    assert j["Status"] == "Success" and j["NumberLoadedRows"] == 5000, j
+    assert took >= 0.4, "a 54 KB body at 100 KB/s took only %.2f s" % took
+    assert emu.list_faults()[0]["remaining"] == 1
+    emu.clear_faults()
+    started = time.monotonic()
+    assert _load(emu, db, t, body=body).json()["Status"] == "Success"
+    assert time.monotonic() - started < took
+
+
 def test_reset_mid_body(emu):
     db, t = create_table(emu)
     label = unique("l")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import requests
 
-from . import kafka, ports
+from . import jmx, kafka, ports
 from .process import ProcessError
 
 STANDALONE = "org.apache.kafka.connect.cli.ConnectStandalone"
@@ -231,11 +231,13 @@ class ConnectWorker:
     (`bootstrap.servers`, `plugin.path`, `offset.storage.file.filename`) and the REST listener
     (loopback, free port) is added; in distributed mode the keys it requires (group id, internal
     topics) are added when missing.
+
+    `jmx=True` opens JMX on a free loopback port (`jmx_port`, no auth, no TLS) for tests/harness/jmx.py.
     """
 
     def __init__(self, mode, bootstrap, workdir, plugin_path, line=kafka.DEFAULT,
                  worker_properties=None, connector_files=(), heap="768m", name=None,
-                 extra_classpath=()):
+                 extra_classpath=(), jmx=False):
         assert mode in ("standalone", "distributed")
         self.mode = mode
         self.bootstrap = bootstrap
@@ -247,6 +249,7 @@ class ConnectWorker:
         self.heap = heap
         self.name = name or "connect-%s-%s" % (mode, kafka.version_of(line))
         self.extra_classpath = extra_classpath
+        self.jmx_port = ports.free_port() if jmx else None
         self.port = None
         self.process = None
         self.rest = None
@@ -312,9 +315,11 @@ class ConnectWorker:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.properties_file = kafka.write_properties(self.workdir / "worker.properties", self._properties_text())
         main = STANDALONE if self.mode == "standalone" else DISTRIBUTED
+        sysprops = jmx.sysprops(self.jmx_port) if self.jmx_port else None
         self.process = kafka.kafka_java(main, [self.properties_file] + self.connector_files,
                                         self.workdir / "worker.log", self.name, self.line,
-                                        heap=self.heap, extra_classpath=self.extra_classpath).start()
+                                        heap=self.heap, sysprops=sysprops,
+                                        extra_classpath=self.extra_classpath).start()
         self.rest = ConnectRest(self.url)
         self.process.wait_for(lambda: self.rest.request("GET", "/health", timeout=5).status_code == 200,
                               timeout, "healthy (GET /health)")

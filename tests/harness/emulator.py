@@ -1,6 +1,8 @@
 """The StarRocks emulator as a child process: `Emulator()` starts target/release/starrocks-emulator
 (or $STARROCKS_EMULATOR_BIN) on free loopback ports, reads the port line it prints first, and stops
 it with SIGTERM (then SIGKILL). Its stderr goes to `<workdir>/emulator.log` when a workdir is given.
+With `tls_cert`/`tls_key` (PEM files, e.g. from harness.tls.make_pki) both HTTP ports serve HTTPS;
+`tls_ca` is the CA file `requests` verifies them against (`.verify`).
 
     with Emulator(workdir=tmp) as emu:
         emu.sql("CREATE DATABASE db")
@@ -31,12 +33,17 @@ def binary() -> str:
 
 
 class Emulator:
-    def __init__(self, workdir=None, args=(), root_password="", data_dir=None, start=True, timeout=30.0):
+    def __init__(self, workdir=None, args=(), root_password="", data_dir=None, start=True, timeout=30.0,
+                 tls_cert=None, tls_key=None, tls_ca=None):
         self.workdir = Path(workdir) if workdir else None
         self.args = list(args)
         self.root_password = root_password
         self.data_dir = Path(data_dir) if data_dir else None
         self.timeout = timeout
+        self.tls_cert, self.tls_key = tls_cert, tls_key
+        self.scheme = "https" if tls_cert else "http"
+        # what `requests` verifies the HTTPS ports against (the default bundle without tls_ca)
+        self.verify = str(tls_ca) if tls_ca else True
         self.host = HOST
         self.fe_http_port = self.be_http_port = self.query_port = None
         self.proc = None
@@ -51,6 +58,8 @@ class Emulator:
             argv += ["--root-password", self.root_password]
         if self.data_dir:
             argv += ["--data-dir", str(self.data_dir)]
+        if self.tls_cert:
+            argv += ["--tls-cert", str(self.tls_cert), "--tls-key", str(self.tls_key)]
         argv += [str(a) for a in self.args]
         if self.workdir:
             self.workdir.mkdir(parents=True, exist_ok=True)
@@ -119,11 +128,11 @@ class Emulator:
     # -- access ------------------------------------------------------------------------------
     @property
     def fe_url(self) -> str:
-        return "http://%s:%d" % (self.host, self.fe_http_port)
+        return "%s://%s:%d" % (self.scheme, self.host, self.fe_http_port)
 
     @property
     def be_url(self) -> str:
-        return "http://%s:%d" % (self.host, self.be_http_port)
+        return "%s://%s:%d" % (self.scheme, self.host, self.be_http_port)
 
     def sql(self, statement: str, database: str = None, user: str = "root", password: str = None):
         """Rows of one statement through pymysql, as tuples."""
@@ -136,16 +145,16 @@ class Emulator:
 
         body = {"kind": kind, "count": count}
         body.update(kw)
-        r = requests.post(self.fe_url + "/api/_emulator/faults", json=body, timeout=10)
+        r = requests.post(self.fe_url + "/api/_emulator/faults", json=body, timeout=10, verify=self.verify)
         r.raise_for_status()
         return r.json()
 
     def list_faults(self):
         import requests
 
-        return requests.get(self.fe_url + "/api/_emulator/faults", timeout=10).json()
+        return requests.get(self.fe_url + "/api/_emulator/faults", timeout=10, verify=self.verify).json()
 
     def clear_faults(self):
         import requests
 
-        requests.delete(self.fe_url + "/api/_emulator/faults", timeout=10).raise_for_status()
+        requests.delete(self.fe_url + "/api/_emulator/faults", timeout=10, verify=self.verify).raise_for_status()

@@ -107,15 +107,24 @@ enum BodyError {
 
 /// Read the whole body, polling frame by frame (the first poll makes hyper send
 /// `100 Continue`) into a pooled buffer; more than `limit` bytes is an error.
-async fn read_body(sh: &Shared, body: Incoming, limit: u64, hint: Option<u64>) -> Result<Vec<u8>, BodyError> {
+/// `rate`: read no faster than this many bytes per second (the `throttle` fault).
+async fn read_body(sh: &Shared, body: Incoming, limit: u64, hint: Option<u64>, rate: Option<u64>) -> Result<Vec<u8>, BodyError> {
     let mut body = body;
     let mut buf = sh.buffers.take(hint.unwrap_or(64 * 1024).min(limit) as usize);
+    let started = Instant::now();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| BodyError::Read(e.to_string()))?;
         if let Ok(data) = frame.into_data() {
             buf.extend_from_slice(&data);
             if buf.len() as u64 > limit {
                 return Err(BodyError::TooBig(buf.len() as u64));
+            }
+            if let Some(bps) = rate {
+                // not polling the body leaves the bytes in the socket: the client's send blocks
+                let due = Duration::from_secs_f64(buf.len() as f64 / bps.max(1) as f64);
+                if let Some(ahead) = due.checked_sub(started.elapsed()) {
+                    tokio::time::sleep(ahead).await;
+                }
             }
         }
     }
@@ -226,7 +235,12 @@ async fn stream_load(sh: &Arc<Shared>, conn: &Conn, req: Request<Incoming>, db: 
         conn.arm_reset();
         return dropped();
     }
-    let raw = match read_body(sh, body, max_bytes, cl).await {
+    let throttle = if sh.faults.any() {
+        sh.faults.take(FaultKind::Throttle, &db, &table).map(|f| f.bytes_per_second.unwrap_or(1 << 20))
+    } else {
+        None
+    };
+    let raw = match read_body(sh, body, max_bytes, cl, throttle).await {
         Ok(b) => b,
         Err(BodyError::TooBig(n)) => return abort(&mut guard, rep, body_too_big(n, sh.limits.streaming_load_max_mb, &label)),
         Err(BodyError::Read(e)) => {

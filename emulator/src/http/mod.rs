@@ -90,13 +90,16 @@ pub struct Shared {
     /// Host name put into redirects and ErrorURLs (what the BE "registered with").
     pub public_host: String,
     pub be_port: u16,
+    /// Both HTTP ports serve HTTPS only (`--tls-cert`/`--tls-key`): every request came over TLS,
+    /// so redirects and ErrorURLs name `https://`.
+    pub https: bool,
     pub limits: Limits,
     pub shutting_down: AtomicBool,
 }
 
 impl Shared {
     pub fn be_base(&self) -> String {
-        format!("http://{}:{}", self.public_host, self.be_port)
+        format!("{}://{}:{}", if self.https { "https" } else { "http" }, self.public_host, self.be_port)
     }
 }
 
@@ -128,6 +131,37 @@ pub fn dropped() -> HandlerResult {
     Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "connection dropped by an emulated fault"))
 }
 
+/// A server certificate chain and its private key, PEM, for HTTPS on both HTTP ports.
+#[derive(Clone)]
+pub struct TlsPem {
+    pub cert_chain: Vec<u8>,
+    pub key: Vec<u8>,
+}
+
+/// rustls with the ring provider (named explicitly: `ServerConfig::builder()` panics when a build
+/// happens to enable two providers), TLS 1.2 and 1.3, HTTP/1.1 only.
+pub fn tls_acceptor(pem: &TlsPem) -> Result<tokio_rustls::TlsAcceptor, String> {
+    use tokio_rustls::rustls;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_slice_iter(&pem.cert_chain)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("TLS certificate: not a PEM certificate chain: {e:?}"))?;
+    if certs.is_empty() {
+        return Err("TLS certificate: no CERTIFICATE block in the PEM".into());
+    }
+    let key = PrivateKeyDer::from_pem_slice(&pem.key).map_err(|e| format!("TLS key: no usable PEM private key: {e:?}"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("TLS certificate/key: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
 #[derive(Clone, Copy, Debug)]
 pub enum Role {
     Fe,
@@ -137,7 +171,14 @@ pub enum Role {
 /// Accept connections until `shutdown` flips; each connection is served by hyper's HTTP/1 server,
 /// which sends `100 Continue` only when a handler first reads the body — exactly StarRocks' BE
 /// behaviour, and the FE never reads bodies.
-pub async fn serve(listener: TcpListener, shared: Arc<Shared>, role: Role, mut shutdown: watch::Receiver<bool>) {
+/// With `tls`, every connection does the TLS handshake first (a failed handshake drops it).
+pub async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    role: Role,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
@@ -154,6 +195,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, role: Role, mut s
         let conn = Conn { peer, fd: stream.as_raw_fd() };
         let shared = shared.clone();
         let mut shutdown = shutdown.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let svc = service_fn(move |req: Request<Incoming>| {
                 let shared = shared.clone();
@@ -164,19 +206,34 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, role: Role, mut s
                     }
                 }
             });
-            let served = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
-            tokio::pin!(served);
-            tokio::select! {
-                r = served.as_mut() => {
-                    if let Err(e) = r {
-                        tracing::debug!("{role:?} connection from {peer}: {e}");
-                    }
+            let connection = async move {
+                let served = match tls {
+                    None => http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await,
+                    Some(acceptor) => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(tls_stream)) => http1::Builder::new().serve_connection(TokioIo::new(tls_stream), svc).await,
+                        Ok(Err(e)) => {
+                            tracing::info!("{role:?} TLS handshake with {peer} failed: {e}");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::info!("{role:?} TLS handshake with {peer} timed out");
+                            return;
+                        }
+                    },
+                };
+                if let Err(e) = served {
+                    tracing::debug!("{role:?} connection from {peer}: {e}");
                 }
+            };
+            tokio::select! {
+                _ = connection => {}
                 _ = shutdown.changed() => {}
             }
         });
     }
 }
+
+const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Percent-decode a path segment or query value (`+` is left alone: StarRocks paths use %20).
 pub fn percent_decode(s: &str) -> String {

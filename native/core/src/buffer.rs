@@ -11,9 +11,9 @@ use bytes::Bytes;
 
 use crate::boundary::{Batch, Record};
 use crate::error::Result;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use crate::offsets::{note_first, FirstOffsets, TopicPartition};
+use crate::offsets::{note_first, set_offset, FirstOffsets, PartitionMap, TopicPartition};
 use crate::rows::RowWriter;
 use crate::stream_load::label::Fnv;
 
@@ -32,7 +32,7 @@ pub struct TableBuffer {
     body: Vec<u8>,
     rows: u64,
     first: FirstOffsets,
-    last: HashMap<TopicPartition, i64>,
+    last: PartitionMap,
     fingerprint: Fnv,
     since: Option<Instant>,
     /// Where each row is and which record made it, kept only when rejected rows must be traced
@@ -78,7 +78,7 @@ impl TableBuffer {
             body: Vec::new(),
             rows: 0,
             first: FirstOffsets::new(),
-            last: HashMap::new(),
+            last: PartitionMap::new(),
             fingerprint: Fnv::new(),
             since: None,
             index: index_rows.then(RowIndex::default),
@@ -125,12 +125,7 @@ impl TableBuffer {
         self.fingerprint.write(&rec.commit_partition.to_le_bytes());
         self.fingerprint.write(&rec.commit_offset.to_le_bytes());
         self.fingerprint.write(&rec.timestamp.unwrap_or(i64::MIN).to_le_bytes());
-        match self.last.get_mut(&(rec.commit_topic.to_string(), rec.commit_partition)) {
-            Some(l) => *l = rec.commit_offset,
-            None => {
-                self.last.insert((rec.commit_topic.to_string(), rec.commit_partition), rec.commit_offset);
-            }
-        }
+        set_offset(&mut self.last, rec.commit_topic, rec.commit_partition, rec.commit_offset);
         if self.since.is_none() {
             self.since = Some(Instant::now());
         }

@@ -2,6 +2,10 @@
 //! `task.id`). Errors are `CONFIG` and name the key. The password is never printed: the Debug
 //! impl redacts it. `sink.properties.<k>` become Stream Load headers `<k>`; `format` defaults
 //! to `json`.
+//!
+//! TLS: the shim reads `starrocks.ssl.truststore.*` (PEM, JKS or PKCS12, with its password) and
+//! passes the CA certificates as PEM under [`TRUSTED_PEM_KEY`]; the core never sees a keystore
+//! and keeps no truststore password.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -10,6 +14,9 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::route::Router;
 use crate::rows::zone::Zone;
+
+/// Where the shim puts the CA certificates of `starrocks.ssl.truststore.location`, as PEM.
+pub const TRUSTED_PEM_KEY: &str = "__starrocks.ssl.truststore.pem";
 
 /// One FE HTTP endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +56,9 @@ pub struct Config {
     pub panic_on_put: bool,
     /// Stream Load headers from `sink.properties.*` (sorted, names as given).
     pub properties: BTreeMap<String, String>,
+    /// The CA certificates (PEM) that https:// addresses are verified against instead of the
+    /// built-in Mozilla roots; `None`: the built-in roots.
+    pub trusted_pem: Option<String>,
 }
 
 impl fmt::Debug for Config {
@@ -70,6 +80,10 @@ impl fmt::Debug for Config {
             .field("label_prefix", &self.label_prefix)
             .field("zone", &self.zone)
             .field("properties", &self.properties)
+            .field(
+                "trusted_certificates",
+                &self.trusted_pem.as_ref().map(|p| p.matches("-----BEGIN CERTIFICATE-----").count()),
+            )
             .finish()
     }
 }
@@ -129,7 +143,12 @@ impl Config {
             // may be empty; not trimmed
             password: m.get("starrocks.password").cloned().unwrap_or_default(),
             router: Router::parse(m.get("starrocks.topic2table.map").map(String::as_str).unwrap_or(""))?,
-            flush_max_bytes: num("bufferflush.maxbytes", 94_371_840, 1)?,
+            // `testing.bufferflush.maxbytes`: an undocumented override below the 64 MB minimum the
+            // shim's ConfigDef enforces, for the memory tests through a real worker.
+            flush_max_bytes: match get("testing.bufferflush.maxbytes") {
+                Some(_) => num("testing.bufferflush.maxbytes", 94_371_840, 1)?,
+                None => num("bufferflush.maxbytes", 94_371_840, 1)?,
+            },
             flush_interval: Duration::from_millis(num("bufferflush.intervalms", 1000, 1)?),
             connect_timeout: Duration::from_millis(num("connect.timeoutms", 1000, 1)?),
             max_retries: num("sink.maxretries", 3, 0)?.min(u32::MAX as u64) as u32,
@@ -137,6 +156,7 @@ impl Config {
             load_timeout: Duration::from_millis(num("sink.timeoutms", 120_000, 1)?),
             label_prefix,
             properties,
+            trusted_pem: get(TRUSTED_PEM_KEY).map(str::to_string),
             name,
         })
     }
@@ -223,6 +243,20 @@ mod tests {
         let d = format!("{:?}", c);
         assert!(!d.contains("s3cret"), "{}", d);
         assert!(d.contains("<redacted>"));
+    }
+
+    #[test]
+    fn trusted_certificates_come_as_pem_and_are_not_printed() {
+        let mut m = base();
+        m.insert("starrocks.ssl.truststore.password".into(), "trust-pw".into());
+        assert_eq!(Config::parse(&m).unwrap().trusted_pem, None);
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        m.insert(TRUSTED_PEM_KEY.into(), pem.into());
+        let c = Config::parse(&m).unwrap();
+        assert_eq!(c.trusted_pem.as_deref(), Some(pem.trim()));
+        let d = format!("{:?}", c);
+        assert!(d.contains("trusted_certificates: Some(1)"), "{}", d);
+        assert!(!d.contains("trust-pw") && !d.contains("MIIB"), "{}", d);
     }
 
     #[test]

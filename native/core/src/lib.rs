@@ -6,6 +6,7 @@ pub mod buffer;
 pub mod config;
 pub mod error;
 pub mod log;
+pub mod metrics;
 pub mod offsets;
 pub mod route;
 pub mod rows;

@@ -7,29 +7,52 @@
 //! pending, the offset after the last record seen. Records that produced no row (tombstones)
 //! count as seen and so are committed with their neighbours.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::{Equivalent, HashMap};
 
 /// A Kafka topic-partition in the record's original coordinates.
 pub type TopicPartition = (String, i32);
 
+/// Per-partition offsets, looked up per record. hashbrown, because its `Equivalent` lookups take
+/// a borrowed `(&str, i32)`: std's `HashMap<(String, i32), _>` would need a new `String` for
+/// every record just to look its partition up.
+pub type PartitionMap = HashMap<TopicPartition, i64>;
+
 /// First offset per partition held by one pending chunk (a buffer or a load in flight).
-pub type FirstOffsets = HashMap<TopicPartition, i64>;
+pub type FirstOffsets = PartitionMap;
+
+/// A borrowed `TopicPartition` key. Its `Hash` writes what `(String, i32)`'s does (the text, then
+/// the number), which `Equivalent` lookups require.
+#[derive(Hash)]
+pub struct TpRef<'a>(pub &'a str, pub i32);
+
+impl Equivalent<TopicPartition> for TpRef<'_> {
+    fn equivalent(&self, key: &TopicPartition) -> bool {
+        key.1 == self.1 && key.0 == self.0
+    }
+}
+
+/// Sets `offset` for `topic`/`partition`, allocating only for a partition not in `map` yet.
+pub fn set_offset(map: &mut PartitionMap, topic: &str, partition: i32, offset: i64) {
+    match map.get_mut(&TpRef(topic, partition)) {
+        Some(o) => *o = offset,
+        None => {
+            map.insert((topic.to_string(), partition), offset);
+        }
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct OffsetTracker {
     /// The offset after the last record seen, per partition. "Last", not "highest": after a
     /// rewind (Connect replays from the committed offset) the position moves back with it.
-    next_seen: HashMap<TopicPartition, i64>,
+    next_seen: PartitionMap,
 }
 
 impl OffsetTracker {
     pub fn seen(&mut self, topic: &str, partition: i32, offset: i64) {
-        match self.next_seen.get_mut(&(topic.to_string(), partition)) {
-            Some(n) => *n = offset + 1,
-            None => {
-                self.next_seen.insert((topic.to_string(), partition), offset + 1);
-            }
-        }
+        set_offset(&mut self.next_seen, topic, partition, offset + 1);
     }
 
     /// Stops tracking partitions Connect took away.
@@ -54,7 +77,7 @@ impl OffsetTracker {
 
 /// Notes `offset` of `tp` in a chunk's first offsets (only the first one per partition counts).
 pub fn note_first(first: &mut FirstOffsets, topic: &str, partition: i32, offset: i64) {
-    if !first.contains_key(&(topic.to_string(), partition)) {
+    if !first.contains_key(&TpRef(topic, partition)) {
         first.insert((topic.to_string(), partition), offset);
     }
 }

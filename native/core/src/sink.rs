@@ -16,6 +16,7 @@
 //! Connect fails the task with StarRocks' message instead of stalling.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,7 @@ use crate::buffer::{Framing, TableBuffer};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::Log;
+use crate::metrics::Metrics;
 use crate::offsets::{FirstOffsets, OffsetTracker, TopicPartition};
 use crate::rows::csv::{parse_delimiter, CsvOptions};
 use crate::rows::{RowFormat, RowWriter};
@@ -47,6 +49,8 @@ struct Settings {
 
 struct InFlight {
     first: FirstOffsets,
+    /// When the load's oldest record arrived.
+    since: Option<Instant>,
     abort: AbortHandle,
 }
 
@@ -72,6 +76,7 @@ struct Shared {
     state: Mutex<State>,
     /// Signalled whenever a load finishes.
     load_done: Condvar,
+    metrics: Arc<Metrics>,
 }
 
 pub struct Sink {
@@ -106,6 +111,7 @@ impl Sink {
             )
         });
         let state = State::default();
+        let metrics = Arc::new(Metrics::new(budget_bytes(&cfg)));
         let labels = LabelMaker::new(&cfg.label_prefix);
         let interval = cfg.flush_interval;
         let rt = runtime::acquire().map_err(|e| Error::internal(format!("cannot start the I/O runtime: {}", e)))?;
@@ -114,6 +120,7 @@ impl Sink {
             settings: Settings { cfg, log, client, policy, writer, framing, labels, max_load_wait },
             state: Mutex::new(state),
             load_done: Condvar::new(),
+            metrics,
         });
         spawn_timer(rt.handle(), Arc::downgrade(&shared), interval);
         Ok(Sink { shared, _runtime: rt })
@@ -121,6 +128,11 @@ impl Sink {
 
     pub fn log(&self) -> &Log {
         &self.shared.settings.log
+    }
+
+    /// The sink's counters; readable from any thread without the sink's lock.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.shared.metrics
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -135,9 +147,14 @@ impl Sink {
         if s.cfg.panic_on_put {
             panic!("testing.panic.on.put is set");
         }
+        let m = &shared.metrics;
+        let mut clock = PutClock { metrics: m, started: Instant::now(), waited: Duration::ZERO };
+        let budget = budget_bytes(&s.cfg);
         let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
         check(&st)?;
         let batch = boundary::decode(buf)?;
+        m.put_calls.fetch_add(1, Relaxed);
+        m.records_received.fetch_add(batch.records.len() as u64, Relaxed);
         for rec in &batch.records {
             let table = s.cfg.router.table(rec.topic);
             let buffer = match st.buffers.get_mut(table) {
@@ -147,13 +164,19 @@ impl Sink {
             let before = buffer.bytes();
             match buffer.append(&s.writer, &batch, rec) {
                 Ok(_) => {}
-                Err(e) if s.cfg.tolerate_errors && e.kind == ErrorKind::Data => st.rejected.push(Rejected {
-                    topic: rec.commit_topic.to_string(),
-                    partition: rec.commit_partition,
-                    offset: rec.commit_offset,
-                    reason: e.message,
-                }),
-                Err(e) => return Err(e),
+                Err(e) if s.cfg.tolerate_errors && e.kind == ErrorKind::Data => {
+                    m.rejected_records.fetch_add(1, Relaxed);
+                    st.rejected.push(Rejected {
+                        topic: rec.commit_topic.to_string(),
+                        partition: rec.commit_partition,
+                        offset: rec.commit_offset,
+                        reason: e.message,
+                    })
+                }
+                Err(e) => {
+                    shared.note(&st);
+                    return Err(e);
+                }
             }
             let buffer = st.buffers.get_mut(table).expect("inserted above");
             let grown = buffer.bytes() - before;
@@ -163,14 +186,27 @@ impl Sink {
                 // The flush size is for all tables together: load the biggest buffer.
                 let biggest = st.buffers.iter().max_by_key(|(_, b)| b.bytes()).map(|(t, _)| t.clone());
                 if let Some(t) = biggest {
-                    st = shared.wait_for_table(st, &t)?;
+                    shared.note(&st);
+                    let waiting = Instant::now();
+                    let r = shared.wait_for_table(st, &t);
+                    clock.waited += waiting.elapsed();
+                    st = r?;
                     shared.start_load(&mut st, &t);
                 }
-                // Memory budget: what waits in buffers plus what loads carry stays under twice
-                // the flush size. Past that, `put` waits for loads: Connect's backpressure.
-                st = shared.wait_for_budget(st)?;
+            }
+            // Memory budget: what waits in buffers plus what loads carry stays within twice the
+            // flush size (plus the one row that crossed it). Past that, `put` waits for loads:
+            // Connect's backpressure. Checked after every row, so that with several tables the
+            // loads in flight cannot pile up on top of a buffer filling to the flush size.
+            if (st.buffered + st.inflight_bytes) as u64 > budget && !st.inflight.is_empty() {
+                shared.note(&st);
+                let waiting = Instant::now();
+                let r = shared.wait_for_budget(st);
+                clock.waited += waiting.elapsed();
+                st = r?;
             }
         }
+        shared.note(&st);
         Ok(())
     }
 
@@ -209,6 +245,7 @@ impl Sink {
         }
         st.buffers.clear();
         st.buffered = 0;
+        self.shared.note(&st);
         drop(st);
         let s = &self.shared.settings;
         s.log.info(|| format!("StarRocks sink task {} of {} closed", s.cfg.task_id, s.cfg.name));
@@ -247,9 +284,10 @@ impl Shared {
         Ok(st)
     }
 
-    /// Waits while buffered plus in-flight bytes exceed twice `bufferflush.maxbytes`.
+    /// Waits while buffered plus in-flight bytes exceed the budget (`budget_bytes`) and a load
+    /// that would free some is in flight.
     fn wait_for_budget<'a>(&'a self, mut st: MutexGuard<'a, State>) -> Result<MutexGuard<'a, State>> {
-        let budget = self.settings.cfg.flush_max_bytes.saturating_mul(2);
+        let budget = budget_bytes(&self.settings.cfg);
         let deadline = Instant::now() + self.settings.max_load_wait;
         while (st.buffered + st.inflight_bytes) as u64 > budget && !st.inflight.is_empty() {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -270,9 +308,11 @@ impl Shared {
             return;
         }
         let size = buffer.bytes();
+        let since = buffer.since();
         let chunk = buffer.take();
         st.buffered -= size.min(st.buffered);
         if chunk.rows == 0 {
+            self.note(st);
             return; // only tombstones: nothing to load, their offsets are done
         }
         let s = &self.settings;
@@ -289,7 +329,8 @@ impl Shared {
             let Some(shared) = me.upgrade() else { return };
             let mut done = LoadDone { shared: &shared, table: &table_name, bytes, outcome: None };
             let s = &shared.settings;
-            let r = load_with_retry(&s.client, &db, &target, &label, body.clone(), rows, &s.policy, &s.log).await;
+            let m = &shared.metrics;
+            let r = load_with_retry(&s.client, &db, &target, &label, body.clone(), rows, &s.policy, &s.log, m).await;
             done.outcome = Some(match (r, &index) {
                 (Ok(report), _) => {
                     if report.deduplicated {
@@ -299,12 +340,48 @@ impl Shared {
                 }
                 (Err(e), Some(index)) if e.kind == ErrorKind::Data => {
                     s.log.warn(|| format!("{}; loading the rows in parts to find the rejected ones", e.message));
-                    isolate_rejected(&s.client, &s.policy, &s.log, &db, &target, &label, &body, &s.framing, index).await
+                    isolate_rejected(&s.client, &s.policy, &s.log, &db, &target, &label, &body, &s.framing, index, m).await
                 }
                 (Err(e), _) => Err(e),
             });
         });
-        st.inflight.insert(table.to_string(), InFlight { first: chunk.first, abort: task.abort_handle() });
+        st.inflight.insert(table.to_string(), InFlight { first: chunk.first, since, abort: task.abort_handle() });
+        self.note(st);
+    }
+
+    /// Publishes the memory gauges and the oldest pending record's arrival: called wherever
+    /// buffered plus in-flight bytes can be at a high point (before `put` waits, at the end of
+    /// `put`) or fall (a load starts or ends, close). Between those points the total only grows
+    /// by rows `put` appends under the lock, so `buffer-bytes-peak` is the exact high-water mark.
+    fn note(&self, st: &State) {
+        self.metrics.set_buffer_bytes((st.buffered + st.inflight_bytes) as u64);
+        let buffered = st.buffers.values().filter_map(|b| b.since());
+        let oldest = buffered.chain(st.inflight.values().filter_map(|f| f.since)).min();
+        self.metrics.set_oldest(oldest);
+    }
+}
+
+/// The memory bound `put` enforces: twice `bufferflush.maxbytes` of row bytes in buffers and
+/// loads in flight together. `put` waits once the total is past it, after the row that crossed
+/// it, so the true high-water mark is this plus the largest single row (plus a framing byte per
+/// table); a row larger than the whole budget is still taken, on its own.
+fn budget_bytes(cfg: &Config) -> u64 {
+    cfg.flush_max_bytes.saturating_mul(2)
+}
+
+/// Adds a `put`'s time to the metrics however it ends: the waits to `backpressure-wait-ns`, the
+/// rest (decoding, serializing rows) to `decode-serialize-ns`.
+struct PutClock<'a> {
+    metrics: &'a Metrics,
+    started: Instant,
+    waited: Duration,
+}
+
+impl Drop for PutClock<'_> {
+    fn drop(&mut self) {
+        let total = self.started.elapsed();
+        Metrics::add(&self.metrics.backpressure_wait_ns, self.waited);
+        Metrics::add(&self.metrics.decode_serialize_ns, total.saturating_sub(self.waited));
     }
 }
 
@@ -322,8 +399,10 @@ impl Drop for LoadDone<'_> {
         let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
         st.inflight.remove(self.table);
         st.inflight_bytes -= self.bytes.min(st.inflight_bytes);
+        self.shared.note(&st);
         let err = match self.outcome.take() {
             Some(Ok(rejected)) => {
+                self.shared.metrics.rejected_records.fetch_add(rejected.len() as u64, Relaxed);
                 st.rejected.extend(rejected);
                 None
             }

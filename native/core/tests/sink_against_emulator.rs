@@ -380,3 +380,131 @@ fn a_refusal_before_a_large_body_still_reports_starrocks_message() {
     assert!(e.message.contains("missing") && !e.message.contains("Broken pipe"), "{}", e.message);
     assert!(!e.message.contains("after 2 attempts"), "an unknown table must not be retried: {}", e.message);
 }
+
+// ---- metrics ----------------------------------------------------------------------------------
+
+use starrocks_sink_core::metrics as mx;
+
+fn two_topics(first_offset: i64, n: usize, pad: usize) -> Vec<u8> {
+    let st = S::fields(&["id", "city"]);
+    let mut b = BatchBuilder::new();
+    let city = "c".repeat(pad);
+    for i in 0..n {
+        let offset = first_offset + i as i64;
+        let topic = if i % 2 == 0 { "topic" } else { "topic2" };
+        b.record(topic, 0, offset, V::Struct(st.clone(), vec![V::I64(offset + 1), s(&city)]));
+    }
+    b.build()
+}
+
+#[test]
+fn metrics_follow_puts_and_loads() {
+    let env = Env::start("");
+    let mut sink = Sink::open(&env.settings(&[]), Log::new(5)).unwrap();
+    let m = sink.metrics().clone();
+    let s0 = m.snapshot();
+    assert_eq!(s0[mx::BUFFER_BUDGET_BYTES], 2 * 94_371_840);
+    assert_eq!((s0[mx::RECORDS_RECEIVED], s0[mx::LOADS], s0[mx::BUFFER_BYTES]), (0, 0, 0));
+    sink.put(&cities(0, &["New York", "Los Angeles", "Chicago"])).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let s1 = m.snapshot();
+    assert_eq!((s1[mx::RECORDS_RECEIVED], s1[mx::PUT_CALLS]), (3, 1));
+    let body = r#"[{"id":1,"city":"New York"},{"id":2,"city":"Los Angeles"},{"id":3,"city":"Chicago"}"#.len() as i64;
+    assert_eq!(s1[mx::BUFFER_BYTES], body, "the rows wait in the buffer");
+    assert!(s1[mx::OLDEST_BUFFERED_RECORD_AGE_MS] >= 20, "{:?}", s1);
+    assert!(s1[mx::DECODE_SERIALIZE_NS] > 0);
+    assert_eq!(s1[mx::LOADS], 0);
+    assert_eq!(committed(&mut sink), Some(3));
+    let s2 = m.snapshot();
+    assert_eq!((s2[mx::LOADS], s2[mx::ROWS_LOADED], s2[mx::ROWS_FILTERED]), (1, 3, 0));
+    assert_eq!(s2[mx::BYTES_LOADED], body + 1, "the body with its closing bracket");
+    assert_eq!((s2[mx::LOAD_FAILURES], s2[mx::RETRIES], s2[mx::REJECTED_RECORDS]), (0, 0, 0));
+    assert_eq!((s2[mx::BUFFER_BYTES], s2[mx::OLDEST_BUFFERED_RECORD_AGE_MS]), (0, 0), "all acknowledged: {:?}", s2);
+    assert_eq!(s2[mx::BUFFER_BYTES_PEAK], body + 1);
+    assert!(s2[mx::LOAD_LATENCY_TOTAL_NS] > 0 && s2[mx::LOAD_LATENCY_MAX_NS] == s2[mx::LOAD_LATENCY_TOTAL_NS]);
+    assert!(s2[mx::HTTP_NS] >= s2[mx::LOAD_LATENCY_TOTAL_NS]);
+    assert_eq!(s2[mx::BACKPRESSURE_WAIT_NS], 0);
+    sink.put(&cities(3, &["Boston"])).unwrap();
+    assert_eq!(committed(&mut sink), Some(4));
+    let s3 = m.snapshot();
+    assert_eq!((s3[mx::RECORDS_RECEIVED], s3[mx::LOADS], s3[mx::ROWS_LOADED], s3[mx::BUFFER_BYTES]), (4, 2, 4, 0));
+    sink.close();
+}
+
+#[test]
+fn metrics_count_failed_attempts_and_retries() {
+    let env = Env::start("");
+    env.fault("http_500", 2);
+    let mut sink = Sink::open(&env.settings(&[]), Log::new(5)).unwrap();
+    sink.put(&cities(0, &["New York", "Chicago"])).unwrap();
+    assert_eq!(committed(&mut sink), Some(2));
+    let s = sink.metrics().snapshot();
+    assert_eq!((s[mx::LOADS], s[mx::LOAD_FAILURES], s[mx::RETRIES], s[mx::ROWS_LOADED]), (1, 2, 2, 2), "{:?}", s);
+}
+
+#[test]
+fn tolerated_bad_rows_are_counted_as_rejected() {
+    let env = Env::start("");
+    let mut sink = Sink::open(&env.settings(&[("errors.tolerance", "all")]), Log::new(5)).unwrap();
+    let st = S::fields(&["id", "city"]);
+    let mut b = BatchBuilder::new();
+    b.record("topic", 0, 0, V::Struct(st.clone(), vec![V::I64(1), s("Oslo")]));
+    b.record("topic", 0, 1, V::Struct(st.clone(), vec![V::Null, s("Nowhere")])); // NOT NULL id: filtered
+    b.record("topic", 0, 2, V::Struct(st, vec![V::I64(3), s("Lima")]));
+    sink.put(&b.build()).unwrap();
+    assert_eq!(committed(&mut sink), Some(3));
+    assert_eq!(sink.drain_rejected().len(), 1);
+    let s = sink.metrics().snapshot();
+    assert_eq!(s[mx::REJECTED_RECORDS], 1, "{:?}", s);
+    assert_eq!(s[mx::ROWS_LOADED], 2, "{:?}", s);
+    assert!(s[mx::LOAD_FAILURES] >= 1, "the whole-batch load failed first: {:?}", s);
+}
+
+/// Two tables, a slow StarRocks and a small flush size: put blocks, and buffered plus in-flight
+/// bytes never pass the budget by more than the one row that crossed it.
+#[test]
+fn peak_memory_stays_within_the_budget_under_backpressure() {
+    let env = Env::start("");
+    for t in ["wide1", "wide2"] {
+        env.sql(&format!(
+            "CREATE TABLE d.{} (id INT NOT NULL, city VARCHAR(256)) DUPLICATE KEY(id) \
+             DISTRIBUTED BY HASH(id) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
+            t
+        ));
+    }
+    let url = format!("http://127.0.0.1:{}/api/_emulator/faults", env.emu().fe_http_port);
+    let arm = r#"{"kind":"throttle","count":100000,"bytes_per_second":200000}"#;
+    let status = env.rt.block_on(async { reqwest::Client::new().post(&url).body(arm).send().await.unwrap().status() });
+    assert!(status.is_success());
+    let flush = 4000u64;
+    let settings = env.settings(&[
+        ("bufferflush.maxbytes", "4000"),
+        ("starrocks.topic2table.map", "topic:wide1,topic2:wide2"),
+        ("sink.timeoutms", "20000"),
+    ]);
+    let mut sink = Sink::open(&settings, Log::new(5)).unwrap();
+    let m = sink.metrics().clone();
+    let (batches, per_batch, pad) = (20, 100, 100);
+    let row = format!(r#",{{"id":{},"city":"{}"}}"#, 100_000, "c".repeat(pad)).len() as i64;
+    for i in 0..batches {
+        sink.put(&two_topics((i * per_batch) as i64, per_batch, pad)).unwrap();
+        let s = m.snapshot();
+        assert!(s[mx::BUFFER_BYTES] <= s[mx::BUFFER_BYTES_PEAK]);
+    }
+    let offsets = sink.pre_commit().unwrap();
+    // even offsets went to `topic`, odd ones to `topic2`
+    assert_eq!(offsets[&("topic".to_string(), 0)], (batches * per_batch) as i64 - 1);
+    assert_eq!(offsets[&("topic2".to_string(), 0)], (batches * per_batch) as i64);
+    let s = m.snapshot();
+    let budget = s[mx::BUFFER_BUDGET_BYTES];
+    assert_eq!(budget, 2 * flush as i64);
+    assert!(s[mx::BUFFER_BYTES_PEAK] <= budget + row + 2, "peak {} over budget {} + row {}", s[mx::BUFFER_BYTES_PEAK], budget, row);
+    assert!(s[mx::BUFFER_BYTES_PEAK] > flush as i64, "the buffers did fill: {:?}", s);
+    assert!(s[mx::BACKPRESSURE_WAIT_NS] > 0, "put never waited: {:?}", s);
+    assert_eq!(s[mx::RECORDS_RECEIVED], (batches * per_batch) as i64);
+    assert_eq!(s[mx::ROWS_LOADED], (batches * per_batch) as i64);
+    assert_eq!(s[mx::BUFFER_BYTES], 0);
+    let t = env.sql("SELECT count(*) FROM d.wide1")[0][0].clone().unwrap();
+    let t2 = env.sql("SELECT count(*) FROM d.wide2")[0][0].clone().unwrap();
+    assert_eq!((t.as_str(), t2.as_str()), ("1000", "1000"));
+}

@@ -7,12 +7,17 @@ use std::sync::{Arc, Mutex};
 
 use once_cell::sync::Lazy;
 use starrocks_sink_core::log::Log;
+use starrocks_sink_core::metrics::Metrics;
 use starrocks_sink_core::{Error, Sink};
 
 pub struct Entry {
     pub sink: Mutex<Sink>,
     /// Kept outside the lock so logs drain even while a call holds the sink.
     pub log: Log,
+    /// Outside the lock too: a metrics read (another thread, JMX) never waits for a `put`
+    /// blocked by backpressure, and after `remove` the handle is unknown, so a read racing with
+    /// `close` gets an error (or the counters of an `Arc` still alive), never freed memory.
+    pub metrics: Arc<Metrics>,
 }
 
 static TABLE: Lazy<Mutex<HashMap<i64, Arc<Entry>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
@@ -21,7 +26,8 @@ static NEXT: AtomicI64 = AtomicI64::new(1);
 pub fn insert(sink: Sink) -> i64 {
     let handle = NEXT.fetch_add(1, Ordering::Relaxed);
     let log = sink.log().clone();
-    let entry = Arc::new(Entry { sink: Mutex::new(sink), log });
+    let metrics = sink.metrics().clone();
+    let entry = Arc::new(Entry { sink: Mutex::new(sink), log, metrics });
     TABLE.lock().unwrap_or_else(|p| p.into_inner()).insert(handle, entry);
     handle
 }

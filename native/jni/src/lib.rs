@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use jni::objects::{JByteBuffer, JClass, JObject, JObjectArray, JString, JValue};
-use jni::sys::{jbyteArray, jint, jlong};
+use jni::sys::{jbyteArray, jint, jlong, jlongArray};
 use jni::JNIEnv;
 use starrocks_sink_core::log::Log;
 use starrocks_sink_core::{Error, Sink};
@@ -182,6 +182,23 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_d
     guarded(&mut env, std::ptr::null_mut(), |env| {
         let events = if handle == 0 { Log::global().drain() } else { handles::get(handle)?.log.drain() };
         byte_array_or_null(env, (!events.is_empty()).then(|| wire::logs(&events)))
+    })
+}
+
+/// The sink's counters in `starrocks_sink_core::metrics::NAMES` order. The only export that may
+/// be called from another thread than the task's (the JMX MBean): it reads atomics through the
+/// handle table's `Arc` and never takes the sink's lock.
+#[no_mangle]
+pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_metrics<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+) -> jlongArray {
+    guarded(&mut env, std::ptr::null_mut(), |env| {
+        let values = handles::get(handle)?.metrics.snapshot();
+        let array = env.new_long_array(values.len() as i32).map_err(jni_err)?;
+        env.set_long_array_region(&array, 0, &values).map_err(jni_err)?;
+        Ok(array.into_raw())
     })
 }
 

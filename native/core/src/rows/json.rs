@@ -9,6 +9,8 @@
 //! - When the value is an object and the key is an object too, key fields the value lacks are
 //!   added, so a table's key columns are filled even when the producer keeps them in the key.
 
+use std::borrow::Cow;
+
 use super::envelope::{self, Envelope};
 use super::leaf::{leaf, Leaf};
 use super::RowWriter;
@@ -102,17 +104,24 @@ impl Writer<'_, '_, '_, '_> {
             }
             Leaf::Map(_) | Leaf::Struct(..) => {
                 self.out.push(b'{');
-                self.members(v, &[], &mut true)?;
+                self.members(v, &[], &mut true, None)?;
                 self.out.push(b'}');
             }
         }
         Ok(())
     }
 
-    /// Writes the members of an object value (no braces), skipping names in `skip`; returns the
-    /// names written. `first`: no member written yet in this object (so no comma before the next).
-    fn members(&mut self, v: &Value<'_>, skip: &[String], first: &mut bool) -> Result<Vec<String>> {
-        let mut names = Vec::new();
+    /// Writes the members of an object value (no braces), skipping names in `skip`, and adds
+    /// the names written to `names` when the caller needs them (key-fill, `__op`): collecting
+    /// them for every row would cost an allocation per field. `first`: no member written yet
+    /// in this object (so no comma before the next).
+    fn members<'v>(
+        &mut self,
+        v: &'v Value<'_>,
+        skip: &[Cow<'v, str>],
+        first: &mut bool,
+        mut names: Option<&mut Vec<Cow<'v, str>>>,
+    ) -> Result<()> {
         match v {
             Value::Struct(id, xs) => {
                 let batch = self.batch;
@@ -126,7 +135,9 @@ impl Writer<'_, '_, '_, '_> {
                     self.string(name);
                     self.out.push(b':');
                     self.value(x)?;
-                    names.push(name.to_string());
+                    if let Some(names) = names.as_deref_mut() {
+                        names.push(Cow::Owned(name.to_string()));
+                    }
                 }
             }
             Value::Map(kvs) => {
@@ -141,12 +152,14 @@ impl Writer<'_, '_, '_, '_> {
                     self.string(&name);
                     self.out.push(b':');
                     self.value(x)?;
-                    names.push(name);
+                    if let Some(names) = names.as_deref_mut() {
+                        names.push(name);
+                    }
                 }
             }
             _ => {}
         }
-        Ok(names)
+        Ok(())
     }
 
     /// The row of an unwrapped Debezium envelope, with `__op` unless it already has one.
@@ -156,7 +169,8 @@ impl Writer<'_, '_, '_, '_> {
         }
         self.out.push(b'{');
         let mut first = true;
-        let names = self.members(row, &[], &mut first)?;
+        let mut names = Vec::new();
+        self.members(row, &[], &mut first, Some(&mut names))?;
         if !names.iter().any(|n| n == "__op") {
             if !first {
                 self.out.push(b',');
@@ -170,23 +184,24 @@ impl Writer<'_, '_, '_, '_> {
     fn object_with_key(&mut self, value: &Value<'_>, key: &Value<'_>) -> Result<()> {
         self.out.push(b'{');
         let mut first = true;
-        let names = self.members(value, &[], &mut first)?;
-        self.members(key, &names, &mut first)?;
+        let mut names = Vec::new();
+        self.members(value, &[], &mut first, Some(&mut names))?;
+        self.members(key, &names, &mut first, None)?;
         self.out.push(b'}');
         Ok(())
     }
 
     /// The text of a map key: strings as they are, anything else as its JSON text.
-    fn key_text(&mut self, k: &Value<'_>) -> Result<String> {
+    fn key_text<'v>(&mut self, k: &'v Value<'_>) -> Result<Cow<'v, str>> {
         if let Value::String(s) = k {
-            return Ok(s.to_string());
+            return Ok(Cow::Borrowed(s));
         }
         let mut tmp = Vec::new();
         Writer { w: self.w, batch: self.batch, rec: self.rec, out: &mut tmp }.value(k)?;
-        Ok(match serde_json::from_slice::<String>(&tmp) {
+        Ok(Cow::Owned(match serde_json::from_slice::<String>(&tmp) {
             Ok(s) => s,
             Err(_) => String::from_utf8_lossy(&tmp).into_owned(),
-        })
+        }))
     }
 }
 

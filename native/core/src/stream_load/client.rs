@@ -6,6 +6,11 @@
 //! decided from headers alone) and the body goes only to the BE in the `Location`. The
 //! redirect is followed by hand because reqwest drops `Authorization` whenever host or port
 //! change, which FE :8030 → BE :8040 always does.
+//!
+//! TLS (https:// addresses) is rustls with certificate and host name verification always on:
+//! against the CA certificates of `starrocks.ssl.truststore.location` when set, else against the
+//! Mozilla roots built into the binary (webpki-roots; the OS store is not read). A certificate
+//! that does not verify fails the load at once: retrying cannot make it trusted.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -28,6 +33,8 @@ pub struct StreamLoadClient {
     /// Authorization, Expect and the `sink.properties.*` headers, built once.
     headers: HeaderMap,
     compression: Compression,
+    /// True when `starrocks.ssl.truststore.location` replaced the built-in roots.
+    custom_roots: bool,
 }
 
 impl StreamLoadClient {
@@ -48,15 +55,36 @@ impl StreamLoadClient {
         auth.set_sensitive(true);
         headers.insert(AUTHORIZATION, auth);
         headers.insert(EXPECT, HeaderValue::from_static("100-continue"));
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.load_timeout)
             .pool_idle_timeout(Duration::from_secs(30))
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| Error::internal(format!("cannot build the HTTP client: {}", e)))?;
-        Ok(StreamLoadClient { http, fe: cfg.fe.clone(), current_fe: AtomicUsize::new(0), headers, compression })
+            .tcp_nodelay(true);
+        if let Some(pem) = &cfg.trusted_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .map_err(|e| Error::config(format!("{}: the CA certificates are not usable PEM: {}", TRUSTSTORE_KEY, error_chain(&e))))?;
+            if certs.is_empty() {
+                return Err(Error::config(format!("{}: no CA certificate", TRUSTSTORE_KEY)));
+            }
+            // Like Kafka's ssl.truststore.location: the truststore replaces the default roots.
+            builder = builder.tls_built_in_root_certs(false);
+            for c in certs {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        let http = builder.build().map_err(|e| match cfg.trusted_pem {
+            Some(_) => Error::config(format!("{}: the CA certificates are not usable: {}", TRUSTSTORE_KEY, error_chain(&e))),
+            None => Error::internal(format!("cannot build the HTTP client: {}", e)),
+        })?;
+        Ok(StreamLoadClient {
+            http,
+            fe: cfg.fe.clone(),
+            current_fe: AtomicUsize::new(0),
+            headers,
+            compression,
+            custom_roots: cfg.trusted_pem.is_some(),
+        })
     }
 
     /// Compresses a body as `sink.properties.compression` asks (once per load; retries resend it).
@@ -97,6 +125,9 @@ impl StreamLoadClient {
             .send()
             .await
             .map_err(|e| {
+                if let Some(reason) = untrusted_certificate(&e, self.custom_roots) {
+                    return Verdict::Fatal(untrusted_message("FE", &fe.base_url(), &reason));
+                }
                 self.next_fe();
                 Verdict::Retry(format!("cannot reach FE {}: {}", fe.base_url(), error_chain(&e)))
             })?;
@@ -128,6 +159,10 @@ impl StreamLoadClient {
         let answer = match answer {
             Ok(a) => a,
             Err(e) => {
+                if let Some(reason) = untrusted_certificate(&e, self.custom_roots) {
+                    let be = format!("{} (the redirect of FE {})", origin(&be_url), fe.base_url());
+                    return Err(Verdict::Fatal(untrusted_message("BE", &be, &reason)));
+                }
                 let cause = format!("load to BE {} failed: {}", origin(&be_url), error_chain(&e));
                 return match self.explain_lost_answer(db, &be_url, label).await {
                     Some(answer) => Ok(answer),
@@ -220,6 +255,51 @@ impl StreamLoadClient {
         let excerpt = String::from_utf8_lossy(&text[..text.len().min(limit)]).trim().to_string();
         Some(excerpt)
     }
+}
+
+const TRUSTSTORE_KEY: &str = "starrocks.ssl.truststore.location";
+
+/// The rustls reason, with a hint, when `e` is a failed certificate verification (unknown
+/// issuer, expired, wrong host name, ...): the server is reachable but not trusted.
+fn untrusted_certificate(e: &(dyn std::error::Error + 'static), custom_roots: bool) -> Option<String> {
+    let invalid = |r: &rustls::Error| -> Option<String> {
+        use rustls::CertificateError::{NotValidForName, NotValidForNameContext};
+        match r {
+            rustls::Error::InvalidCertificate(NotValidForName | NotValidForNameContext { .. }) => Some(format!(
+                "{}: address it by a name or IP the certificate is issued for",
+                r
+            )),
+            rustls::Error::InvalidCertificate(_) if custom_roots => {
+                Some(format!("{}: the truststore of {} must hold the CA certificate that signed it", r, TRUSTSTORE_KEY))
+            }
+            rustls::Error::InvalidCertificate(_) => Some(format!(
+                "{}: checked against the built-in Mozilla roots; for a private CA set {} to a truststore holding it",
+                r, TRUSTSTORE_KEY
+            )),
+            _ => None,
+        }
+    };
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        // hyper hands rustls' error up inside io::Errors (nested twice), whose source() skips
+        // the error they wrap; get_ref() reaches it.
+        let mut inner: &(dyn std::error::Error + 'static) = err;
+        loop {
+            if let Some(r) = inner.downcast_ref::<rustls::Error>().and_then(&invalid) {
+                return Some(r);
+            }
+            match inner.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+                Some(wrapped) => inner = wrapped,
+                None => break,
+            }
+        }
+        cur = err.source();
+    }
+    None
+}
+
+fn untrusted_message(role: &str, url: &str, reason: &str) -> String {
+    format!("the TLS certificate of {} {} is not trusted: {}", role, url, reason)
 }
 
 /// The message of an FE REST answer (`{"status":"FAILED","msg":...}` or `{"Message":...}`), or the text.

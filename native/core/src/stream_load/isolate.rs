@@ -15,6 +15,7 @@ use super::StreamLoadClient;
 use crate::buffer::{Framing, RowIndex};
 use crate::error::{ErrorKind, Result};
 use crate::log::Log;
+use crate::metrics::Metrics;
 
 /// A record whose row StarRocks refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,7 @@ pub async fn isolate_rejected(
     body: &Bytes,
     framing: &Framing,
     index: &RowIndex,
+    metrics: &Metrics,
 ) -> Result<Vec<Rejected>> {
     let mut rejected = Vec::new();
     let n = index.rows.len();
@@ -50,7 +52,7 @@ pub async fn isolate_rejected(
         let rows = &index.rows[a..b];
         let sub = framing.sub_body(body, rows);
         let sub_label = format!("{}-{:x}_{:x}", stem, a, b);
-        match load_with_retry(client, db, table, &sub_label, sub, (b - a) as u64, policy, log).await {
+        match load_with_retry(client, db, table, &sub_label, sub, (b - a) as u64, policy, log, metrics).await {
             Ok(_) => {}
             Err(e) if e.kind == ErrorKind::Data && b - a == 1 => {
                 let (topic, partition) = index.partitions[rows[0].partition as usize].clone();

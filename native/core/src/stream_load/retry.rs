@@ -1,6 +1,7 @@
 //! Drives one load to an end: attempts with the same label, exponential backoff with jitter
 //! for transient failures, `get_load_state` when an earlier attempt may still be running.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -9,6 +10,7 @@ use super::client::StreamLoadClient;
 use super::response::{LoadState, Verdict};
 use crate::error::{Error, Result};
 use crate::log::Log;
+use crate::metrics::Metrics;
 
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -39,8 +41,16 @@ pub struct LoadReport {
     pub attempts: u32,
     /// True when StarRocks had the rows from an earlier attempt with this label.
     pub deduplicated: bool,
+    /// StarRocks' `NumberLoadedRows` and `NumberFilteredRows` (for a deduplicated load: `rows`
+    /// and 0, the answer carries no counts).
+    pub loaded_rows: u64,
+    pub filtered_rows: u64,
 }
 
+/// Drives one load to an end (see `attempts`) and counts it in `metrics`: the wall time in
+/// `http-ns`, a success in `loads`, `rows-loaded`, `bytes-loaded` (uncompressed) and the latency,
+/// every failed attempt in `load-failures` and every attempt after the first in `retries`.
+#[allow(clippy::too_many_arguments)]
 pub async fn load_with_retry(
     client: &StreamLoadClient,
     db: &str,
@@ -50,21 +60,55 @@ pub async fn load_with_retry(
     rows: u64,
     policy: &RetryPolicy,
     log: &Log,
+    metrics: &Metrics,
+) -> Result<LoadReport> {
+    let started = Instant::now();
+    let body_bytes = body.len() as u64;
+    let r = attempts(client, db, table, label, body, rows, policy, log, metrics).await;
+    let took = started.elapsed();
+    Metrics::add(&metrics.http_ns, took);
+    if let Ok(report) = &r {
+        metrics.load_succeeded(report.loaded_rows, report.filtered_rows, body_bytes, took);
+    }
+    r
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn attempts(
+    client: &StreamLoadClient,
+    db: &str,
+    table: &str,
+    label: &str,
+    body: Bytes,
+    rows: u64,
+    policy: &RetryPolicy,
+    log: &Log,
+    metrics: &Metrics,
 ) -> Result<LoadReport> {
     let started = Instant::now();
     let body = client.compress(body)?;
-    let report = |attempts, deduplicated| LoadReport { label: label.to_string(), rows, attempts, deduplicated };
+    let report = |attempts, deduplicated, (loaded_rows, filtered_rows)| LoadReport {
+        label: label.to_string(),
+        rows,
+        attempts,
+        deduplicated,
+        loaded_rows,
+        filtered_rows,
+    };
+    let mut counts = (rows, 0);
     let mut last = String::new();
     for attempt in 1..=policy.max_retries.saturating_add(1) {
         if attempt > 1 {
             let d = policy.delay(attempt - 1);
             log.warn(|| format!("Stream Load {} into {}: attempt {} in {} ms after: {}", label, table, attempt, d.as_millis(), last));
             tokio::time::sleep(d).await;
+            metrics.retries.fetch_add(1, Relaxed);
         }
         let verdict = match client.load(db, table, label, body.clone()).await {
             Ok(answer) => {
                 let v = answer.verdict();
                 if v == Verdict::Loaded {
+                    counts = (answer.loaded_rows, answer.filtered_rows);
                     log.debug(|| {
                         format!(
                             "Stream Load {} into {}: {} rows loaded ({} bytes, {} ms, txn {})",
@@ -81,19 +125,30 @@ pub async fn load_with_retry(
             }
             Err(v) => v,
         };
+        let failed = || metrics.load_failures.fetch_add(1, Relaxed);
         match verdict {
-            Verdict::Loaded => return Ok(report(attempt, false)),
-            Verdict::AlreadyLoaded => return Ok(report(attempt, true)),
+            Verdict::Loaded => return Ok(report(attempt, false, counts)),
+            Verdict::AlreadyLoaded => return Ok(report(attempt, true, (rows, 0))),
             Verdict::Fatal(m) => {
+                failed();
                 let message = format!("Stream Load {} into {} failed: {}", label, table, m);
                 // Rows StarRocks filtered are a data problem the sink may route to the DLQ.
                 return Err(if m.contains("too many filtered rows") { Error::data(message) } else { Error::load(message) });
             }
-            Verdict::Retry(m) => last = m,
+            Verdict::Retry(m) => {
+                failed();
+                last = m
+            }
             Verdict::Unknown(m) => match wait_for_label(client, db, label, policy.label_wait, log).await {
-                Ok(LoadState::Finished) => return Ok(report(attempt, true)),
-                Ok(state) => last = format!("{} (label state {:?})", m, state),
-                Err(e) => last = format!("{} ({})", m, e),
+                Ok(LoadState::Finished) => return Ok(report(attempt, true, (rows, 0))),
+                Ok(state) => {
+                    failed();
+                    last = format!("{} (label state {:?})", m, state)
+                }
+                Err(e) => {
+                    failed();
+                    last = format!("{} ({})", m, e)
+                }
             },
         }
     }

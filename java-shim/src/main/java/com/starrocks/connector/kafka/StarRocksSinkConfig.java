@@ -1,5 +1,7 @@
 package com.starrocks.connector.kafka;
 
+import com.starrocks.connector.kafka.tls.TrustedCertificates;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -10,6 +12,7 @@ import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
 
 /**
  * Every key of StarRocks' connector documentation, with its documented default and range, plus our own
@@ -34,6 +37,9 @@ public class StarRocksSinkConfig extends AbstractConfig {
     public static final String LABEL_PREFIX = "sink.label.prefix";
     public static final String TIMEZONE = "sink.timezone";
     public static final String TASK_ID = "task.id";
+    public static final String SSL_TRUSTSTORE_LOCATION = TrustedCertificates.LOCATION;
+    public static final String SSL_TRUSTSTORE_PASSWORD = TrustedCertificates.PASSWORD;
+    public static final String SSL_TRUSTSTORE_TYPE = TrustedCertificates.TYPE;
 
     private static final String G_CONN = "StarRocks";
     private static final String G_LOAD = "Loading";
@@ -90,7 +96,21 @@ public class StarRocksSinkConfig extends AbstractConfig {
             .define(TIMEZONE, Type.STRING, "UTC", new TimeZoneValidator(), Importance.LOW,
                     "IANA time zone (e.g. UTC, Asia/Shanghai) in which Connect Timestamp values and Debezium "
                             + "ZonedTimestamp instants are written into DATETIME columns.",
-                    G_LOAD, 10, Width.SHORT, "Time zone");
+                    G_LOAD, 10, Width.SHORT, "Time zone")
+            .define(SSL_TRUSTSTORE_LOCATION, Type.STRING, null, Importance.MEDIUM,
+                    "File with the CA certificates that https:// FE and BE addresses are verified against: PEM "
+                            + "(one or more CERTIFICATE blocks), JKS or PKCS12. Replaces the built-in Mozilla roots. "
+                            + "Unset: https:// is verified against the built-in Mozilla roots (webpki-roots).",
+                    G_CONN, 7, Width.LONG, "Truststore location")
+            .define(SSL_TRUSTSTORE_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM,
+                    "Password of a JKS or PKCS12 truststore (unused for PEM).", G_CONN, 8, Width.MEDIUM,
+                    "Truststore password")
+            .define(SSL_TRUSTSTORE_TYPE, Type.STRING, null, new TruststoreTypeValidator(), Importance.LOW,
+                    "PEM, JKS or PKCS12. Unset: PEM when the file starts with -----BEGIN, JKS when it has the JKS "
+                            + "magic number, else PKCS12.", G_CONN, 9, Width.SHORT, "Truststore type");
+
+    /** The truststore's certificates as PEM, for the Rust core; null without a truststore. */
+    private final String trustedPem;
 
     public StarRocksSinkConfig(Map<?, ?> props) {
         super(CONFIG_DEF, props);
@@ -98,6 +118,35 @@ public class StarRocksSinkConfig extends AbstractConfig {
             throw new ConfigException(SINK_TIMEOUT_MS, getLong(SINK_TIMEOUT_MS),
                     "must not be less than " + CONNECT_TIMEOUT_MS + " (" + getLong(CONNECT_TIMEOUT_MS) + ")");
         }
+        trustedPem = readTruststore(getString(SSL_TRUSTSTORE_LOCATION), getPassword(SSL_TRUSTSTORE_PASSWORD),
+                getString(SSL_TRUSTSTORE_TYPE));
+    }
+
+    /**
+     * The truststore's certificates as PEM, or null when no location is set. Throws a
+     * {@link TrustedCertificates.Problem} naming the location, password or type key.
+     */
+    static String readTruststore(String location, Password password, String type) {
+        if (location == null || location.trim().isEmpty()) {
+            return null;
+        }
+        return TrustedCertificates.toPem(TrustedCertificates.load(location.trim(),
+                password == null ? null : password.value(), type));
+    }
+
+    /**
+     * The config the Rust core is opened with: {@code props} plus the truststore's certificates as PEM under
+     * {@link TrustedCertificates#NATIVE_PEM_KEY} (the core reads no keystore itself), without the truststore
+     * password (the core has no use for it).
+     */
+    public Map<String, String> nativeConfig(Map<String, String> props) {
+        Map<String, String> out = new HashMap<>(props);
+        out.remove(SSL_TRUSTSTORE_PASSWORD);
+        out.remove(TrustedCertificates.NATIVE_PEM_KEY);
+        if (trustedPem != null) {
+            out.put(TrustedCertificates.NATIVE_PEM_KEY, trustedPem);
+        }
+        return out;
     }
 
     /** Parses {@code topic:table,topic:table}; throws naming the malformed entry. Empty input maps nothing. */
@@ -174,6 +223,21 @@ public class StarRocksSinkConfig extends AbstractConfig {
         @Override
         public String toString() {
             return "[-A-Za-z0-9_]{0,40}";
+        }
+    }
+
+    static final class TruststoreTypeValidator implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            String s = value == null ? "" : value.toString().trim().toUpperCase(java.util.Locale.ROOT);
+            if (!s.isEmpty() && !s.equals("PEM") && !s.equals("JKS") && !s.equals("PKCS12")) {
+                throw new ConfigException(name, value, "must be PEM, JKS or PKCS12 (or unset to infer it from the file)");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "[PEM, JKS, PKCS12] or unset (inferred from the file)";
         }
     }
 

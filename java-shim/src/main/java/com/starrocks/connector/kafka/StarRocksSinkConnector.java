@@ -1,5 +1,6 @@
 package com.starrocks.connector.kafka;
 
+import com.starrocks.connector.kafka.tls.TrustedCertificates;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -7,6 +8,7 @@ import java.util.Map;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigValue;
+import org.apache.kafka.common.config.types.Password;
 import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.sink.SinkConnector;
 
@@ -65,6 +67,17 @@ public class StarRocksSinkConnector extends SinkConnector {
             sinkTimeout.addErrorMessage(StarRocksSinkConfig.SINK_TIMEOUT_MS + " (" + sinkTimeout.value()
                     + ") must not be less than " + StarRocksSinkConfig.CONNECT_TIMEOUT_MS + " ("
                     + connectTimeout.value() + ")");
+        }
+        ConfigValue location = values.get(StarRocksSinkConfig.SSL_TRUSTSTORE_LOCATION);
+        ConfigValue password = values.get(StarRocksSinkConfig.SSL_TRUSTSTORE_PASSWORD);
+        ConfigValue type = values.get(StarRocksSinkConfig.SSL_TRUSTSTORE_TYPE);
+        if (valid(location) && password.errorMessages().isEmpty() && type.errorMessages().isEmpty()) {
+            try {
+                StarRocksSinkConfig.readTruststore((String) location.value(), (Password) password.value(),
+                        (String) type.value());
+            } catch (TrustedCertificates.Problem e) {
+                values.get(e.key()).addErrorMessage(e.key() + ": " + e.reason());
+            }
         }
         return config;
     }

@@ -6,6 +6,7 @@ import com.starrocks.connector.kafka.bridge.NativeSink;
 import com.starrocks.connector.kafka.encode.RecordEncoder;
 import com.starrocks.connector.kafka.encode.RecordEncodingException;
 import com.starrocks.connector.kafka.errors.ErrantRecords;
+import com.starrocks.connector.kafka.metrics.SinkTaskMetrics;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -35,6 +36,8 @@ public class StarRocksSinkTask extends SinkTask {
     private ErrantRecords errant;
     /** A non-retriable error preCommit saw; the next put fails the task with it. */
     private RuntimeException failure;
+    /** The task's JMX MBean (docs/metrics.md). */
+    private SinkTaskMetrics metrics;
 
     @Override
     public String version() {
@@ -43,13 +46,16 @@ public class StarRocksSinkTask extends SinkTask {
 
     @Override
     public void start(Map<String, String> props) {
-        new StarRocksSinkConfig(props); // a ConfigException names the key
+        StarRocksSinkConfig config = new StarRocksSinkConfig(props); // a ConfigException names the key
         NativeLoader.load();
         encoder = new RecordEncoder();
-        sink = NativeSink.open(props, NativeLogs.enabledLevel());
+        sink = NativeSink.open(config.nativeConfig(props), NativeLogs.enabledLevel());
         if ("all".equalsIgnoreCase(props.get("errors.tolerance"))) {
             errant = new ErrantRecords(reporter());
         }
+        NativeSink opened = sink;
+        metrics = new SinkTaskMetrics(props.get("name"), props.get(StarRocksSinkConfig.TASK_ID), opened::metrics)
+                .register(LOG);
         LOG.info("Started StarRocks sink task {}", props.get(StarRocksSinkConfig.TASK_ID));
     }
 
@@ -60,6 +66,7 @@ public class StarRocksSinkTask extends SinkTask {
         }
         Collection<SinkRecord> batch = records;
         ByteBuffer buffer;
+        long started = System.nanoTime();
         while (true) {
             try {
                 buffer = encoder.encode(batch);
@@ -71,13 +78,21 @@ public class StarRocksSinkTask extends SinkTask {
                 }
                 LOG.warn("Reporting a record that cannot be encoded: {}", e.getMessage());
                 reporter.report(e.record(), e);
+                metrics.addDlqRecords(1);
                 batch = without(batch, e.record());
             }
         }
         if (errant != null) {
             errant.keep(batch);
         }
-        sink.put(buffer, encoder.length());
+        long encoded = System.nanoTime();
+        metrics.addEncodeNanos(encoded - started);
+        try {
+            sink.put(buffer, encoder.length());
+        } finally {
+            metrics.addNativePutNanos(System.nanoTime() - encoded);
+        }
+        metrics.maybeLogSummary(LOG);
     }
 
     private ErrantRecordReporter reporter() {
@@ -97,7 +112,7 @@ public class StarRocksSinkTask extends SinkTask {
             Map<TopicPartition, OffsetAndMetadata> safe = sink.preCommit();
             if (errant != null) {
                 // Before the offsets are answered: Connect waits for reported records before committing.
-                errant.report(sink.drainRejected());
+                metrics.addDlqRecords(errant.report(sink.drainRejected()));
                 errant.release(safe);
             }
             return safe;
@@ -121,6 +136,11 @@ public class StarRocksSinkTask extends SinkTask {
 
     @Override
     public void stop() {
+        if (metrics != null && sink != null && !sink.isClosed()) {
+            // before the sink closes: the summary reads it, and JMX stops reading it
+            metrics.logSummary(LOG);
+            metrics.unregister();
+        }
         if (sink != null) {
             sink.close();
         }

@@ -128,6 +128,24 @@ class NativeBridgeIT {
     }
 
     @Test
+    void metricsAreReadableFromAnotherThreadAndAClosedHandleIsAnError() throws Exception {
+        RecordEncoder encoder = new RecordEncoder();
+        NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel());
+        ByteBuffer buf = encoder.encode(batch(5));
+        sink.put(buf, encoder.length());
+        long[] v = CompletableFuture.supplyAsync(sink::metrics).get();
+        assertNotNull(v);
+        assertTrue(v.length >= com.starrocks.connector.kafka.metrics.NativeMetrics.COUNT, "" + v.length);
+        assertEquals(5L, v[com.starrocks.connector.kafka.metrics.NativeMetrics.RECORDS_RECEIVED]);
+        assertEquals(1L, v[com.starrocks.connector.kafka.metrics.NativeMetrics.PUT_CALLS]);
+        assertTrue(v[com.starrocks.connector.kafka.metrics.NativeMetrics.BUFFER_BYTES] > 0);
+        assertEquals(2L * 94_371_840, v[com.starrocks.connector.kafka.metrics.NativeMetrics.BUFFER_BUDGET_BYTES]);
+        sink.close();
+        assertEquals(null, sink.metrics());
+        assertThrows(NativeException.class, () -> NativeMethods.metrics(123_456_789L));
+    }
+
+    @Test
     void malformedBatchIsRefused() {
         try (NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel())) {
             ByteBuffer bad = ByteBuffer.allocateDirect(16);

@@ -3,8 +3,8 @@ package com.starrocks.connector.kafka.bridge;
 import java.nio.ByteBuffer;
 
 /**
- * The JNI surface of the Rust core (see docs/architecture.md). Called only from the task thread, only after
- * {@link NativeLoader#load()}. Every method throws {@link NativeException} on error.
+ * The JNI surface of the Rust core (see docs/architecture.md). Called only from the task thread (except
+ * {@link #metrics}), only after {@link NativeLoader#load()}. Every method throws {@link NativeException} on error.
  */
 public final class NativeMethods {
     private NativeMethods() {
@@ -27,6 +27,12 @@ public final class NativeMethods {
 
     /** Queued log events {@code u32 count, (level:u8 message:string)*}, or null when none; handle 0: no sink's. */
     public static native byte[] drainLogs(long handle);
+
+    /**
+     * The sink's counters, in the order of {@code com.starrocks.connector.kafka.metrics.NativeMetrics}. Safe from
+     * any thread, also racing with {@link #close}: a closed handle throws, it never reads freed memory.
+     */
+    public static native long[] metrics(long handle);
 
     /** Stops and frees the sink; the handle is dead afterwards. */
     public static native void close(long handle);

@@ -16,7 +16,8 @@ import org.apache.kafka.connect.errors.ConnectException;
  * its kind and drains the sink's log events afterwards. {@link #close()} is idempotent.
  */
 public final class NativeSink implements AutoCloseable {
-    private long handle;
+    /** Volatile: {@link #metrics()} runs on JMX threads. */
+    private volatile long handle;
 
     private NativeSink(long handle) {
         this.handle = handle;
@@ -72,6 +73,22 @@ public final class NativeSink implements AutoCloseable {
             throw e.toConnectException();
         } finally {
             NativeLogs.drain(h);
+        }
+    }
+
+    /**
+     * The native counters ({@code NativeMetrics} order), or null once closed. Any thread: the handle table makes a
+     * read that races with {@link #close()} fail cleanly (null here) instead of touching a freed sink.
+     */
+    public long[] metrics() {
+        long h = handle;
+        if (h == 0) {
+            return null;
+        }
+        try {
+            return NativeMethods.metrics(h);
+        } catch (NativeException e) {
+            return null; // closed meanwhile
         }
     }
 

@@ -52,6 +52,8 @@ public final class RecordEncoder {
     private static final int SLACK = 16;
 
     private ByteBuffer buf;
+    /** UTF-8 of one string on its way into {@link #buf}; grows to the longest string seen. */
+    private byte[] scratch = new byte[256];
     private final Map<Schema, Integer> schemas = new IdentityHashMap<>();
     private final Map<String, Integer> topics = new HashMap<>();
     private int length;
@@ -345,33 +347,45 @@ public final class RecordEncoder {
         }
     }
 
-    /** u32 byte length + UTF-8, encoded by hand from the chars; an unpaired surrogate becomes '?'. */
+    /**
+     * u32 byte length + UTF-8, encoded by hand from the chars into a reused array and copied into the buffer in
+     * one bulk put: per-byte puts into a direct buffer each pay a bounds check, and {@code String.getBytes} would
+     * allocate an array per string. An unpaired surrogate becomes '?', as in {@code getBytes(UTF_8)}.
+     */
     private void writeString(String s) {
         if (s == null) {
             throw new DataException("a null string where the format needs one");
         }
         int n = s.length();
         ensure(4 + 3L * n);
-        ByteBuffer b = buf;
-        int lengthAt = b.position();
-        b.position(lengthAt + 4);
+        byte[] out = scratch;
+        if (out.length < 3 * n) {
+            out = scratch = new byte[Math.max(3 * n, 2 * out.length)];
+        }
+        int j = 0;
         for (int i = 0; i < n; i++) {
             char c = s.charAt(i);
             if (c < 0x80) {
-                b.put((byte) c);
+                out[j++] = (byte) c;
             } else if (c < 0x800) {
-                b.put((byte) (0xC0 | c >> 6)).put((byte) (0x80 | c & 0x3F));
+                out[j++] = (byte) (0xC0 | c >> 6);
+                out[j++] = (byte) (0x80 | c & 0x3F);
             } else if (!Character.isSurrogate(c)) {
-                b.put((byte) (0xE0 | c >> 12)).put((byte) (0x80 | c >> 6 & 0x3F)).put((byte) (0x80 | c & 0x3F));
+                out[j++] = (byte) (0xE0 | c >> 12);
+                out[j++] = (byte) (0x80 | c >> 6 & 0x3F);
+                out[j++] = (byte) (0x80 | c & 0x3F);
             } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
                 int cp = Character.toCodePoint(c, s.charAt(++i));
-                b.put((byte) (0xF0 | cp >> 18)).put((byte) (0x80 | cp >> 12 & 0x3F))
-                        .put((byte) (0x80 | cp >> 6 & 0x3F)).put((byte) (0x80 | cp & 0x3F));
+                out[j++] = (byte) (0xF0 | cp >> 18);
+                out[j++] = (byte) (0x80 | cp >> 12 & 0x3F);
+                out[j++] = (byte) (0x80 | cp >> 6 & 0x3F);
+                out[j++] = (byte) (0x80 | cp & 0x3F);
             } else {
-                b.put((byte) '?');
+                out[j++] = (byte) '?';
             }
         }
-        b.putInt(lengthAt, b.position() - lengthAt - 4);
+        buf.putInt(j);
+        buf.put(out, 0, j);
     }
 
     private void ensure(long bytes) {

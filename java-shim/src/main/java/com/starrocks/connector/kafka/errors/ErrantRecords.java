@@ -38,8 +38,9 @@ public final class ErrantRecords {
         }
     }
 
-    /** Reports each rejected record with StarRocks' reason. */
-    public void report(List<RejectedRecord> rejected) {
+    /** Reports each rejected record with StarRocks' reason; answers how many reached the reporter. */
+    public int report(List<RejectedRecord> rejected) {
+        int reported = 0;
         for (RejectedRecord rej : rejected) {
             SinkRecord record = find(new TopicPartition(rej.topic(), rej.partition()), rej.offset());
             DataException reason = new DataException("StarRocks refused the row of " + rej.topic() + "-"
@@ -50,8 +51,10 @@ public final class ErrantRecords {
                 LOG.warn("Skipping a record (errors.tolerance=all, no errant record reporter): {}", reason.getMessage());
             } else {
                 reporter.report(record, reason);
+                reported++;
             }
         }
+        return reported;
     }
 
     /** Drops the records below the committed offsets: they are loaded or reported. */

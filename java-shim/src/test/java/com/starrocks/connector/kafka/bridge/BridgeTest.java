@@ -197,6 +197,7 @@ class BridgeTest {
         assertEquals(byte[].class, c.getMethod("drainLogs", long.class).getReturnType());
         assertEquals(byte[].class, c.getMethod("drainRejected", long.class).getReturnType());
         assertEquals(void.class, c.getMethod("close", long.class).getReturnType());
+        assertEquals(long[].class, c.getMethod("metrics", long.class).getReturnType());
         int natives = 0;
         for (java.lang.reflect.Method m : c.getDeclaredMethods()) {
             assertTrue(java.lang.reflect.Modifier.isStatic(m.getModifiers()), m.toString());
@@ -204,6 +205,6 @@ class BridgeTest {
                 natives++;
             }
         }
-        assertEquals(6, natives);
+        assertEquals(7, natives);
     }
 }

@@ -1,0 +1,41 @@
+package com.starrocks.connector.kafka.metrics;
+
+/**
+ * Slots of the {@code long[]} that {@code NativeMethods.metrics(handle)} answers. Mirrors
+ * {@code native/core/src/metrics.rs} ({@code NAMES} and its constants), which defines the order; docs/metrics.md
+ * describes each value.
+ */
+public final class NativeMetrics {
+    public static final int RECORDS_RECEIVED = 0;
+    public static final int ROWS_LOADED = 1;
+    public static final int ROWS_FILTERED = 2;
+    public static final int BYTES_LOADED = 3;
+    public static final int LOADS = 4;
+    public static final int LOAD_FAILURES = 5;
+    public static final int RETRIES = 6;
+    public static final int LOAD_LATENCY_TOTAL_NS = 7;
+    public static final int LOAD_LATENCY_MAX_NS = 8;
+    public static final int BUFFER_BYTES = 9;
+    public static final int BUFFER_BYTES_PEAK = 10;
+    public static final int BUFFER_BUDGET_BYTES = 11;
+    public static final int OLDEST_BUFFERED_RECORD_AGE_MS = 12;
+    public static final int REJECTED_RECORDS = 13;
+    public static final int DECODE_SERIALIZE_NS = 14;
+    public static final int BACKPRESSURE_WAIT_NS = 15;
+    public static final int HTTP_NS = 16;
+    public static final int PUT_CALLS = 17;
+
+    /** How many slots this shim knows; a newer library may answer more (appended), an older one fewer. */
+    public static final int COUNT = 18;
+
+    /** The Rust names of the slots, in order (the same strings as {@code metrics::NAMES}). */
+    static final String[] NAMES = {
+        "records-received", "rows-loaded", "rows-filtered", "bytes-loaded", "loads", "load-failures", "retries",
+        "load-latency-total-ns", "load-latency-max-ns", "buffer-bytes", "buffer-bytes-peak", "buffer-budget-bytes",
+        "oldest-buffered-record-age-ms", "rejected-records", "decode-serialize-ns", "backpressure-wait-ns",
+        "http-ns", "put-calls",
+    };
+
+    private NativeMetrics() {
+    }
+}

@@ -1,0 +1,169 @@
+//! https:// FE addresses: the sink loads through the in-process emulator serving HTTPS with a
+//! certificate from a private CA when that CA is in the truststore (the PEM the shim passes), and
+//! fails at once, naming the FE and that its certificate is not trusted, when it is not.
+
+use std::collections::HashMap;
+
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use starrocks_emulator::{EmulatorConfig, RunningEmulator, TlsPem};
+use starrocks_sink_core::boundary::builder::{s, BatchBuilder, S, V};
+use starrocks_sink_core::config::TRUSTED_PEM_KEY;
+use starrocks_sink_core::log::Log;
+use starrocks_sink_core::{ErrorKind, Sink};
+use tokio::runtime::Runtime;
+
+/// A CA (its certificate as PEM) and a server certificate it signed.
+struct Pki {
+    ca_pem: String,
+    server: TlsPem,
+}
+
+/// ... for 127.0.0.1 and localhost.
+fn pki(name: &str) -> Pki {
+    pki_for(name, &["127.0.0.1", "localhost"])
+}
+
+fn pki_for(name: &str, names: &[&str]) -> Pki {
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, format!("{} test CA", name));
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+    leaf.distinguished_name.push(DnType::CommonName, "starrocks-emulator");
+    let cert = leaf.signed_by(&key, &ca).unwrap();
+    Pki { ca_pem: ca.pem(), server: TlsPem { cert_chain: cert.pem().into_bytes(), key: key.serialize_pem().into_bytes() } }
+}
+
+struct Env {
+    rt: Runtime,
+    emu: Option<RunningEmulator>,
+}
+
+impl Env {
+    fn start(tls: TlsPem) -> Env {
+        let rt = Runtime::new().unwrap();
+        let cfg = EmulatorConfig { tls: Some(tls), ..EmulatorConfig::default() };
+        let emu = rt.block_on(starrocks_emulator::start(cfg)).expect("emulator starts");
+        let env = Env { rt, emu: Some(emu) };
+        for q in [
+            "CREATE DATABASE d",
+            "CREATE TABLE d.t (id INT NOT NULL, city VARCHAR(64)) DUPLICATE KEY(id) \
+             DISTRIBUTED BY HASH(id) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
+        ] {
+            env.emu().execute(q).unwrap();
+        }
+        env
+    }
+
+    fn emu(&self) -> &RunningEmulator {
+        self.emu.as_ref().unwrap()
+    }
+
+    fn ids(&self) -> Vec<String> {
+        let rows = self.emu().execute("SELECT id FROM d.t ORDER BY id").unwrap().rows;
+        rows.into_iter().map(|r| r[0].clone().unwrap()).collect()
+    }
+
+    fn settings(&self, host: &str, trusted_pem: Option<&str>) -> HashMap<String, String> {
+        let mut m: HashMap<String, String> = [
+            ("name", "sink-tls"),
+            ("task.id", "0"),
+            ("starrocks.database.name", "d"),
+            ("starrocks.username", "root"),
+            ("starrocks.password", ""),
+            ("starrocks.topic2table.map", "topic:t"),
+            ("bufferflush.intervalms", "3600000"),
+            ("sink.retry.backoffms", "10"),
+            ("sink.timeoutms", "5000"),
+            ("sink.properties.strip_outer_array", "true"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        m.insert("starrocks.http.url".into(), format!("https://{}:{}", host, self.emu().fe_http_port));
+        if let Some(pem) = trusted_pem {
+            m.insert(TRUSTED_PEM_KEY.into(), pem.to_string());
+        }
+        m
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(emu) = self.emu.take() {
+            self.rt.block_on(emu.shutdown());
+        }
+    }
+}
+
+fn cities(first_offset: i64, names: &[&str]) -> Vec<u8> {
+    let st = S::fields(&["id", "city"]);
+    let mut b = BatchBuilder::new();
+    for (i, name) in names.iter().enumerate() {
+        let offset = first_offset + i as i64;
+        b.record("topic", 0, offset, V::Struct(st.clone(), vec![V::I64(offset + 1), s(name)]));
+    }
+    b.build()
+}
+
+#[test]
+fn loads_over_https_with_a_private_ca_following_the_https_redirect() {
+    let trusted = pki("trusted");
+    let env = Env::start(trusted.server);
+    // A bundle with an unrelated CA first: every certificate of the truststore counts.
+    let bundle = format!("{}{}", pki("other").ca_pem, trusted.ca_pem);
+    for (host, first) in [("127.0.0.1", 0), ("localhost", 2)] {
+        let mut sink = Sink::open(&env.settings(host, Some(&bundle)), Log::new(5)).unwrap();
+        sink.put(&cities(first, &["Oslo", "Lima"])).unwrap();
+        let offsets = sink.pre_commit().unwrap();
+        assert_eq!(offsets.get(&("topic".to_string(), 0)).copied(), Some(first + 2), "via {}", host);
+        sink.close();
+    }
+    assert_eq!(env.ids(), vec!["1", "2", "3", "4"]);
+}
+
+#[test]
+fn an_untrusted_certificate_fails_at_once_naming_the_fe() {
+    let env = Env::start(pki("server").server);
+    for trusted in [Some(pki("unrelated").ca_pem), None] {
+        // 5 retries with 10 ms backoff: a retried TLS failure would show as "after 6 attempts".
+        let mut m = env.settings("127.0.0.1", trusted.as_deref());
+        m.insert("sink.maxretries".into(), "5".into());
+        let mut sink = Sink::open(&m, Log::new(5)).unwrap();
+        sink.put(&cities(0, &["Quito"])).unwrap();
+        let e = sink.pre_commit().unwrap_err();
+        let fe = format!("https://127.0.0.1:{}", env.emu().fe_http_port);
+        assert_eq!(e.kind, ErrorKind::Load, "{}", e.message);
+        assert!(e.message.contains(&format!("TLS certificate of FE {} is not trusted", fe)), "{}", e.message);
+        assert!(e.message.contains("starrocks.ssl.truststore.location"), "{}", e.message);
+        assert!(!e.message.contains("attempts"), "not retried: {}", e.message);
+        let hint = if trusted.is_some() { "the truststore of starrocks.ssl.truststore.location must hold" } else { "built-in Mozilla roots" };
+        assert!(e.message.contains(hint), "{}", e.message);
+        sink.close();
+    }
+    assert!(env.ids().is_empty());
+}
+
+#[test]
+fn a_host_name_the_certificate_does_not_name_is_not_trusted() {
+    let pki = pki_for("trusted", &["127.0.0.1"]);
+    let env = Env::start(pki.server);
+    // A trusted CA, but the certificate names 127.0.0.1 only, and the sink asks for localhost.
+    let mut sink = Sink::open(&env.settings("localhost", Some(&pki.ca_pem)), Log::new(5)).unwrap();
+    sink.put(&cities(0, &["Bern"])).unwrap();
+    let e = sink.pre_commit();
+    match e {
+        Err(e) => assert!(e.message.contains("is not trusted") && e.message.contains("not valid for name \"localhost\""), "{}", e.message),
+        Ok(_) => panic!("a certificate for another name was accepted"),
+    }
+    sink.close();
+}
+
+#[test]
+fn a_truststore_pem_without_certificates_is_a_config_error() {
+    let env = Env::start(pki("server").server);
+    let e = Sink::open(&env.settings("127.0.0.1", Some("not a certificate")), Log::new(5)).err().expect("refused");
+    assert_eq!(e.kind, ErrorKind::Config);
+    assert!(e.message.starts_with("starrocks.ssl.truststore.location"), "{}", e.message);
+}

@@ -1,0 +1,37 @@
+"""A small run of the Connect benchmark (bench/connect_bench.py), so `make bench` cannot rot: every
+scenario, our connector and the do-nothing ceiling, on the session's broker. Checks the figures
+are there and plausible, never how fast they are."""
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import connect_bench  # noqa: E402
+
+
+def test_benchmark_smoke_run(kafka_broker, workdir):
+    out = workdir / "bench.json"
+    records = 3000
+    result = connect_bench.main(["--records", str(records), "--partitions", "2", "--tasks", "2",
+                                 "--heap", "512m", "--timeout", "180", "--workdir", str(workdir / "bench"),
+                                 "--out", str(out)], broker=kafka_broker)
+    assert json.loads(out.read_text()) == result
+    ours = {r["scenario"]: r for r in result["runs"] if r["sink"] == "starrocks"}
+    assert set(ours) == set(connect_bench.SCENARIOS)
+    ceilings = [r for r in result["runs"] if r["sink"] == "null"]
+    # one ceiling per converter: JSON, JSON with schemas, String, ByteArray
+    assert len(ceilings) == 4, ceilings
+    for r in result["runs"]:
+        assert r["records"] == records and r["seconds"] > 0, r
+        assert r["records_per_s"] > 0 and r["mb_per_s"] > 0, r
+        assert r["cpu_s_per_m_records"] > 0 and r["peak_rss_mb"] > 50, r
+    for name, r in ours.items():
+        assert r["ratio_to_ceiling"] > 0, r
+        counters = r["counters"]
+        # the connector's own counters account for every record and every row
+        assert counters.get("records-received") == records, (name, counters)
+        assert counters.get("rows-loaded") == records, (name, counters)
+        for key, _ in connect_bench.BREAKDOWN:
+            assert key in counters, (name, key, sorted(counters))
