@@ -8,6 +8,7 @@ pub mod error;
 pub mod log;
 pub mod metrics;
 pub mod offsets;
+pub mod pipeline;
 pub mod route;
 pub mod rows;
 pub mod runtime;

@@ -29,6 +29,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::offsets::{FirstOffsets, OffsetTracker, TopicPartition};
+use crate::pipeline::Pipeline;
 use crate::rows::csv::{parse_delimiter, CsvOptions};
 use crate::rows::{RowFormat, RowWriter};
 use crate::runtime;
@@ -81,6 +82,8 @@ struct Shared {
 
 pub struct Sink {
     shared: Arc<Shared>,
+    /// Decodes and serializes batches on a thread of its own (see `pipeline`).
+    pipeline: Pipeline,
     /// Dropped after `shared`'s loads are aborted: the last sink to go stops the runtime.
     _runtime: runtime::RuntimeRef,
 }
@@ -123,7 +126,19 @@ impl Sink {
             metrics,
         });
         spawn_timer(rt.handle(), Arc::downgrade(&shared), interval);
-        Ok(Sink { shared, _runtime: rt })
+        let (work, on_panic) = (shared.clone(), shared.clone());
+        let pipeline = Pipeline::start(
+            // (Linux shows 15 characters of a thread name)
+            format!("sr-rows-{}", shared.settings.cfg.task_id),
+            move |batch: &[u8]| {
+                if let Err(e) = work.put_batch(batch) {
+                    work.poison(e);
+                }
+            },
+            move |msg| on_panic.poison(Error::internal(format!("panic while writing rows: {}", msg))),
+        )
+        .map_err(|e| Error::internal(format!("cannot start the serializer thread: {}", e)))?;
+        Ok(Sink { shared, pipeline, _runtime: rt })
     }
 
     pub fn log(&self) -> &Log {
@@ -139,19 +154,101 @@ impl Sink {
         self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// One `put()` batch in the boundary format.
+    /// One `put()` batch in the boundary format: queued for the serializer thread. An error
+    /// it meets (a malformed batch, a row that cannot be written, a failed load) is answered by
+    /// the next `put` or `pre_commit`.
     pub fn put(&mut self, buf: &[u8]) -> Result<()> {
-        let shared = &self.shared;
-        let s = &shared.settings;
         // A failpoint for the tests that prove a panic fails the task instead of the JVM.
-        if s.cfg.panic_on_put {
+        if self.shared.settings.cfg.panic_on_put {
             panic!("testing.panic.on.put is set");
         }
+        check(&self.lock())?;
+        match self.pipeline.submit(buf) {
+            Some(blocked) => {
+                // the serializer thread is a batch behind: Connect waits, as for a full budget
+                Metrics::add(&self.shared.metrics.backpressure_wait_ns, blocked);
+                Ok(())
+            }
+            None => Err(Error::internal("put after the sink was closed")),
+        }
+    }
+
+    /// Flushes every buffer, waits for every load, and answers the offsets safe to commit.
+    pub fn pre_commit(&mut self) -> Result<BTreeMap<TopicPartition, i64>> {
+        self.pipeline.drain();
+        let shared = &self.shared;
+        let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        check(&st)?;
+        let tables: Vec<String> = st.buffers.iter().filter(|(_, b)| !b.is_empty()).map(|(t, _)| t.clone()).collect();
+        for t in tables {
+            st = shared.wait_for_table(st, &t)?;
+            shared.start_load(&mut st, &t);
+        }
+        let tables: Vec<String> = st.inflight.keys().cloned().collect();
+        for t in tables {
+            st = shared.wait_for_table(st, &t)?;
+        }
+        let pending = st.buffers.values().map(|b| b.first_offsets()).chain(st.inflight.values().map(|f| &f.first));
+        Ok(st.offsets.committable(pending))
+    }
+
+    /// The records whose rows StarRocks refused (or Rust could not write) since the last call,
+    /// when bad records are tolerated. Call after `pre_commit`: the offsets it answered count
+    /// these records as done, so they must reach the errant-record reporter first.
+    pub fn drain_rejected(&mut self) -> Vec<Rejected> {
+        std::mem::take(&mut self.lock().rejected)
+    }
+
+    /// Stops the loads in flight and frees the buffers. Nothing is committed for them, so
+    /// Connect delivers those records again to whoever owns the partitions next.
+    pub fn close(&mut self) {
+        self.lock().closed = true;
+        // queued batches are skipped now; the serializer thread ends
+        self.pipeline.stop();
+        let mut st = self.lock();
+        for (_, f) in st.inflight.drain() {
+            f.abort.abort();
+        }
+        st.buffers.clear();
+        st.buffered = 0;
+        self.shared.note(&st);
+        drop(st);
+        let s = &self.shared.settings;
+        s.log.info(|| format!("StarRocks sink task {} of {} closed", s.cfg.task_id, s.cfg.name));
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let mut st = self.lock();
+        st.closed = true;
+        for (_, f) in st.inflight.drain() {
+            f.abort.abort();
+        }
+    }
+}
+
+fn check(st: &State) -> Result<()> {
+    match &st.failure {
+        Some(e) => Err(e.clone()),
+        None => Ok(()),
+    }
+}
+
+impl Shared {
+    /// Decodes a batch and appends its rows to the table buffers, starting loads as the flush
+    /// size says and waiting while the memory budget is full. Runs on the serializer thread.
+    fn put_batch(self: &Arc<Shared>, buf: &[u8]) -> Result<()> {
+        let shared = self;
+        let s = &shared.settings;
         let m = &shared.metrics;
         let mut clock = PutClock { metrics: m, started: Instant::now(), waited: Duration::ZERO };
         let budget = budget_bytes(&s.cfg);
         let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
         check(&st)?;
+        if st.closed {
+            return Ok(());
+        }
         let batch = boundary::decode(buf)?;
         m.put_calls.fetch_add(1, Relaxed);
         m.records_received.fetch_add(batch.records.len() as u64, Relaxed);
@@ -210,66 +307,16 @@ impl Sink {
         Ok(())
     }
 
-    /// Flushes every buffer, waits for every load, and answers the offsets safe to commit.
-    pub fn pre_commit(&mut self) -> Result<BTreeMap<TopicPartition, i64>> {
-        let shared = &self.shared;
-        let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
-        check(&st)?;
-        let tables: Vec<String> = st.buffers.iter().filter(|(_, b)| !b.is_empty()).map(|(t, _)| t.clone()).collect();
-        for t in tables {
-            st = shared.wait_for_table(st, &t)?;
-            shared.start_load(&mut st, &t);
+    /// Records a failure met off the task thread: every later call answers it.
+    fn poison(&self, e: Error) {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if st.failure.is_none() && !st.closed {
+            st.failure = Some(e);
         }
-        let tables: Vec<String> = st.inflight.keys().cloned().collect();
-        for t in tables {
-            st = shared.wait_for_table(st, &t)?;
-        }
-        let pending = st.buffers.values().map(|b| b.first_offsets()).chain(st.inflight.values().map(|f| &f.first));
-        Ok(st.offsets.committable(pending))
-    }
-
-    /// The records whose rows StarRocks refused (or Rust could not write) since the last call,
-    /// when bad records are tolerated. Call after `pre_commit`: the offsets it answered count
-    /// these records as done, so they must reach the errant-record reporter first.
-    pub fn drain_rejected(&mut self) -> Vec<Rejected> {
-        std::mem::take(&mut self.lock().rejected)
-    }
-
-    /// Stops the loads in flight and frees the buffers. Nothing is committed for them, so
-    /// Connect delivers those records again to whoever owns the partitions next.
-    pub fn close(&mut self) {
-        let mut st = self.lock();
-        st.closed = true;
-        for (_, f) in st.inflight.drain() {
-            f.abort.abort();
-        }
-        st.buffers.clear();
-        st.buffered = 0;
-        self.shared.note(&st);
         drop(st);
-        let s = &self.shared.settings;
-        s.log.info(|| format!("StarRocks sink task {} of {} closed", s.cfg.task_id, s.cfg.name));
+        self.load_done.notify_all();
     }
-}
 
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let mut st = self.lock();
-        st.closed = true;
-        for (_, f) in st.inflight.drain() {
-            f.abort.abort();
-        }
-    }
-}
-
-fn check(st: &State) -> Result<()> {
-    match &st.failure {
-        Some(e) => Err(e.clone()),
-        None => Ok(()),
-    }
-}
-
-impl Shared {
     /// Waits until `table` has no load in flight; fails if a load failed meanwhile.
     fn wait_for_table<'a>(&'a self, mut st: MutexGuard<'a, State>, table: &str) -> Result<MutexGuard<'a, State>> {
         let deadline = Instant::now() + self.settings.max_load_wait;

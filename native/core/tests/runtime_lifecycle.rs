@@ -7,12 +7,21 @@ use std::time::{Duration, Instant};
 use starrocks_sink_core::log::Log;
 use starrocks_sink_core::{runtime, Sink};
 
-fn io_threads() -> usize {
+fn threads(prefix: &str) -> usize {
     std::fs::read_dir("/proc/self/task")
         .unwrap()
         .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-        .filter(|name| name.starts_with("starrocks-sink"))
+        .filter(|name| name.starts_with(prefix))
         .count()
+}
+
+fn io_threads() -> usize {
+    threads("starrocks-sink")
+}
+
+/// One per sink: decodes and serializes its batches (`pipeline`).
+fn serializer_threads() -> usize {
+    threads("sr-rows-")
 }
 
 fn wait_for(ok: impl Fn() -> bool, what: &str) {
@@ -42,12 +51,15 @@ fn the_last_sink_to_close_stops_every_io_thread() {
     let b = Sink::open(&settings(), Log::new(1)).unwrap();
     assert!(runtime::is_running());
     wait_for(|| io_threads() == 2, "the 2 I/O threads to start");
+    assert_eq!(serializer_threads(), 2);
     a.close();
+    assert_eq!(serializer_threads(), 1, "close joins the sink's serializer thread");
     drop(a);
     assert!(runtime::is_running(), "b still needs it");
     drop(b);
     assert!(!runtime::is_running());
     wait_for(|| io_threads() == 0, "the I/O threads to end");
+    assert_eq!(serializer_threads(), 0, "dropping a sink joins its serializer thread");
     // and a new sink starts it again
     let c = Sink::open(&settings(), Log::new(1)).unwrap();
     assert!(runtime::is_running());
