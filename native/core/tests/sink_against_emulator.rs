@@ -4,37 +4,28 @@
 
 use std::collections::HashMap;
 
-use starrocks_emulator::{EmulatorConfig, RunningEmulator};
+use starrocks_emulator::EmulatorConfig;
 use starrocks_sink_core::boundary::builder::{s, BatchBuilder, S, V};
 use starrocks_sink_core::log::Log;
 use starrocks_sink_core::{ErrorKind, Sink};
-use tokio::runtime::Runtime;
 
-struct Env {
-    rt: Runtime,
-    emu: Option<RunningEmulator>,
+mod common;
+
+use common::{cities, committed, Env};
+
+/// The shared `Env` on an emulator whose root has `root_password`, with the fault endpoint and
+/// the settings of these tests.
+trait SinkEnv {
+    fn start(root_password: &str) -> Env;
+    fn rows(&self) -> Vec<(String, String)>;
+    fn fault(&self, kind: &str, count: u32);
+    fn fault_for(&self, kind: &str, count: u32, seconds: f64);
+    fn settings(&self, extra: &[(&str, &str)]) -> HashMap<String, String>;
 }
 
-impl Env {
+impl SinkEnv for Env {
     fn start(root_password: &str) -> Env {
-        let rt = Runtime::new().unwrap();
-        let cfg = EmulatorConfig { root_password: root_password.to_string(), ..EmulatorConfig::default() };
-        let emu = rt.block_on(starrocks_emulator::start(cfg)).expect("emulator starts");
-        let env = Env { rt, emu: Some(emu) };
-        env.sql("CREATE DATABASE d");
-        env.sql(
-            "CREATE TABLE d.t (id INT NOT NULL, city VARCHAR(64)) DUPLICATE KEY(id) \
-             DISTRIBUTED BY HASH(id) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
-        );
-        env
-    }
-
-    fn emu(&self) -> &RunningEmulator {
-        self.emu.as_ref().unwrap()
-    }
-
-    fn sql(&self, q: &str) -> Vec<Vec<Option<String>>> {
-        self.emu().execute(q).unwrap_or_else(|e| panic!("{}: {}", q, e)).rows
+        Env::start_with(EmulatorConfig { root_password: root_password.to_string(), ..EmulatorConfig::default() })
     }
 
     fn rows(&self) -> Vec<(String, String)> {
@@ -56,49 +47,12 @@ impl Env {
     }
 
     fn settings(&self, extra: &[(&str, &str)]) -> HashMap<String, String> {
-        let mut m: HashMap<String, String> = [
-            ("name", "sink-it"),
-            ("task.id", "0"),
-            ("starrocks.database.name", "d"),
-            ("starrocks.username", "root"),
-            ("starrocks.password", ""),
-            ("starrocks.topic2table.map", "topic:t"),
-            ("bufferflush.intervalms", "3600000"),
-            ("sink.retry.backoffms", "10"),
-            ("sink.timeoutms", "5000"),
-            ("sink.properties.strip_outer_array", "true"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        m.insert("starrocks.http.url".into(), format!("127.0.0.1:{}", self.emu().fe_http_port));
+        let mut m = self.base_settings("sink-it", format!("127.0.0.1:{}", self.emu().fe_http_port));
         for (k, v) in extra {
             m.insert(k.to_string(), v.to_string());
         }
         m
     }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some(emu) = self.emu.take() {
-            self.rt.block_on(emu.shutdown());
-        }
-    }
-}
-
-fn cities(first_offset: i64, names: &[&str]) -> Vec<u8> {
-    let st = S::fields(&["id", "city"]);
-    let mut b = BatchBuilder::new();
-    for (i, name) in names.iter().enumerate() {
-        let offset = first_offset + i as i64;
-        b.record("topic", 0, offset, V::Struct(st.clone(), vec![V::I64(offset + 1), s(name)]));
-    }
-    b.build()
-}
-
-fn committed(sink: &mut Sink) -> Option<i64> {
-    sink.pre_commit().unwrap().get(&("topic".to_string(), 0)).copied()
 }
 
 #[test]

@@ -5,12 +5,10 @@
 use std::collections::HashMap;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use starrocks_emulator::{EmulatorConfig, RunningEmulator, TlsPem};
-use starrocks_sink_core::boundary::builder::{s, BatchBuilder, S, V};
+use starrocks_emulator::{EmulatorConfig, TlsPem};
 use starrocks_sink_core::config::TRUSTED_PEM_KEY;
 use starrocks_sink_core::log::Log;
 use starrocks_sink_core::{ErrorKind, Sink};
-use tokio::runtime::Runtime;
 
 /// A CA (its certificate as PEM) and a server certificate it signed.
 struct Pki {
@@ -35,76 +33,29 @@ fn pki_for(name: &str, names: &[&str]) -> Pki {
     Pki { ca_pem: ca.pem(), server: TlsPem { cert_chain: cert.pem().into_bytes(), key: key.serialize_pem().into_bytes() } }
 }
 
-struct Env {
-    rt: Runtime,
-    emu: Option<RunningEmulator>,
+mod common;
+
+use common::{cities, Env};
+
+/// The shared `Env` on an emulator serving HTTPS with `tls`, and task settings for an
+/// `https://` FE at `host` trusting `trusted_pem`.
+trait TlsEnv {
+    fn start(tls: TlsPem) -> Env;
+    fn settings(&self, host: &str, trusted_pem: Option<&str>) -> HashMap<String, String>;
 }
 
-impl Env {
+impl TlsEnv for Env {
     fn start(tls: TlsPem) -> Env {
-        let rt = Runtime::new().unwrap();
-        let cfg = EmulatorConfig { tls: Some(tls), ..EmulatorConfig::default() };
-        let emu = rt.block_on(starrocks_emulator::start(cfg)).expect("emulator starts");
-        let env = Env { rt, emu: Some(emu) };
-        for q in [
-            "CREATE DATABASE d",
-            "CREATE TABLE d.t (id INT NOT NULL, city VARCHAR(64)) DUPLICATE KEY(id) \
-             DISTRIBUTED BY HASH(id) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
-        ] {
-            env.emu().execute(q).unwrap();
-        }
-        env
-    }
-
-    fn emu(&self) -> &RunningEmulator {
-        self.emu.as_ref().unwrap()
-    }
-
-    fn ids(&self) -> Vec<String> {
-        let rows = self.emu().execute("SELECT id FROM d.t ORDER BY id").unwrap().rows;
-        rows.into_iter().map(|r| r[0].clone().unwrap()).collect()
+        Env::start_with(EmulatorConfig { tls: Some(tls), ..EmulatorConfig::default() })
     }
 
     fn settings(&self, host: &str, trusted_pem: Option<&str>) -> HashMap<String, String> {
-        let mut m: HashMap<String, String> = [
-            ("name", "sink-tls"),
-            ("task.id", "0"),
-            ("starrocks.database.name", "d"),
-            ("starrocks.username", "root"),
-            ("starrocks.password", ""),
-            ("starrocks.topic2table.map", "topic:t"),
-            ("bufferflush.intervalms", "3600000"),
-            ("sink.retry.backoffms", "10"),
-            ("sink.timeoutms", "5000"),
-            ("sink.properties.strip_outer_array", "true"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        m.insert("starrocks.http.url".into(), format!("https://{}:{}", host, self.emu().fe_http_port));
+        let mut m = self.base_settings("sink-tls", format!("https://{}:{}", host, self.emu().fe_http_port));
         if let Some(pem) = trusted_pem {
             m.insert(TRUSTED_PEM_KEY.into(), pem.to_string());
         }
         m
     }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some(emu) = self.emu.take() {
-            self.rt.block_on(emu.shutdown());
-        }
-    }
-}
-
-fn cities(first_offset: i64, names: &[&str]) -> Vec<u8> {
-    let st = S::fields(&["id", "city"]);
-    let mut b = BatchBuilder::new();
-    for (i, name) in names.iter().enumerate() {
-        let offset = first_offset + i as i64;
-        b.record("topic", 0, offset, V::Struct(st.clone(), vec![V::I64(offset + 1), s(name)]));
-    }
-    b.build()
 }
 
 #[test]
