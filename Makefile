@@ -1,7 +1,9 @@
 # StarRocks sink connector for Kafka Connect: Rust core + Java shim.
 #
-#   make build     cargo build --release (emulator + native library), then the shim jar with the library inside
-#   make package   target/plugin/starrocks-kafka-connector-<version>/ (lib/, doc/) and its .zip
+#   make build     cargo build --release (emulator, tests), the native library for each of NATIVE_TARGETS
+#                  (cargo zigbuild against glibc $(GLIBC_FLOOR), checked), then the shim jar with the libraries inside
+#   make package   target/plugin/starrocks-kafka-connector-<version>/ (manifest.json, LICENSE, lib/, doc/,
+#                  doc/licenses/) and its .zip
 #   make demo      the docs' quick start on local processes (emulator, broker, Connect standalone)
 #   make test      Rust tests, Java tests (+ the JNI round trip), then pytest over tests/ (end to end)
 #   make bench     benchmarks (criterion, emulator, Connect end to end; docs/performance.md)
@@ -19,8 +21,15 @@ MVN_Q  := $(MVN) -q
 PYTEST_ARGS ?=
 
 VERSION      := $(shell $(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); from harness import plugin; print(plugin.version())")
-NATIVE_LIB   := target/release/libstarrocks_kafka_native.so
-NATIVE_RES   := java-shim/target/native-resources/native/linux-x86_64
+# Rust target triples whose native library goes into the jar (native/<os>-<arch>/); each needs its
+# standard library (`rustup target add <triple>`). docs/architecture.md "Packaging" says how to add one.
+NATIVE_TARGETS ?= x86_64-unknown-linux-gnu
+# The oldest glibc the Linux libraries must load on: built with `cargo zigbuild --target <triple>.$(GLIBC_FLOOR)`
+# (Zig from PyPI) and checked with scripts/check_glibc.py. REQUIRE_ZIGBUILD=1 turns a missing zigbuild into an error.
+GLIBC_FLOOR  ?= 2.17
+# the library the Java IT and the tests load directly: the linux x86_64 one that goes into the jar
+NATIVE_LIB   := target/x86_64-unknown-linux-gnu/release/libstarrocks_kafka_native.so
+NATIVE_RES   := java-shim/target/native-resources
 SHIM_JAR     := java-shim/target/starrocks-kafka-connector-$(VERSION).jar
 PLUGIN_NAME  := starrocks-kafka-connector-$(VERSION)
 PLUGIN_DIR   := target/plugin/$(PLUGIN_NAME)
@@ -30,8 +39,7 @@ PLUGIN_ZIP   := target/plugin/$(PLUGIN_NAME).zip
 
 build:
 	$(CARGO) build --release --workspace
-	mkdir -p $(NATIVE_RES)
-	cp $(NATIVE_LIB) $(NATIVE_RES)/
+	CARGO="$(CARGO)" $(PYTHON) scripts/build_native.py --out $(NATIVE_RES) --glibc-floor $(GLIBC_FLOOR) $(NATIVE_TARGETS)
 	$(MVN_Q) -f java-shim/pom.xml package -DskipTests
 	@test -f $(SHIM_JAR) || { echo "no $(SHIM_JAR) after mvn package" >&2; exit 1; }
 
@@ -41,6 +49,8 @@ package: build
 	cp $(SHIM_JAR) $(PLUGIN_DIR)/lib/
 	cp README.md $(PLUGIN_DIR)/doc/
 	cp -r docs/. $(PLUGIN_DIR)/doc/
+	CARGO="$(CARGO)" $(PYTHON) scripts/package_meta.py --plugin-dir $(PLUGIN_DIR) --version $(VERSION) \
+	  --jar $(PLUGIN_DIR)/lib/$(notdir $(SHIM_JAR)) $(addprefix --target ,$(NATIVE_TARGETS))
 	cd target/plugin && $(PYTHON) -m zipfile -c $(PLUGIN_NAME).zip $(PLUGIN_NAME)/
 	@echo "packaged $(PLUGIN_DIR)/ and $(PLUGIN_ZIP)"
 

@@ -223,6 +223,25 @@ def validation_errors(result: dict) -> dict:
 
 
 # -- workers ------------------------------------------------------------------------------------
+def distributed_settings(suffix: str = None) -> dict:
+    """What makes distributed workers one cluster: the group id and the internal topics (named
+    with `suffix`, random by default). A worker started alone gets its own; pass the same dict (in
+    `worker_properties`) to several workers to make them join one cluster."""
+    suffix = suffix or uuid.uuid4().hex[:8]
+    return {
+        "group.id": "it-connect-%s" % suffix,
+        "config.storage.topic": "_connect_configs_%s" % suffix,
+        "config.storage.replication.factor": "1",
+        "offset.storage.topic": "_connect_offsets_%s" % suffix,
+        "offset.storage.replication.factor": "1",
+        "offset.storage.partitions": "1",
+        "status.storage.topic": "_connect_status_%s" % suffix,
+        "status.storage.replication.factor": "1",
+        "status.storage.partitions": "1",
+        "scheduled.rebalance.max.delay.ms": "10000",
+    }
+
+
 class ConnectWorker:
     """One Connect worker JVM.
 
@@ -282,18 +301,7 @@ class ConnectWorker:
             # instead of scanning every class of plugin.path
             "plugin.discovery": "service_load",
         }
-        distributed = {
-            "group.id": "it-connect-%s" % suffix,
-            "config.storage.topic": "_connect_configs_%s" % suffix,
-            "config.storage.replication.factor": "1",
-            "offset.storage.topic": "_connect_offsets_%s" % suffix,
-            "offset.storage.replication.factor": "1",
-            "offset.storage.partitions": "1",
-            "status.storage.topic": "_connect_status_%s" % suffix,
-            "status.storage.replication.factor": "1",
-            "status.storage.partitions": "1",
-            "scheduled.rebalance.max.delay.ms": "10000",
-        }
+        distributed = distributed_settings(suffix)
         if isinstance(self.worker_properties, str):
             text = self.worker_properties
             present = parse_properties(text)

@@ -67,4 +67,5 @@ def unzip_into(dest) -> Path:
 
 
 def native_library() -> Path:
-    return ROOT / "target" / "release" / "libstarrocks_kafka_native.so"
+    """The linux x86_64 library `make build` puts into the jar (built by cargo zigbuild against glibc 2.17)."""
+    return ROOT / "target" / "x86_64-unknown-linux-gnu" / "release" / "libstarrocks_kafka_native.so"

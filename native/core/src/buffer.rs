@@ -32,6 +32,9 @@ pub struct TableBuffer {
     body: Vec<u8>,
     rows: u64,
     first: FirstOffsets,
+    /// First offsets of partitions Connect revoked while their rows were here: no longer held
+    /// back (see `forget`), still part of the label.
+    forgotten: FirstOffsets,
     last: PartitionMap,
     fingerprint: Fnv,
     since: Option<Instant>,
@@ -78,6 +81,7 @@ impl TableBuffer {
             body: Vec::new(),
             rows: 0,
             first: FirstOffsets::new(),
+            forgotten: FirstOffsets::new(),
             last: PartitionMap::new(),
             fingerprint: Fnv::new(),
             since: None,
@@ -154,6 +158,14 @@ impl TableBuffer {
         &self.first
     }
 
+    /// Stops holding `tp`'s offsets back (its partition was revoked); its rows stay in the body
+    /// and keep their part in the label, which `take` derives from the offsets seen.
+    pub fn forget(&mut self, tp: &TopicPartition) {
+        if let Some(first) = self.first.remove(tp) {
+            self.forgotten.insert(tp.clone(), first);
+        }
+    }
+
     /// Empties the buffer into a chunk (a chunk with 0 rows needs no load: its offsets are done).
     pub fn take(&mut self) -> Chunk {
         if self.framing == Framing::JsonArray && self.rows > 0 {
@@ -161,11 +173,17 @@ impl TableBuffer {
         }
         let body = std::mem::take(&mut self.body);
         let last = std::mem::take(&mut self.last);
+        let forgotten = std::mem::take(&mut self.forgotten);
         self.since = None;
         Chunk {
             body: Bytes::from(body),
             rows: std::mem::take(&mut self.rows),
-            ranges: self.first.iter().map(|(tp, f)| (tp.clone(), (*f, last.get(tp).copied().unwrap_or(*f)))).collect(),
+            ranges: self
+                .first
+                .iter()
+                .chain(forgotten.iter())
+                .map(|(tp, f)| (tp.clone(), (*f, last.get(tp).copied().unwrap_or(*f))))
+                .collect(),
             first: std::mem::take(&mut self.first),
             fingerprint: std::mem::replace(&mut self.fingerprint, Fnv::new()).0,
             index: self.index.as_mut().map(std::mem::take),

@@ -199,6 +199,36 @@ impl Sink {
         std::mem::take(&mut self.lock().rejected)
     }
 
+    /// Connect took `partitions` away (a rebalance's `close(partitions)`): stops answering
+    /// offsets for them, so a partition that comes back later starts clean instead of answering
+    /// the position it had before (which would rewind the group's committed offset past rows
+    /// another task loaded meanwhile). Queued batches are written first, so none of them notes
+    /// the partitions again afterwards. Connect flushed them with `pre_commit` just before; rows
+    /// still pending (that commit failed, or the partitions were lost) are loaded all the same,
+    /// at worst twice, and no longer hold the partitions' offsets back.
+    /// A sink that failed stays failed: `put` and `pre_commit` answer that, not this.
+    pub fn forget(&mut self, partitions: &[TopicPartition]) {
+        if partitions.is_empty() {
+            return;
+        }
+        self.pipeline.drain();
+        let s = &self.shared.settings;
+        s.log.info(|| {
+            let names: Vec<String> = partitions.iter().map(|(t, p)| format!("{}-{}", t, p)).collect();
+            format!("StarRocks sink task {} of {}: partitions revoked: {}", s.cfg.task_id, s.cfg.name, names.join(", "))
+        });
+        let mut st = self.lock();
+        for tp in partitions {
+            st.offsets.forget(tp);
+            for f in st.inflight.values_mut() {
+                f.first.remove(tp);
+            }
+            for b in st.buffers.values_mut() {
+                b.forget(tp);
+            }
+        }
+    }
+
     /// Stops the loads in flight and frees the buffers. Nothing is committed for them, so
     /// Connect delivers those records again to whoever owns the partitions next.
     pub fn close(&mut self) {

@@ -8,7 +8,7 @@ mod wire;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use jni::objects::{JByteBuffer, JClass, JObject, JObjectArray, JString, JValue};
+use jni::objects::{JByteBuffer, JClass, JIntArray, JObject, JObjectArray, JString, JValue};
 use jni::sys::{jbyteArray, jint, jlong, jlongArray};
 use jni::JNIEnv;
 use starrocks_sink_core::log::Log;
@@ -158,6 +158,30 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_p
     guarded(&mut env, std::ptr::null_mut(), |env| {
         let offsets = handles::with_sink(handle, |sink| sink.pre_commit())?;
         byte_array(env, &wire::offsets(&offsets))
+    })
+}
+
+#[no_mangle]
+pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_forget<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    topics: JObjectArray<'l>,
+    partitions: JIntArray<'l>,
+) {
+    guarded(&mut env, (), |env| {
+        let topics = strings(env, &topics)?;
+        let n = env.get_array_length(&partitions).map_err(jni_err)? as usize;
+        if n != topics.len() {
+            return Err(Error::internal("forget: topics and partitions differ in length"));
+        }
+        let mut numbers = vec![0; n];
+        env.get_int_array_region(&partitions, 0, &mut numbers).map_err(jni_err)?;
+        let tps: Vec<(String, i32)> = topics.into_iter().zip(numbers).collect();
+        handles::with_sink(handle, |sink| {
+            sink.forget(&tps);
+            Ok(())
+        })
     })
 }
 

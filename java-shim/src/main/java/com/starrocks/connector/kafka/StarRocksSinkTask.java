@@ -127,10 +127,19 @@ public class StarRocksSinkTask extends SinkTask {
         }
     }
 
+    /**
+     * A rebalance took {@code partitions} away. Connect called {@link #preCommit} just before (unless they were
+     * lost), which loaded their rows and answered their offsets; here the sink forgets them, so that when one
+     * comes back (often to this very task) it starts from the position Connect gives it, not from what this task
+     * saw before another task moved it on.
+     */
     @Override
     public void close(Collection<TopicPartition> partitions) {
         if (errant != null) {
             errant.forget(partitions);
+        }
+        if (sink != null && !sink.isClosed() && !partitions.isEmpty()) {
+            sink.forget(partitions);
         }
     }
 

@@ -175,6 +175,33 @@ class NativeBridgeIT {
         assertThrows(NativeException.class, () -> NativeMethods.preCommit(handle));
     }
 
+    static List<SinkRecord> tombstones(long first, int n) {
+        List<SinkRecord> records = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            records.add(new SinkRecord("test", 0, null, null, null, null, first + i));
+        }
+        return records;
+    }
+
+    /** A rebalance's close(partitions): a revoked partition is no longer answered, and starts clean when it is back. */
+    @Test
+    void revokedPartitionsAreForgotten() {
+        RecordEncoder encoder = new RecordEncoder();
+        TopicPartition tp = new TopicPartition("test", 0);
+        try (NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel())) {
+            // tombstones make no rows, so their offsets are done without a load (StarRocks is unreachable here)
+            sink.put(encoder.encode(tombstones(0, 3)), encoder.length());
+            assertEquals(3L, sink.preCommit().get(tp).offset());
+            sink.forget(Collections.singletonList(tp));
+            assertTrue(sink.preCommit().isEmpty(), "a revoked partition's old position is still answered");
+            sink.put(encoder.encode(tombstones(10, 1)), encoder.length());
+            assertEquals(11L, sink.preCommit().get(tp).offset());
+            sink.forget(Collections.<TopicPartition>emptyList());
+            sink.forget(Collections.singletonList(new TopicPartition("never-seen", 7)));
+            assertEquals(11L, sink.preCommit().get(tp).offset());
+        }
+    }
+
     @Test
     void aPanicInRustIsAnExceptionAndTheSinkStaysDead() {
         Map<String, String> props = config();
@@ -216,6 +243,8 @@ class NativeBridgeIT {
                 // a non-retriable load failure: the next put fails the task with it
                 assertThrows(ConnectException.class, () -> task.put(batch(1)));
             }
+            // a rebalance revokes the partition (also harmless after a failed load)
+            task.close(Collections.singletonList(new TopicPartition("test", 0)));
         } finally {
             task.stop();
             task.stop();

@@ -31,8 +31,10 @@ public final class NativeLoader {
 
     static final String FILE_PREFIX = "starrocks-kafka-native-";
     private static final long STALE_MILLIS = 24L * 60 * 60 * 1000;
-    private static final String[] OSES = {"linux", "macos", "windows"};
-    private static final String[] ARCHES = {"x86_64", "aarch64"};
+    /** The oldest glibc the Linux libraries load on (the build links against it: scripts/build_native.py). */
+    static final String GLIBC_FLOOR = "2.17";
+    private static final String[] OSES = {"linux", "darwin", "windows"};
+    private static final String[] ARCHES = {"x86_64", "aarch64", "x86", "arm", "ppc64le", "s390x", "riscv64"};
 
     private static String loadedFrom;
 
@@ -60,37 +62,75 @@ public final class NativeLoader {
         } catch (UnsatisfiedLinkError e) {
             throw new ConnectException("Could not load the StarRocks connector's native library " + file
                     + " (" + e.getMessage() + "). If its folder is mounted noexec, choose another one with the "
-                    + "system property " + DIR_PROPERTY + " or the environment variable " + DIR_ENV, e);
+                    + "system property " + DIR_PROPERTY + " or the environment variable " + DIR_ENV
+                    + "; on Linux the library needs glibc " + GLIBC_FLOOR + " or later", e);
         }
         loadedFrom = file.getAbsolutePath();
         LOG.info("Loaded the StarRocks connector's native library from {}", loadedFrom);
         return loadedFrom;
     }
 
+    /** The OS part of a platform folder: {@code linux}, {@code darwin}, {@code windows}, else os.name simplified. */
     static String os(String osName) {
         String n = osName.toLowerCase(Locale.ROOT);
         if (n.startsWith("linux")) {
             return "linux";
         } else if (n.startsWith("mac") || n.startsWith("darwin")) {
-            return "macos";
+            return "darwin";
         } else if (n.startsWith("windows")) {
             return "windows";
         }
         return n.replaceAll("[^a-z0-9]", "");
     }
 
+    /** The architecture part of a platform folder, as Rust names it ({@code x86_64}, {@code aarch64}, ...). */
     static String arch(String osArch) {
         String a = osArch.toLowerCase(Locale.ROOT);
-        if (a.equals("amd64") || a.equals("x86_64") || a.equals("x64")) {
+        if (a.equals("amd64") || a.equals("x86_64") || a.equals("x64") || a.equals("x86-64")) {
             return "x86_64";
         } else if (a.equals("aarch64") || a.equals("arm64")) {
             return "aarch64";
+        } else if (a.equals("x86") || a.equals("i386") || a.equals("i486") || a.equals("i586") || a.equals("i686")) {
+            return "x86";
+        } else if (a.equals("ppc64le") || a.equals("powerpc64le")) {
+            return "ppc64le";
+        } else if (a.startsWith("arm")) {
+            return "arm";
         }
         return a.replaceAll("[^a-z0-9_]", "");
     }
 
+    /** The platform folder for this JVM's os.name and os.arch, e.g. {@code linux-x86_64}. */
+    static String platform(String osName, String osArch) {
+        return os(osName) + "-" + arch(osArch);
+    }
+
+    /** The C library on Linux ({@code musl} if its loader is present, else {@code glibc}); empty elsewhere. */
+    static String libc(String os) {
+        if (!os.equals("linux")) {
+            return "";
+        }
+        for (String dir : new String[] {"/lib", "/usr/lib"}) {
+            String[] names = new File(dir).list((d, name) -> name.startsWith("ld-musl-"));
+            if (names != null && names.length > 0) {
+                return "musl";
+            }
+        }
+        return "glibc";
+    }
+
+    /** The error when the jar has no library for this platform: names what was found and what the jar carries. */
+    static String missingPlatformMessage(String osName, String osArch, String libc, List<String> bundled) {
+        return "The StarRocks connector has no native library for " + platform(osName, osArch)
+                + " (os.name=" + osName + ", os.arch=" + osArch + (libc.isEmpty() ? "" : ", libc=" + libc)
+                + "): this jar carries " + (bundled.isEmpty() ? "none" : "only " + String.join(", ", bundled))
+                + (libc.equals("musl") ? " (the Linux libraries need glibc " + GLIBC_FLOOR + " or later)" : "")
+                + ". Build one for this platform (NATIVE_TARGETS in the Makefile, see docs/architecture.md "
+                + "\"Packaging\"), or set the system property " + LIB_PROPERTY + " to a built library.";
+    }
+
     static String libraryFile(String os) {
-        if (os.equals("macos")) {
+        if (os.equals("darwin")) {
             return "libstarrocks_kafka_native.dylib";
         } else if (os.equals("windows")) {
             return "starrocks_kafka_native.dll";
@@ -127,18 +167,15 @@ public final class NativeLoader {
     }
 
     private static File extract() {
-        String os = os(System.getProperty("os.name", "unknown"));
-        String arch = arch(System.getProperty("os.arch", "unknown"));
+        String osName = System.getProperty("os.name", "unknown");
+        String osArch = System.getProperty("os.arch", "unknown");
+        String os = os(osName);
+        String arch = arch(osArch);
         ClassLoader loader = NativeLoader.class.getClassLoader();
         String resource = resourcePath(os, arch);
         URL url = loader.getResource(resource);
         if (url == null) {
-            List<String> bundled = bundledPlatforms(loader);
-            throw new ConnectException("The StarRocks connector has no native library for " + os + "-" + arch
-                    + " (os.name=" + System.getProperty("os.name") + ", os.arch=" + System.getProperty("os.arch")
-                    + "): this jar carries " + (bundled.isEmpty() ? "none" : "only " + String.join(", ", bundled))
-                    + ". Build one for this platform, or set the system property " + LIB_PROPERTY
-                    + " to a built library.");
+            throw new ConnectException(missingPlatformMessage(osName, osArch, libc(os), bundledPlatforms(loader)));
         }
         File dir = extractionDir();
         try {

@@ -20,6 +20,12 @@ public final class NativeMethods {
     public static native byte[] preCommit(long handle);
 
     /**
+     * Forgets the partitions {@code (topics[i], partitions[i])} Connect revoked: no offsets are answered for them
+     * until records of them come again (a rebalance's {@code close(partitions)}).
+     */
+    public static native void forget(long handle, String[] topics, int[] partitions);
+
+    /**
      * Records whose rows StarRocks refused or Rust could not write (only with {@code errors.tolerance=all}):
      * {@code u32 count, (topic:string partition:i32 offset:i64 reason:string)*}, or null when none.
      */

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +58,25 @@ public final class NativeSink implements AutoCloseable {
         long h = live();
         try {
             return decodeOffsets(NativeMethods.preCommit(h));
+        } catch (NativeException e) {
+            throw e.toConnectException();
+        } finally {
+            NativeLogs.drain(h);
+        }
+    }
+
+    /** Forgets revoked partitions: their offsets are no longer answered (see {@link NativeMethods#forget}). */
+    public void forget(Collection<TopicPartition> partitions) {
+        long h = live();
+        String[] topics = new String[partitions.size()];
+        int[] numbers = new int[partitions.size()];
+        int i = 0;
+        for (TopicPartition tp : partitions) {
+            topics[i] = tp.topic();
+            numbers[i++] = tp.partition();
+        }
+        try {
+            NativeMethods.forget(h, topics, numbers);
         } catch (NativeException e) {
             throw e.toConnectException();
         } finally {

@@ -111,25 +111,65 @@ class BridgeTest {
     @Test
     void platformNames() {
         assertEquals("linux", NativeLoader.os("Linux"));
-        assertEquals("macos", NativeLoader.os("Mac OS X"));
+        assertEquals("darwin", NativeLoader.os("Mac OS X"));
+        assertEquals("darwin", NativeLoader.os("Darwin"));
         assertEquals("windows", NativeLoader.os("Windows Server 2022"));
+        assertEquals("freebsd", NativeLoader.os("FreeBSD"));
         assertEquals("x86_64", NativeLoader.arch("amd64"));
+        assertEquals("x86_64", NativeLoader.arch("x86_64"));
         assertEquals("aarch64", NativeLoader.arch("arm64"));
+        assertEquals("aarch64", NativeLoader.arch("aarch64"));
+        assertEquals("x86", NativeLoader.arch("i386"));
+        assertEquals("ppc64le", NativeLoader.arch("ppc64le"));
+        assertEquals("s390x", NativeLoader.arch("s390x"));
+        // the JVM's (os.name, os.arch) pairs on the platforms the build can target
+        assertEquals("linux-x86_64", NativeLoader.platform("Linux", "amd64"));
+        assertEquals("linux-aarch64", NativeLoader.platform("Linux", "aarch64"));
+        assertEquals("darwin-aarch64", NativeLoader.platform("Mac OS X", "aarch64"));
+        assertEquals("darwin-x86_64", NativeLoader.platform("Mac OS X", "x86_64"));
+        assertEquals("windows-x86_64", NativeLoader.platform("Windows 11", "amd64"));
         assertEquals("native/linux-x86_64/libstarrocks_kafka_native.so", NativeLoader.resourcePath("linux", "x86_64"));
-        assertEquals("native/macos-aarch64/libstarrocks_kafka_native.dylib",
-                NativeLoader.resourcePath("macos", "aarch64"));
+        assertEquals("native/linux-aarch64/libstarrocks_kafka_native.so",
+                NativeLoader.resourcePath("linux", "aarch64"));
+        assertEquals("native/darwin-aarch64/libstarrocks_kafka_native.dylib",
+                NativeLoader.resourcePath("darwin", "aarch64"));
         assertEquals("native/windows-x86_64/starrocks_kafka_native.dll",
                 NativeLoader.resourcePath("windows", "x86_64"));
+        assertEquals("", NativeLoader.libc("darwin"));
+        String libc = NativeLoader.libc("linux");
+        assertTrue(libc.equals("glibc") || libc.equals("musl"), libc);
+    }
+
+    @Test
+    void missingPlatformMessageNamesThePlatformAndWhatTheJarCarries() {
+        String m = NativeLoader.missingPlatformMessage("Mac OS X", "aarch64", "",
+                java.util.Arrays.asList("linux-x86_64", "linux-aarch64"));
+        assertTrue(m.startsWith("The StarRocks connector has no native library for darwin-aarch64 "
+                + "(os.name=Mac OS X, os.arch=aarch64): this jar carries only linux-x86_64, linux-aarch64."), m);
+        assertTrue(m.contains("NATIVE_TARGETS"), m);
+        assertTrue(m.contains(NativeLoader.LIB_PROPERTY), m);
+
+        m = NativeLoader.missingPlatformMessage("Linux", "s390x", "glibc", Collections.emptyList());
+        assertTrue(m.contains("no native library for linux-s390x (os.name=Linux, os.arch=s390x, libc=glibc): "
+                + "this jar carries none."), m);
+
+        m = NativeLoader.missingPlatformMessage("Linux", "riscv64", "musl", Collections.singletonList("linux-x86_64"));
+        assertTrue(m.contains("libc=musl"), m);
+        assertTrue(m.contains("need glibc " + NativeLoader.GLIBC_FLOOR + " or later"), m);
     }
 
     @Test
     void bundledPlatformsAreListed(@TempDir Path dir) throws Exception {
-        Path lib = dir.resolve("native/macos-aarch64/libstarrocks_kafka_native.dylib");
+        Path lib = dir.resolve("native/darwin-aarch64/libstarrocks_kafka_native.dylib");
+        Path lib2 = dir.resolve("native/linux-aarch64/libstarrocks_kafka_native.so");
+        Files.createDirectories(lib2.getParent());
+        Files.write(lib2, new byte[] {1});
         Files.createDirectories(lib.getParent());
         Files.write(lib, new byte[] {1});
         try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {dir.toUri().toURL()},
                 null)) {
-            assertEquals(Collections.singletonList("macos-aarch64"), NativeLoader.bundledPlatforms(loader));
+            assertEquals(java.util.Arrays.asList("linux-aarch64", "darwin-aarch64"),
+                    NativeLoader.bundledPlatforms(loader));
         }
     }
 
@@ -196,6 +236,7 @@ class BridgeTest {
         assertEquals(byte[].class, c.getMethod("preCommit", long.class).getReturnType());
         assertEquals(byte[].class, c.getMethod("drainLogs", long.class).getReturnType());
         assertEquals(byte[].class, c.getMethod("drainRejected", long.class).getReturnType());
+        assertEquals(void.class, c.getMethod("forget", long.class, String[].class, int[].class).getReturnType());
         assertEquals(void.class, c.getMethod("close", long.class).getReturnType());
         assertEquals(long[].class, c.getMethod("metrics", long.class).getReturnType());
         int natives = 0;
@@ -205,6 +246,6 @@ class BridgeTest {
                 natives++;
             }
         }
-        assertEquals(7, natives);
+        assertEquals(8, natives);
     }
 }
