@@ -8,6 +8,7 @@
 #   make test      Rust tests, Java tests (+ the JNI round trip), then pytest over tests/ (end to end)
 #   make bench     benchmarks (criterion, emulator, Connect end to end; docs/performance.md)
 #   make fuzz      fuzz the batch decoder (nightly Rust; FUZZ_SECONDS=120)
+#   make docs      regenerate docs/configuration.md's reference section from the ConfigDef
 #   make clean     build outputs (keeps tests/.cache, the resolved Kafka jars; `make distclean` drops them)
 
 SHELL       := bash
@@ -35,7 +36,7 @@ PLUGIN_NAME  := starrocks-kafka-connector-$(VERSION)
 PLUGIN_DIR   := target/plugin/$(PLUGIN_NAME)
 PLUGIN_ZIP   := target/plugin/$(PLUGIN_NAME).zip
 
-.PHONY: build package demo test test-rust test-java test-e2e fuzz kafka bench clean distclean
+.PHONY: docs build package demo test test-rust test-java test-e2e fuzz kafka bench clean distclean
 
 build:
 	$(CARGO) build --release --workspace
@@ -97,6 +98,12 @@ bench: package kafka
 	$(CARGO) bench -p starrocks-sink-core --bench decode_serialize -- --warm-up-time 1 --measurement-time 3
 	$(CARGO) run --release -p starrocks-emulator --bin emulator-bench
 	$(PYTHON) bench/connect_bench.py $(BENCH_ARGS)
+
+# docs/configuration.md's reference section, rendered from the connector's ConfigDef
+# (java-shim ConfigReferenceTest fails when it is out of date).
+docs:
+	$(MVN_Q) -f java-shim/pom.xml compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+	java -cp "java-shim/target/classes:$$(cat java-shim/target/classpath.txt)" com.starrocks.connector.kafka.ConfigReference docs/configuration.md
 
 clean:
 	$(CARGO) clean
