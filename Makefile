@@ -36,7 +36,7 @@ PLUGIN_NAME  := starrocks-kafka-connector-$(VERSION)
 PLUGIN_DIR   := target/plugin/$(PLUGIN_NAME)
 PLUGIN_ZIP   := target/plugin/$(PLUGIN_NAME).zip
 
-.PHONY: docs build package demo test test-rust test-java test-e2e fuzz kafka bench clean distclean
+.PHONY: docs build package demo test test-rust test-java test-e2e fuzz sim-long kafka bench clean distclean
 
 build:
 	$(CARGO) build --release --workspace
@@ -84,6 +84,11 @@ test: package
 
 # Fuzz the batch decoder and row serializers (nightly Rust + cargo-fuzz); new corpus entries are
 # kept in native/fuzz/corpus/decode and replayed by `make test` (native/core/tests/fuzz_corpus.rs).
+# The exactly-once simulation beyond the 2,000 schedules `make test` runs (docs/exactly-once.md).
+SIM_SCHEDULES ?= 50000
+sim-long:
+	EO_SIM_SCHEDULES=$(SIM_SCHEDULES) $(CARGO) test --release -p starrocks-sink-core --test exactly_once_sim -- --nocapture
+
 FUZZ_SECONDS ?= 120
 fuzz:
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked

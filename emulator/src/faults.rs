@@ -1,6 +1,9 @@
 //! Fault injection for reliability tests (`POST/GET/DELETE /api/_emulator/faults`). A fault is
 //! armed for the next `count` requests that reach the point where its kind applies (and match
 //! `table`, if given); nothing is random, so a test knows exactly which request fails.
+//! The three request-level kinds (`fail_before`, `drop_after`, `no_reply`) also match an `op`
+//! (begin, load, prepare, commit, rollback, stream_load, get_load_state), so a test can make,
+//! say, exactly the next commit lose its reply.
 
 use std::sync::Mutex;
 
@@ -36,7 +39,23 @@ pub enum FaultKind {
     /// The BE reads the body at `bytes_per_second` (default 1 MiB/s), then loads it normally: a
     /// slow StarRocks, for backpressure and memory tests.
     Throttle,
+    /// The request is refused before anything is applied: the connection is closed, no reply.
+    FailBefore,
+    /// The request is applied (the commit happens, the rows are appended), then the connection
+    /// is closed without a reply.
+    DropAfter,
+    /// The request is applied, then no reply ever comes: the connection is held open for
+    /// `seconds` (default and cap 600) and then closed.
+    NoReply,
 }
+
+impl FaultKind {
+    /// Kinds that act on a whole request and honour the `op` filter.
+    pub const REQUEST_LEVEL: [FaultKind; 3] = [FaultKind::FailBefore, FaultKind::DropAfter, FaultKind::NoReply];
+}
+
+/// The request names the `op` filter accepts.
+pub const OPS: [&str; 7] = ["begin", "load", "prepare", "commit", "rollback", "stream_load", "get_load_state"];
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct FaultSpec {
@@ -46,9 +65,20 @@ pub struct FaultSpec {
     #[serde(default)]
     pub table: Option<String>,
     #[serde(default)]
+    pub op: Option<String>,
+    #[serde(default)]
     pub seconds: Option<f64>,
     #[serde(default)]
     pub bytes_per_second: Option<u64>,
+}
+
+impl FaultSpec {
+    pub fn validate(&self) -> Result<(), String> {
+        match &self.op {
+            Some(op) if !OPS.contains(&op.as_str()) => Err(format!("unknown op {op}; one of {}", OPS.join(", "))),
+            _ => Ok(()),
+        }
+    }
 }
 
 fn one() -> u32 {
@@ -60,6 +90,8 @@ pub struct Fault {
     pub kind: FaultKind,
     pub remaining: u32,
     pub table: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub op: Option<String>,
     pub seconds: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_per_second: Option<u64>,
@@ -79,6 +111,7 @@ impl Faults {
             kind: spec.kind,
             remaining: spec.count,
             table: spec.table,
+            op: spec.op,
             seconds: spec.seconds,
             bytes_per_second: spec.bytes_per_second,
         });
@@ -96,6 +129,28 @@ impl Faults {
     pub fn take(&self, kind: FaultKind, db: &str, table: &str) -> Option<Fault> {
         let mut g = self.armed.lock().unwrap();
         let i = g.iter().position(|f| f.kind == kind && f.table.as_deref().map(|t| t == table || t == format!("{db}.{table}")).unwrap_or(true))?;
+        g[i].remaining -= 1;
+        let f = g[i].clone();
+        if g[i].remaining == 0 {
+            g.remove(i);
+        }
+        Some(f)
+    }
+
+    /// Consume one use of the first armed request-level fault (`fail_before`, `drop_after`,
+    /// `no_reply`) that matches `op` and `db.table` (a fault with a `table` filter does not match
+    /// a request that names no table, such as a multi-table commit).
+    pub fn take_request(&self, op: &str, db: &str, table: Option<&str>) -> Option<Fault> {
+        let mut g = self.armed.lock().unwrap();
+        let i = g.iter().position(|f| {
+            FaultKind::REQUEST_LEVEL.contains(&f.kind)
+                && f.op.as_deref().map(|o| o == op).unwrap_or(true)
+                && match (&f.table, table) {
+                    (None, _) => true,
+                    (Some(_), None) => false,
+                    (Some(t), Some(table)) => *t == table || *t == format!("{db}.{table}"),
+                }
+        })?;
         g[i].remaining -= 1;
         let f = g[i].clone();
         if g[i].remaining == 0 {
@@ -124,6 +179,21 @@ mod tests {
         assert!(f.take(FaultKind::Http500, "db", "t1").is_some());
         assert!(f.take(FaultKind::Http500, "db", "t1").is_none());
         assert!(!f.any());
+    }
+
+    #[test]
+    fn request_level_faults_match_op_and_table() {
+        let f = Faults::default();
+        f.add(serde_json::from_str(r#"{"kind":"drop_after","op":"commit"}"#).unwrap());
+        f.add(serde_json::from_str(r#"{"kind":"fail_before","op":"load","table":"t1"}"#).unwrap());
+        assert!(f.take_request("begin", "db", None).is_none());
+        assert!(f.take_request("load", "db", Some("t2")).is_none());
+        assert!(f.take_request("load", "db", None).is_none(), "a table filter needs a table");
+        assert_eq!(f.take_request("load", "db", Some("t1")).unwrap().kind, FaultKind::FailBefore);
+        assert_eq!(f.take_request("commit", "db", None).unwrap().kind, FaultKind::DropAfter);
+        assert!(!f.any());
+        let bad: FaultSpec = serde_json::from_str(r#"{"kind":"no_reply","op":"explode"}"#).unwrap();
+        assert!(bad.validate().is_err());
     }
 
     #[test]

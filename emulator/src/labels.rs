@@ -5,11 +5,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use starrocks_emulator_store::model::LoadBatch;
+
+use crate::clock::{self, Clock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TxnState {
@@ -30,7 +31,7 @@ impl TxnState {
             TxnState::Aborted => "ABORTED",
         }
     }
-    fn finished(self) -> bool {
+    pub fn finished(self) -> bool {
         matches!(self, TxnState::Visible | TxnState::Aborted)
     }
 }
@@ -48,14 +49,19 @@ pub struct TxnInfo {
     /// A committed transaction whose publish is "slow" (publish_timeout fault) turns VISIBLE at
     /// this time; reads compute the state so no background task is needed.
     pub visible_at: Option<f64>,
+    /// A StarRocks 4.0 multi-table transaction (`transaction_type: multi`), run by `TxnCore`.
+    #[serde(default)]
+    pub multi: bool,
     /// Data of a PREPARED transaction, applied by the FE-side commit. Not persisted.
     #[serde(skip)]
     pub prepared: Option<LoadBatch>,
 }
 
 impl TxnInfo {
+    /// The state as of the `Labels::lookup` that returned this snapshot (a COMMITTED transaction
+    /// past its `visible_at` reads VISIBLE).
     pub fn state(&self) -> TxnState {
-        self.state_at(now())
+        self.state
     }
     fn state_at(&self, t: f64) -> TxnState {
         match (self.state, self.visible_at) {
@@ -87,15 +93,17 @@ struct DbTxns {
 
 pub struct Labels {
     inner: Mutex<Inner>,
-    keep_secs: f64,
-    keep_num: usize,
+    /// (label_keep_max_second, label_keep_max_num); changeable at run time.
+    retention: Mutex<(f64, usize)>,
+    clock: Arc<dyn Clock>,
     path: Option<PathBuf>,
     /// Serializes snapshot-and-write so an older snapshot never overwrites a newer one.
     write_lock: Mutex<()>,
 }
 
+/// Wall-clock seconds since the epoch.
 pub fn now() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+    clock::SystemClock.now()
 }
 
 /// TxnIds start here so they look like a real cluster's and never collide with -1/0 sentinels.
@@ -106,18 +114,29 @@ impl Labels {
     /// Transactions that were still running when the process stopped are ABORTED on load (their
     /// BE context and any PREPARED data lived only in memory).
     pub fn open(keep_secs: f64, keep_num: usize, data_dir: Option<PathBuf>) -> Result<Labels, String> {
+        Self::open_with_clock(keep_secs, keep_num, data_dir, clock::system())
+    }
+
+    /// `open` with an injected clock (all timing of this store reads it).
+    pub fn open_with_clock(keep_secs: f64, keep_num: usize, data_dir: Option<PathBuf>, clock: Arc<dyn Clock>) -> Result<Labels, String> {
         let path = data_dir.map(|d| d.join("labels.json"));
         let mut inner = Inner { next_id: FIRST_TXN_ID, ..Default::default() };
         if let Some(p) = &path {
             match std::fs::read(p) {
                 Ok(bytes) => {
                     inner = serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", p.display()))?;
-                    let t = now();
+                    let t = clock.now();
                     for db in inner.dbs.values_mut() {
                         for txn in db.txns.values_mut() {
                             if matches!(txn.state, TxnState::Prepare | TxnState::Prepared) {
                                 txn.state = TxnState::Aborted;
                                 txn.reason = Some("emulator restarted".into());
+                                txn.finished_at = Some(t);
+                            }
+                            // A multi-table commit waiting for its publish kept its rows in memory.
+                            if txn.state == TxnState::Committed && txn.visible_at.is_none() {
+                                txn.state = TxnState::Aborted;
+                                txn.reason = Some("emulator restarted before the transaction was published".into());
                                 txn.finished_at = Some(t);
                             }
                         }
@@ -127,14 +146,48 @@ impl Labels {
                 Err(e) => return Err(format!("{}: {e}", p.display())),
             }
         }
-        Ok(Labels { inner: Mutex::new(inner), keep_secs, keep_num, path, write_lock: Mutex::new(()) })
+        Ok(Labels { inner: Mutex::new(inner), retention: Mutex::new((keep_secs, keep_num)), clock, path, write_lock: Mutex::new(()) })
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Change `label_keep_max_second` / `label_keep_max_num` at run time.
+    pub fn set_retention(&self, keep_secs: f64, keep_num: usize) {
+        *self.retention.lock().unwrap() = (keep_secs, keep_num);
+    }
+
+    pub fn retention(&self) -> (f64, usize) {
+        *self.retention.lock().unwrap()
+    }
+
+    /// Forget every finished (VISIBLE/ABORTED) transaction of `db` now: an eviction burst, as a
+    /// database that passed `label_keep_max_num` would see.
+    pub fn evict_finished(&self, db: &str) {
+        let mut g = self.inner.lock().unwrap();
+        let t = self.clock.now();
+        if let Some(d) = g.dbs.get_mut(db) {
+            let done: Vec<i64> = d.txns.values().filter(|x| x.state_at(t).finished()).map(|x| x.id).collect();
+            for id in done {
+                Self::forget(d, id);
+            }
+        }
+        drop(g);
+        self.persist();
     }
 
     /// Begin a transaction (state PREPARE) for `label` in `db`.
     pub fn begin(&self, db: &str, table: &str, label: &str) -> Result<i64, BeginError> {
+        self.begin_with(db, table, label, false)
+    }
+
+    /// `begin`, marking the transaction as multi-table (`multi`) or not.
+    pub fn begin_with(&self, db: &str, table: &str, label: &str, multi: bool) -> Result<i64, BeginError> {
         let mut g = self.inner.lock().unwrap();
-        let t = now();
-        Self::clean(&mut g, db, t, self.keep_secs, self.keep_num);
+        let t = self.clock.now();
+        let (keep_secs, keep_num) = self.retention();
+        Self::clean(&mut g, db, t, keep_secs, keep_num);
         let id = g.next_id;
         let d = g.dbs.entry(db.to_string()).or_default();
         if let Some(old) = d.by_label.get(label).and_then(|id| d.txns.get(id)) {
@@ -156,6 +209,7 @@ impl Labels {
                 begun_at: t,
                 finished_at: None,
                 visible_at: None,
+                multi,
                 prepared: None,
             },
         );
@@ -169,12 +223,17 @@ impl Labels {
     /// VISIBLE for a while. Returns false when the transaction is unknown.
     pub fn set_state(&self, db: &str, id: i64, state: TxnState, reason: Option<String>, visible_after: Option<f64>) -> bool {
         let mut g = self.inner.lock().unwrap();
-        let t = now();
+        let t = self.clock.now();
         let Some(txn) = g.dbs.get_mut(db).and_then(|d| d.txns.get_mut(&id)) else { return false };
         txn.state = state;
         txn.reason = reason;
         if state == TxnState::Committed {
-            txn.visible_at = Some(t + visible_after.unwrap_or(0.0));
+            // `f64::INFINITY`: no automatic VISIBLE; the publisher (TxnCore) sets it.
+            txn.visible_at = match visible_after {
+                None => Some(t),
+                Some(v) if v.is_finite() => Some(t + v),
+                Some(_) => None,
+            };
         }
         if state.finished() || state == TxnState::Committed {
             txn.finished_at = Some(t);
@@ -204,10 +263,13 @@ impl Labels {
     /// The newest transaction that used `label` (a snapshot), after expiring old ones.
     pub fn lookup(&self, db: &str, label: &str) -> Option<TxnInfo> {
         let mut g = self.inner.lock().unwrap();
-        Self::clean(&mut g, db, now(), self.keep_secs, self.keep_num);
+        let now = self.clock.now();
+        let (keep_secs, keep_num) = self.retention();
+        Self::clean(&mut g, db, now, keep_secs, keep_num);
         let d = g.dbs.get(db)?;
         d.by_label.get(label).and_then(|id| d.txns.get(id)).cloned().map(|mut t| {
             t.prepared = None;
+            t.state = t.state_at(now);
             t
         })
     }
@@ -317,6 +379,32 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(20));
         assert!(l.lookup("db", "a").is_none());
         assert!(l.begin("db", "t", "a").is_ok());
+    }
+
+    #[test]
+    fn retention_follows_the_injected_clock_and_can_change() {
+        let c = Arc::new(clock::ManualClock::new(1000.0));
+        let l = Labels::open_with_clock(60.0, 1000, None, c.clone()).unwrap();
+        let id = l.begin("db", "t", "a").unwrap();
+        l.set_state("db", id, TxnState::Committed, None, Some(5.0));
+        assert_eq!(l.lookup("db", "a").unwrap().state(), TxnState::Committed);
+        c.advance(5.0);
+        assert_eq!(l.lookup("db", "a").unwrap().state(), TxnState::Visible);
+        c.advance(50.0);
+        assert!(l.lookup("db", "a").is_some(), "55 s after the commit: kept");
+        c.advance(6.0);
+        assert!(l.lookup("db", "a").is_none());
+        let b = l.begin("db", "t", "b").unwrap();
+        l.set_state("db", b, TxnState::Committed, None, Some(f64::INFINITY));
+        c.advance(1e6);
+        assert_eq!(l.lookup("db", "b").unwrap().state(), TxnState::Committed, "waits for an explicit publish");
+        l.set_state("db", b, TxnState::Visible, None, None);
+        l.set_retention(1e9, 1000);
+        let r = l.begin("db", "t", "r").unwrap();
+        assert_eq!(l.lookup("db", "b").unwrap().state(), TxnState::Visible);
+        l.evict_finished("db");
+        assert!(l.lookup("db", "b").is_none(), "eviction burst forgets finished labels");
+        assert_eq!(l.lookup("db", "r").unwrap().id, r, "running ones stay");
     }
 
     #[test]

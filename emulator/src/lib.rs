@@ -1,7 +1,8 @@
-//! StarRocks 3.x one-FE/one-BE emulator — library API: start the FE/BE HTTP listeners and the
+//! StarRocks 3.x/4.0 one-FE/one-BE emulator — library API: start the FE/BE HTTP listeners and the
 //! MySQL query port over one catalog, and stop them.
 
 pub mod auth;
+pub mod clock;
 pub mod error_log;
 pub mod faults;
 pub mod http;
@@ -9,6 +10,7 @@ pub mod labels;
 pub mod load;
 #[cfg(test)]
 pub mod mem_store;
+pub mod txn_core;
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -21,7 +23,19 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use http::TlsPem;
+pub use txn_core::{CommitReport, CoreOptions, LoadReport, TxnCore, TxnError, TxnState};
+
+/// The StarRocks version the emulator claims by default (`--starrocks-version`).
+pub const DEFAULT_STARROCKS_VERSION: &str = "4.0.0";
+
+/// Whether a StarRocks version has multi-table transactions (4.0 and later). An unparsable
+/// version counts as new.
+pub fn supports_multi_table_txn(version: &str) -> bool {
+    let major = version.trim().split(|c: char| !c.is_ascii_digit()).next().and_then(|m| m.parse::<u32>().ok());
+    major.map(|m| m >= 4).unwrap_or(true)
+}
 use http::{Limits, Role, Shared};
 
 pub struct EmulatorConfig {
@@ -38,6 +52,15 @@ pub struct EmulatorConfig {
     pub limits: Limits,
     /// HTTPS instead of HTTP on both the FE and the BE HTTP port.
     pub tls: Option<TlsPem>,
+    /// Milliseconds between COMMITTED and VISIBLE for multi-table transactions; the rows are
+    /// applied (queryable) at VISIBLE.
+    pub publish_delay_ms: u64,
+    /// The version reported by `current_version()`; below 4.0 the FE ignores
+    /// `transaction_type` as a 3.x FE does.
+    pub starrocks_version: String,
+    /// The clock of every transaction time (timeouts, publish delay, label retention); a
+    /// `ManualClock` lets an in-process test move time by hand.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for EmulatorConfig {
@@ -53,6 +76,9 @@ impl Default for EmulatorConfig {
             label_keep_max_num: 1000,
             limits: Limits::default(),
             tls: None,
+            publish_delay_ms: 0,
+            starrocks_version: DEFAULT_STARROCKS_VERSION.to_string(),
+            clock: clock::system(),
         }
     }
 }
@@ -81,6 +107,7 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, BoxError> 
         std::fs::create_dir_all(d).map_err(|e| format!("cannot create data dir {}: {e}", d.display()))?;
     }
     let catalog = Catalog::open(&config.root_password, config.data_dir.as_deref())?;
+    catalog.set_version(&config.starrocks_version);
     let query = TcpListener::bind((config.host.as_str(), config.query_port)).await.map_err(|e| bind_err("query", config.query_port, e))?;
     let query_port = query.local_addr()?.port();
     let mysql_task = tokio::spawn(starrocks_emulator_store::mysql::serve(query, catalog.clone()));
@@ -89,8 +116,16 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, BoxError> 
         let mut session = Session::root();
         exec_catalog.execute(&mut session, stmt).map_err(|e| e.to_string())
     });
-    let mut emu = start_with_store(config, catalog, Some(sql), query_port).await?;
+    let mut emu = start_with_store(config, catalog.clone(), Some(sql), query_port).await?;
     emu.tasks.get_mut().unwrap().push(mysql_task);
+    // Queries publish due multi-table commits first; weak, so the catalog does not keep the core
+    // (which holds the catalog) alive.
+    let core = Arc::downgrade(&emu.shared.core);
+    catalog.set_before_statement(Some(Arc::new(move || {
+        if let Some(c) = core.upgrade() {
+            c.tick();
+        }
+    })));
     Ok(emu)
 }
 
@@ -111,10 +146,20 @@ pub async fn start_with_store(config: EmulatorConfig, store: Arc<dyn Store>, sql
         "0.0.0.0" | "::" | "[::]" => "127.0.0.1".to_string(),
         h => h.to_string(),
     };
-    let labels = labels::Labels::open(config.label_keep_max_second, config.label_keep_max_num, config.data_dir.clone())?;
+    let clock = config.clock.clone();
+    let labels = Arc::new(labels::Labels::open_with_clock(config.label_keep_max_second, config.label_keep_max_num, config.data_dir.clone(), clock.clone())?);
+    let opts = CoreOptions {
+        label_keep_max_second: config.label_keep_max_second,
+        label_keep_max_num: config.label_keep_max_num,
+        publish_delay_secs: config.publish_delay_ms as f64 / 1000.0,
+        ..Default::default()
+    };
+    let core = Arc::new(TxnCore::new(store.clone(), sql.clone(), labels.clone(), opts, clock));
     let shared = Arc::new(Shared {
         store,
         labels,
+        core,
+        multi_enabled: supports_multi_table_txn(&config.starrocks_version),
         faults: Default::default(),
         error_logs: Default::default(),
         txns: Default::default(),
@@ -142,6 +187,11 @@ impl RunningEmulator {
             Some(f) => f(sql),
             None => Err("this emulator was started without a SQL engine".to_string()),
         }
+    }
+
+    /// The multi-table transaction core the HTTP half uses (same store, labels and clock).
+    pub fn core(&self) -> Arc<TxnCore> {
+        self.shared.core.clone()
     }
 
     /// The store the HTTP half loads into (the catalog, for `start`).
@@ -173,5 +223,16 @@ mod tests {
         assert_eq!((c.fe_http_port, c.be_http_port, c.query_port), (0, 0, 0));
         assert!(c.root_password.is_empty());
         assert!(c.data_dir.is_none());
+        assert_eq!((c.publish_delay_ms, c.starrocks_version.as_str()), (0, "4.0.0"));
+    }
+
+    #[test]
+    fn multi_table_txn_from_version_4() {
+        assert!(supports_multi_table_txn("4.0.0"));
+        assert!(supports_multi_table_txn("4.1"));
+        assert!(supports_multi_table_txn("10.0.0"));
+        assert!(!supports_multi_table_txn("3.5.2"));
+        assert!(!supports_multi_table_txn("3.3.0-emulator"));
+        assert!(supports_multi_table_txn("dev"));
     }
 }

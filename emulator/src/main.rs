@@ -1,4 +1,4 @@
-//! `starrocks-emulator`: a one-FE/one-BE StarRocks 3.x stand-in. Prints the bound ports as one
+//! `starrocks-emulator`: a one-FE/one-BE StarRocks 3.x/4.0 stand-in. Prints the bound ports as one
 //! JSON line on stdout, logs to stderr, exits cleanly on SIGTERM/SIGINT.
 
 /// glibc malloc spends a large share of ingest time growing thread arenas (mprotect and page
@@ -15,7 +15,8 @@ use starrocks_emulator::EmulatorConfig;
 const USAGE: &str = "usage: starrocks-emulator [--host 127.0.0.1] [--fe-http-port 8030] [--be-http-port 8040] \
 [--query-port 9030] [--root-password PW] [--data-dir DIR] [--label-keep-max-second 259200] \
 [--label-keep-max-num 1000] [--streaming-load-max-mb 102400] [--json-max-mb 100] \
-[--max-running-txn-num-per-db 1000] [--tls-cert CHAIN.pem --tls-key KEY.pem]   (port 0 = any free port; \
+[--max-running-txn-num-per-db 1000] [--publish-delay-ms 0] [--starrocks-version 4.0.0] \
+[--tls-cert CHAIN.pem --tls-key KEY.pem]   (port 0 = any free port; \
 with --tls-cert/--tls-key both HTTP ports serve HTTPS only)";
 
 /// Hand-written: a dozen `--flag value` pairs do not justify a CLI-parser dependency, and the
@@ -51,6 +52,8 @@ fn parse_args(args: &[String]) -> Result<EmulatorConfig, String> {
             "--streaming-load-max-mb" => c.limits.streaming_load_max_mb = num(name, &value)?,
             "--json-max-mb" => c.limits.json_max_mb = num(name, &value)?,
             "--max-running-txn-num-per-db" => c.limits.max_running_txn_num_per_db = num(name, &value)?,
+            "--publish-delay-ms" => c.publish_delay_ms = num(name, &value)?,
+            "--starrocks-version" => c.starrocks_version = value,
             "--tls-cert" => tls_cert = Some(value),
             "--tls-key" => tls_key = Some(value),
             _ => return Err(format!("unknown option {name}")),
@@ -146,6 +149,9 @@ mod tests {
         let c = parse_args(&args("--fe-http-port 0 --be-http-port=0 --root-password pw --label-keep-max-num 5")).unwrap();
         assert_eq!((c.fe_http_port, c.be_http_port, c.root_password.as_str(), c.label_keep_max_num), (0, 0, "pw", 5));
         assert_eq!(parse_args(&args("--bogus 1")).err().unwrap(), "unknown option --bogus");
+        let c = parse_args(&args("--publish-delay-ms 250 --starrocks-version 3.3.0")).unwrap();
+        assert_eq!((c.publish_delay_ms, c.starrocks_version.as_str()), (250, "3.3.0"));
+        assert_eq!(parse_args(&[]).unwrap().starrocks_version, "4.0.0");
         assert_eq!(parse_args(&args("--query-port")).err().unwrap(), "--query-port needs a value");
         assert!(parse_args(&args("--query-port x")).err().unwrap().contains("not a valid number"));
         assert_eq!(parse_args(&args("--tls-cert c.pem")).err().unwrap(), "--tls-cert and --tls-key go together");

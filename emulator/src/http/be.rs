@@ -30,7 +30,7 @@ pub async fn handle(sh: Arc<Shared>, conn: Conn, req: Request<Incoming>) -> Hand
     match (req.method().clone(), parts.as_slice()) {
         (Method::PUT, ["api", db, table, "_stream_load"]) => {
             let (db, table) = (super::percent_decode(db), super::percent_decode(table));
-            stream_load(&sh, &conn, req, db, table).await
+            super::with_request_faults(&sh, "stream_load", &db.clone(), Some(&table.clone()), stream_load(&sh, &conn, req, db, table)).await
         }
         (Method::GET, ["api", "_load_error_log"]) => {
             let file = query_param(req.uri().query(), "file").unwrap_or_default();
@@ -40,13 +40,26 @@ pub async fn handle(sh: Arc<Shared>, conn: Conn, req: Request<Incoming>) -> Hand
             })
         }
         (m, ["api", "_emulator", "faults"]) => Ok(super::fe::faults(&sh, m, req).await),
-        (Method::PUT, ["api", "transaction", "load"]) => super::txn::be_load(&sh, &conn, req).await,
+        (m, ["api", "_emulator", rest @ ..]) => {
+            let rest: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+            Ok(super::fe::admin(&sh, m, req, &rest).await)
+        }
+        (Method::PUT, ["api", "transaction", "load"]) => {
+            let (db, table) = txn_target(req.headers());
+            super::with_request_faults(&sh, "load", &db, table.as_deref(), super::txn::be_load(&sh, &conn, req)).await
+        }
         (Method::POST | Method::PUT, ["api", "transaction", op]) => {
             let op = op.to_string();
-            super::txn::be_op(&sh, &conn, req, &op).await
+            let (db, table) = txn_target(req.headers());
+            super::with_request_faults(&sh, &op.clone(), &db, table.as_deref(), super::txn::be_op(&sh, &conn, req, &op)).await
         }
         _ => Ok(response::not_found()),
     }
+}
+
+/// `db` and `table` headers of a transaction request, for fault matching.
+fn txn_target(h: &HeaderMap) -> (String, Option<String>) {
+    (header_str(h, "db").unwrap_or("").to_string(), header_str(h, "table").filter(|t| !t.is_empty()).map(str::to_string))
 }
 
 /// What `begin` (the FE's loadTxnBegin) checks, in its order: credentials, privilege, label
@@ -215,7 +228,7 @@ async fn stream_load(sh: &Arc<Shared>, conn: &Conn, req: Request<Incoming>, db: 
     };
     let tp = Instant::now();
     let planned = LoadParams::from_headers(h, false).and_then(|p| {
-        if h.contains_key("transaction_type") {
+        if sh.multi_enabled && h.contains_key("transaction_type") {
             return Err("Multi-statement transaction requests can only be sent to FE nodes, not BE nodes".into());
         }
         Plan::new(begun.schema.clone(), &p, p.format == Format::Json).map(|plan| (p, plan))
@@ -396,7 +409,7 @@ pub fn finish(sh: &Shared, db: &str, table: &str, p: &LoadParams, plan: &Plan, o
             }
         }
         if apply {
-            sh.store.apply(db, table, out.into_batch(plan)).map(|_| ())
+            sh.core.apply_ordered(db, table, out.into_batch(plan)).map(|_| ())
         } else {
             kept = Some(out.into_batch(plan));
             Ok(())

@@ -21,15 +21,22 @@ pub async fn handle(sh: Arc<Shared>, conn: Conn, req: Request<Incoming>) -> Hand
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (req.method().clone(), parts.as_slice()) {
         (m, ["api", "_emulator", "faults"]) => Ok(faults(&sh, m, req).await),
+        (m, ["api", "_emulator", rest @ ..]) => {
+            let rest: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+            Ok(admin(&sh, m, req, &rest).await)
+        }
         (Method::PUT, ["api", db, table, "_stream_load"]) => {
             let (db, table) = (super::percent_decode(db), super::percent_decode(table));
             Ok(close(stream_load(&sh, &conn, &req, &db, &table)))
         }
         (Method::POST | Method::PUT, ["api", "transaction", op]) => {
             let op = op.to_string();
-            Ok(super::txn::fe_handle(&sh, &conn, req, &op).await)
+            super::txn::fe_handle(&sh, &conn, req, &op).await
         }
-        (Method::GET, ["api", db, "get_load_state"]) => Ok(get_load_state(&sh, &conn, &req, &super::percent_decode(db))),
+        (Method::GET, ["api", db, "get_load_state"]) => {
+            let db = super::percent_decode(db);
+            super::with_request_faults(&sh, "get_load_state", &db, None, async { Ok(get_load_state(&sh, &conn, &req, &db)) }).await
+        }
         _ => Ok(response::not_found()),
     }
 }
@@ -107,6 +114,8 @@ fn get_load_state(sh: &Shared, conn: &Conn, req: &Request<Incoming>, db: &str) -
     if sh.store.database_id(db).is_none() {
         return fe_compact(StatusCode::OK, &rest_failed(&format!("unknown database, database={db}")));
     }
+    // Timeouts and publishes that are due happen before the state is read.
+    sh.core.tick();
     let mut o = Ordered::new();
     match sh.labels.lookup(db, &label) {
         None => o.push("state", "UNKNOWN"),
@@ -136,15 +145,78 @@ pub async fn faults(sh: &Shared, m: Method, req: Request<Incoming>) -> Response<
                 Ok(b) => b.to_bytes(),
                 Err(e) => return response::text(StatusCode::BAD_REQUEST, format!("cannot read body: {e}")),
             };
-            match serde_json::from_slice::<FaultSpec>(&body) {
+            match serde_json::from_slice::<FaultSpec>(&body).map_err(|e| e.to_string()).and_then(|s| s.validate().map(|_| s)) {
                 Ok(spec) => {
                     tracing::info!("fault armed: {spec:?}");
                     sh.faults.add(spec);
                     response::json_response(StatusCode::OK, serde_json::to_string(&sh.faults.list()).unwrap())
                 }
-                Err(e) => response::json_response(StatusCode::BAD_REQUEST, serde_json::json!({"status": "FAILED", "message": e.to_string()}).to_string()),
+                Err(e) => response::json_response(StatusCode::BAD_REQUEST, serde_json::json!({"status": "FAILED", "message": e}).to_string()),
             }
         }
+        _ => response::not_found(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Retention {
+    keep_max_second: Option<f64>,
+    keep_max_num: Option<usize>,
+}
+
+fn admin_ok(extra: serde_json::Value) -> Response<Body> {
+    let mut v = serde_json::json!({"status": "OK"});
+    if let (Some(o), serde_json::Value::Object(e)) = (v.as_object_mut(), extra) {
+        o.extend(e);
+    }
+    response::json_response(StatusCode::OK, v.to_string())
+}
+
+fn admin_failed(msg: &str) -> Response<Body> {
+    response::json_response(StatusCode::BAD_REQUEST, serde_json::json!({"status": "FAILED", "message": msg}).to_string())
+}
+
+/// Emulator-only controls besides faults (no auth, like `faults`):
+/// `POST fe_restart` aborts every running multi-table transaction; `GET|POST labels` reads or
+/// sets the label retention (`{"keep_max_second": f, "keep_max_num": n}`, either optional);
+/// `POST labels/evict?db=X` forgets every finished label of X now.
+pub async fn admin(sh: &Arc<Shared>, m: Method, req: Request<Incoming>, rest: &[String]) -> Response<Body> {
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    let retention = |sh: &Shared| {
+        let (s, n) = sh.labels.retention();
+        serde_json::json!({"keep_max_second": s, "keep_max_num": n})
+    };
+    match (m, rest.as_slice()) {
+        (Method::POST | Method::PUT, ["fe_restart"]) => {
+            let core = sh.core.clone();
+            let _ = tokio::task::spawn_blocking(move || core.fe_restart()).await;
+            tracing::info!("emulated FE restart: running multi-table transactions aborted");
+            admin_ok(serde_json::json!({}))
+        }
+        (Method::GET, ["labels"]) => admin_ok(retention(sh)),
+        (Method::POST | Method::PUT, ["labels"]) => {
+            let body = match req.into_body().collect().await {
+                Ok(b) => b.to_bytes(),
+                Err(e) => return admin_failed(&format!("cannot read body: {e}")),
+            };
+            match serde_json::from_slice::<Retention>(&body) {
+                Ok(r) => {
+                    let (s, n) = sh.labels.retention();
+                    sh.core.set_retention(r.keep_max_second.unwrap_or(s), r.keep_max_num.unwrap_or(n));
+                    admin_ok(retention(sh))
+                }
+                Err(e) => admin_failed(&e.to_string()),
+            }
+        }
+        (Method::POST | Method::PUT, ["labels", "evict"]) => match query_param(req.uri().query(), "db").filter(|d| !d.is_empty()) {
+            Some(db) => {
+                let core = sh.core.clone();
+                let d = db.clone();
+                let _ = tokio::task::spawn_blocking(move || core.evict_finished(&d)).await;
+                admin_ok(serde_json::json!({"db": db}))
+            }
+            None => admin_failed("db query parameter required"),
+        },
         _ => response::not_found(),
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod be;
 pub mod fe;
+pub mod multi;
 pub mod response;
 pub mod txn;
 
@@ -22,8 +23,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::error_log::ErrorLogs;
-use crate::faults::Faults;
+use crate::faults::{FaultKind, Faults};
 use crate::labels::Labels;
+use crate::txn_core::TxnCore;
 use response::Body;
 
 #[derive(Debug, Clone)]
@@ -80,7 +82,12 @@ impl BufferPool {
 /// Everything the handlers share.
 pub struct Shared {
     pub store: Arc<dyn Store>,
-    pub labels: Labels,
+    pub labels: Arc<Labels>,
+    /// Multi-table transactions (StarRocks 4.0); shares `store` and `labels`.
+    pub core: Arc<TxnCore>,
+    /// `--starrocks-version` is 4.0 or later: the FE runs `transaction_type: multi` and the BE
+    /// rejects `transaction_type`; below, both ignore the header as 3.x does.
+    pub multi_enabled: bool,
     pub faults: Faults,
     pub error_logs: ErrorLogs,
     pub txns: txn::TxnContexts,
@@ -129,6 +136,35 @@ pub type HandlerResult = Result<Response<Body>, std::io::Error>;
 
 pub fn dropped() -> HandlerResult {
     Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "connection dropped by an emulated fault"))
+}
+
+/// No reply is held longer than this (`no_reply` fault), so a client that never gives up does
+/// not pin a task forever.
+const NO_REPLY_CAP_SECS: f64 = 600.0;
+
+/// Run one request under the request-level faults armed for `op` (and `db.table`):
+/// `fail_before` closes the connection without running it, `drop_after` runs it and closes the
+/// connection instead of replying, `no_reply` runs it and keeps the connection silent.
+pub async fn with_request_faults<F>(sh: &Shared, op: &str, db: &str, table: Option<&str>, run: F) -> HandlerResult
+where
+    F: std::future::Future<Output = HandlerResult>,
+{
+    let fault = if sh.faults.any() { sh.faults.take_request(op, db, table) } else { None };
+    let Some(f) = fault else { return run.await };
+    tracing::info!("fault {:?} on {op} ({db}.{})", f.kind, table.unwrap_or(""));
+    match f.kind {
+        FaultKind::FailBefore => dropped(),
+        FaultKind::DropAfter => {
+            let _ = run.await;
+            dropped()
+        }
+        _ => {
+            let _ = run.await;
+            let secs = f.seconds.unwrap_or(NO_REPLY_CAP_SECS).clamp(0.0, NO_REPLY_CAP_SECS);
+            tokio::time::sleep(std::time::Duration::from_secs_f64(secs)).await;
+            dropped()
+        }
+    }
 }
 
 /// A server certificate chain and its private key, PEM, for HTTPS on both HTTP ports.

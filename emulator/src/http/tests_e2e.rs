@@ -89,3 +89,56 @@ async fn be_header_failure_sends_no_continue() {
     assert_eq!(json_body(&r)["Message"], "unknown table \"db.nope\"");
     emu.shutdown().await;
 }
+
+fn post(path: &str, headers: &str) -> String {
+    format!("POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n{headers}\r\n")
+}
+
+fn load_state(j: &serde_json::Value) -> (String, Option<String>) {
+    (j["state"].as_str().unwrap().to_string(), j["reason"].as_str().map(str::to_string))
+}
+
+/// The HTTP server on a ManualClock: a multi-table transaction begun without `timeout` is
+/// aborted after exactly 20 s of that clock, and a publish delay holds rows until it passes.
+#[tokio::test]
+async fn multi_table_default_timeout_and_publish_delay_follow_the_injected_clock() {
+    let store = Arc::new(MemStore::new(""));
+    let col = |name: &str, ty, key: bool| Column { name: name.into(), ty, nullable: !key, default: None, is_key: key };
+    store.create_table(TableSchema {
+        db: "db".into(),
+        name: "t".into(),
+        columns: vec![col("id", ColumnType::Int, true), col("name", ColumnType::Varchar(10), false)],
+        keys_type: KeysType::Duplicate,
+        key_columns: vec![0],
+    });
+    let clock = Arc::new(crate::clock::ManualClock::new(1_000.0));
+    let config = EmulatorConfig { clock: clock.clone(), publish_delay_ms: 5_000, ..Default::default() };
+    let emu = start_with_store(config, store.clone(), None, 0).await.unwrap();
+    let fe = emu.fe_http_port;
+    let h = |label: &str| auth("root", "") + &format!("db: db\r\nlabel: {label}\r\ntransaction_type: multi\r\n");
+    let state = |label: &'static str| async move {
+        let r = raw(fe, &format!("GET /api/db/get_load_state?label={label} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{}\r\n", auth("root", ""))).await;
+        load_state(&json_body(&r))
+    };
+    let j = json_body(&raw(fe, &post("/api/transaction/begin", &h("idle"))).await);
+    assert_eq!(j["Status"], "OK", "{j}");
+    clock.advance(19.5);
+    assert_eq!(state("idle").await.0, "PREPARE");
+    clock.advance(0.5);
+    assert_eq!(state("idle").await, ("ABORTED".into(), Some("transaction is aborted by timeout 20 seconds.".into())));
+
+    // begin, load on the BE (the FE would 307 there), commit: COMMITTED until the delay passes.
+    assert_eq!(json_body(&raw(fe, &post("/api/transaction/begin", &h("p"))).await)["Status"], "OK");
+    let load = auth("root", "") + "db: db\r\nlabel: p\r\ntable: t\r\nformat: json\r\n";
+    let j = json_body(&raw(emu.be_http_port, &put("/api/transaction/load", &load, r#"{"id":1,"name":"a"}"#)).await);
+    assert_eq!((j["Status"].as_str(), j["NumberLoadedRows"].as_u64()), (Some("OK"), Some(1)), "{j}");
+    let j = json_body(&raw(fe, &post("/api/transaction/commit", &h("p"))).await);
+    assert_eq!(j["Status"], "OK", "{j}");
+    assert!(j["Message"].as_str().unwrap().starts_with("Publish timeout."), "{j}");
+    assert_eq!(state("p").await.0, "COMMITTED");
+    assert!(store.rows("db", "t").is_empty(), "not applied before VISIBLE");
+    clock.advance(5.0);
+    assert_eq!(state("p").await.0, "VISIBLE");
+    assert_eq!(store.rows("db", "t").len(), 1);
+    emu.shutdown().await;
+}

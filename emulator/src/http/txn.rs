@@ -2,6 +2,7 @@
 //! between `begin` and `prepare`/`commit`/`rollback`; the FE routes requests to the BE and
 //! commits or aborts PREPARED transactions itself. BE replies name the internal status code
 //! (`OK`, `TXN_NOT_EXISTS`, ...); FE replies use `OK`/`FAILED` in the 2-space shape.
+//! Labels of multi-table transactions (StarRocks 4.0) are handed to `super::multi`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,18 +22,13 @@ use crate::labels::TxnState;
 use crate::load::params::{Format, LoadParams};
 use crate::load::plan::Plan;
 use crate::load::{self, LoadOutput};
+// `signature`: the data headers that must be identical on every `load` of one transaction
+// (shared with multi-table transactions).
+use crate::txn_core::{signature, FE_EXCEPTION};
 
 const MB: u64 = 1024 * 1024;
-const FE_EXCEPTION: &str = "class com.starrocks.common.StarRocksException";
 /// `stream_load_default_timeout_second`.
 const DEFAULT_TIMEOUT_SECS: u64 = 600;
-
-/// Headers that must be identical on every `load` of one transaction.
-const DATA_HEADERS: &[&str] = &[
-    "format", "columns", "column_separator", "row_delimiter", "jsonpaths", "json_root", "strip_outer_array", "where",
-    "partitions", "max_filter_ratio", "strict_mode", "partial_update", "partial_update_mode", "merge_condition",
-    "enclose", "escape", "skip_header", "trim_space", "compression", "content-encoding", "timezone",
-];
 
 struct Ctx {
     db: String,
@@ -44,8 +40,9 @@ struct Ctx {
     bodies: Vec<Vec<u8>>,
     received: u64,
     busy: bool,
-    begun: Instant,
-    last_active: Instant,
+    /// Seconds on the emulator's clock (`TxnCore::clock`), like every other transaction time.
+    begun: f64,
+    last_active: f64,
     timeout: u64,
     idle_timeout: Option<u64>,
     plan_ms: u64,
@@ -69,10 +66,6 @@ fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
 }
 
-fn signature(h: &HeaderMap) -> Vec<Option<String>> {
-    DATA_HEADERS.iter().map(|n| header_str(h, n).map(str::to_string)).collect()
-}
-
 fn parse_secs(h: &HeaderMap, name: &str) -> Result<Option<u64>, String> {
     match header_str(h, name).filter(|v| !v.is_empty()) {
         None => Ok(None),
@@ -84,6 +77,10 @@ fn parse_secs(h: &HeaderMap, name: &str) -> Result<Option<u64>, String> {
 
 pub async fn be_op(sh: &Arc<Shared>, conn: &Conn, req: Request<Incoming>, op: &str) -> HandlerResult {
     let h = req.headers();
+    if sh.multi_enabled && h.contains_key("transaction_type") {
+        return super::multi::be_reject();
+    }
+    sh.core.tick();
     let label = header_str(h, "label").unwrap_or("").to_string();
     let db = header_str(h, "db").unwrap_or("").to_string();
     match op {
@@ -119,7 +116,7 @@ pub async fn be_op(sh: &Arc<Shared>, conn: &Conn, req: Request<Incoming>, op: &s
                     .put("Message", label_used(&label))),
                 Err(BeginFail::Fail(m)) => be(status("ANALYSIS_ERROR", m)),
                 Ok(b) => {
-                    let now = Instant::now();
+                    let now = sh.core.clock().now();
                     sh.txns.map.lock().unwrap().insert(
                         label.clone(),
                         Ctx {
@@ -172,6 +169,9 @@ pub async fn be_op(sh: &Arc<Shared>, conn: &Conn, req: Request<Incoming>, op: &s
 pub async fn be_load(sh: &Arc<Shared>, conn: &Conn, req: Request<Incoming>) -> HandlerResult {
     let (parts, body) = req.into_parts();
     let h = &parts.headers;
+    if sh.multi_enabled && h.contains_key("transaction_type") {
+        return super::multi::be_reject();
+    }
     let label = header_str(h, "label").unwrap_or("").to_string();
     let db = header_str(h, "db").unwrap_or("").to_string();
     let table = header_str(h, "table").unwrap_or("").to_string();
@@ -180,6 +180,10 @@ pub async fn be_load(sh: &Arc<Shared>, conn: &Conn, req: Request<Incoming>) -> H
     }
     if auth::basic(h).is_none() {
         return be(status("INTERNAL_ERROR", "no valid Basic authorization"));
+    }
+    // A multi-table transaction has no BE context: the core keeps its rows.
+    if sh.multi_enabled && !sh.txns.map.lock().unwrap().contains_key(&label) && sh.core.is_multi(&db, &label) {
+        return super::multi::be_load(sh, h, body, db, label, table).await;
     }
     let t0 = Instant::now();
     // Header phase under the lock: validate and mark busy; the body is read without the lock.
@@ -203,7 +207,7 @@ pub async fn be_load(sh: &Arc<Shared>, conn: &Conn, req: Request<Incoming>) -> H
         }
         ctx.signature = Some(sig);
         ctx.busy = true;
-        ctx.last_active = Instant::now();
+        ctx.last_active = sh.core.clock().now();
         (ctx.txn_id, ctx.db.clone(), ctx.table.clone(), ctx.plan.is_none())
     };
     let fail_and_abort = |sh: &Shared, st: &str, msg: String| {
@@ -269,7 +273,7 @@ pub async fn be_load(sh: &Arc<Shared>, conn: &Conn, req: Request<Incoming>) -> H
         ctx.received += n;
         ctx.received_ms += received_ms;
         ctx.busy = false;
-        ctx.last_active = Instant::now();
+        ctx.last_active = sh.core.clock().now();
         ctx.plan_ms
     };
     be(status("OK", "")
@@ -382,15 +386,15 @@ pub async fn cleaner(sh: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<boo
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = stop.changed() => return,
         }
-        let now = Instant::now();
+        let now = sh.core.clock().now();
         let mut expired = Vec::new();
         {
             let mut g = sh.txns.map.lock().unwrap();
             g.retain(|_, c| {
-                let reason = if now.duration_since(c.begun).as_secs() >= c.timeout {
+                let reason = if now - c.begun >= c.timeout as f64 {
                     Some(format!("transaction is aborted by timeout {} seconds.", c.timeout))
                 } else {
-                    c.idle_timeout.filter(|&i| !c.busy && now.duration_since(c.last_active).as_secs() >= i).map(|i| format!("transaction is aborted by idle timeout {i} seconds."))
+                    c.idle_timeout.filter(|&i| !c.busy && now - c.last_active >= i as f64).map(|i| format!("transaction is aborted by idle timeout {i} seconds."))
                 };
                 match reason {
                     Some(r) => {
@@ -405,27 +409,51 @@ pub async fn cleaner(sh: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<boo
             tracing::info!("txn {id} in {db}: {reason}");
             sh.labels.set_state(&db, id, TxnState::Aborted, Some(reason), None);
         }
+        // Multi-table timeouts and due publishes, so they happen even when nobody asks.
+        let core = sh.core.clone();
+        let _ = tokio::task::spawn_blocking(move || core.tick()).await;
     }
 }
 
 // ---- FE -------------------------------------------------------------------------------------
 
-pub async fn fe_handle(sh: &Arc<Shared>, conn: &Conn, req: Request<Incoming>, op: &str) -> Response<Body> {
+pub async fn fe_handle(sh: &Arc<Shared>, conn: &Conn, req: Request<Incoming>, op: &str) -> HandlerResult {
     if let Err(r) = authenticate(sh, conn, req.headers()) {
-        return r;
+        return Ok(r);
     }
     if !matches!(op, "begin" | "load" | "prepare" | "commit" | "rollback") {
-        return super::response::not_found();
+        return Ok(super::response::not_found());
     }
     let h = req.headers();
     let db = header_str(h, "db").unwrap_or("").to_string();
     let label = header_str(h, "label").unwrap_or("").to_string();
     if db.is_empty() {
-        return fe_failed("No database selected.");
+        return Ok(fe_failed("No database selected."));
     }
     if label.is_empty() {
-        return fe_failed("empty label.");
+        return Ok(fe_failed("empty label."));
     }
+    if sh.multi_enabled {
+        // StarRocks 4.0: `begin` with `transaction_type: multi` and every op but `load` on a
+        // multi-table label are the FE's own business (no redirect).
+        let multi = match op {
+            "begin" => super::multi::is_multi_request(h),
+            "load" => false,
+            _ => {
+                let core = sh.core.clone();
+                let (d, l) = (db.clone(), label.clone());
+                tokio::task::spawn_blocking(move || core.is_multi(&d, &l)).await.map_err(std::io::Error::other)?
+            }
+        };
+        if multi {
+            return super::multi::fe_op(sh, h, op, db, label).await;
+        }
+    }
+    Ok(fe_single(sh, req, op, db, label).await)
+}
+
+/// The single-table transaction interface on the FE (§1.4).
+async fn fe_single(sh: &Arc<Shared>, req: Request<Incoming>, op: &str, db: String, label: String) -> Response<Body> {
     if op == "commit" || op == "rollback" {
         if let Some(t) = sh.labels.lookup(&db, &label) {
             let ok = |msg: String| fe_pretty(StatusCode::OK, &Ordered::new().put("Status", "OK").put("Message", msg).put("Label", label.clone()));
@@ -438,7 +466,7 @@ pub async fn fe_handle(sh: &Arc<Shared>, conn: &Conn, req: Request<Incoming>, op
                     let (db2, table) = (db.clone(), t.table.clone());
                     let id = t.id;
                     let applied = tokio::task::spawn_blocking(move || {
-                        let r = sh2.store.apply(&db2, &table, batch);
+                        let r = sh2.core.apply_ordered(&db2, &table, batch);
                         match &r {
                             Ok(_) => sh2.labels.set_state(&db2, id, TxnState::Visible, None, None),
                             Err(e) => sh2.labels.set_state(&db2, id, TxnState::Aborted, Some(e.clone()), None),
@@ -471,7 +499,7 @@ pub async fn fe_handle(sh: &Arc<Shared>, conn: &Conn, req: Request<Incoming>, op
         sh.fe_txn_routes.lock().unwrap().insert(key);
         return redirect(sh, req.uri());
     }
-    let known = sh.fe_txn_routes.lock().unwrap().contains(&key) || sh.txns.map.lock().unwrap().contains_key(&label);
+    let known = sh.fe_txn_routes.lock().unwrap().contains(&key) || sh.txns.map.lock().unwrap().contains_key(&label) || (sh.multi_enabled && sh.core.is_multi(&db, &label));
     if !known {
         return fe_failed(&format!("{FE_EXCEPTION}: transaction with op {op} label {label} has no node"));
     }

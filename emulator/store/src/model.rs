@@ -140,4 +140,14 @@ pub trait Store: Send + Sync + 'static {
     /// Apply a committed load atomically; returns the number of rows written. The schema may have
     /// changed since `table()` (DROP/CREATE): then an error string.
     fn apply(&self, db: &str, table: &str, batch: LoadBatch) -> Result<u64, String>;
+    /// Apply the batches of one multi-table transaction (StarRocks 4.0) so that no reader sees
+    /// some tables changed and others not. The default applies one table after the other, which
+    /// is atomic only for stores nobody reads concurrently (the unit-test store).
+    fn apply_many(&self, db: &str, batches: Vec<(String, LoadBatch)>) -> Result<u64, String> {
+        let mut n = 0;
+        for (table, batch) in batches {
+            n += self.apply(db, &table, batch)?;
+        }
+        Ok(n)
+    }
 }

@@ -5,6 +5,7 @@ pub mod boundary;
 pub mod buffer;
 pub mod config;
 pub mod error;
+pub mod exactly_once;
 pub mod log;
 pub mod metrics;
 pub mod offsets;

@@ -133,9 +133,19 @@ pub struct Catalog {
     log: Mutex<Option<Log>>,
     pub(crate) mirror: Mutex<Mirror>,
     next_connection: AtomicU32,
+    /// The StarRocks version `current_version()` reports (without the `-emulator` suffix).
+    version: RwLock<String>,
+    /// Run before every statement, without any lock held: the multi-table transaction core
+    /// publishes due commits here, so a query never sees a transaction that should already be
+    /// visible as still invisible.
+    before_statement: RwLock<Option<BeforeStatement>>,
 }
 
+pub type BeforeStatement = Arc<dyn Fn() + Send + Sync>;
+
 pub const ROOT: &str = "root";
+/// What `current_version()` reports unless the embedder says otherwise.
+pub const DEFAULT_VERSION: &str = "3.3.0";
 
 impl Catalog {
     /// The catalog, empty or rebuilt from `data_dir`'s log.
@@ -151,6 +161,8 @@ impl Catalog {
             log: Mutex::new(None),
             mirror: Mutex::new(Mirror::new().map_err(|e| format!("sqlite: {e}"))?),
             next_connection: AtomicU32::new(0),
+            version: RwLock::new(DEFAULT_VERSION.to_string()),
+            before_statement: RwLock::new(None),
         });
         if let Some(dir) = data_dir {
             let (log, records) = Log::open(dir)?;
@@ -204,12 +216,46 @@ impl Catalog {
 
     /// Runs one SQL statement for `session` (its current database may change).
     pub fn execute(&self, session: &mut Session, sql: &str) -> Result<QueryResult, SqlError> {
-        sql::execute(self, session, sql).map(|o| o.into_result())
+        self.execute_typed(session, sql).map(|o| o.into_result())
     }
 
     /// Like `execute`, with result column types for the wire protocol.
     pub fn execute_typed(&self, session: &mut Session, sql: &str) -> Result<sql::Output, SqlError> {
+        let hook = self.before_statement.read().unwrap().clone();
+        if let Some(h) = hook {
+            h();
+        }
         sql::execute(self, session, sql)
+    }
+
+    pub fn set_before_statement(&self, hook: Option<BeforeStatement>) {
+        *self.before_statement.write().unwrap() = hook;
+    }
+
+    pub fn set_version(&self, version: &str) {
+        *self.version.write().unwrap() = version.to_string();
+    }
+
+    pub fn version(&self) -> String {
+        self.version.read().unwrap().clone()
+    }
+
+    /// Applies the batches of one multi-table transaction. Every batch is checked before any is
+    /// written, and the SQLite mirror lock is held throughout: SELECTs take it first, so a query
+    /// sees all of the transaction's tables changed or none.
+    pub fn apply_all(&self, db: &str, batches: Vec<(String, LoadBatch)>) -> Result<u64, String> {
+        let _mirror = self.mirror.lock().unwrap();
+        let mut resolved = Vec::with_capacity(batches.len());
+        for (name, batch) in batches {
+            let t = self.table_by_name(db, &name).map_err(|e| e.message)?;
+            TableData::validate(&t.schema, &batch)?;
+            resolved.push((t, batch));
+        }
+        let mut n = 0;
+        for (t, batch) in resolved {
+            n += self.apply_to(&t, batch)?;
+        }
+        Ok(n)
     }
 
     pub fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -383,6 +429,10 @@ impl Store for Catalog {
     fn apply(&self, db: &str, table: &str, batch: LoadBatch) -> Result<u64, String> {
         let t = self.table_by_name(db, table).map_err(|e| e.message)?;
         self.apply_to(&t, batch)
+    }
+
+    fn apply_many(&self, db: &str, batches: Vec<(String, LoadBatch)>) -> Result<u64, String> {
+        self.apply_all(db, batches)
     }
 }
 

@@ -9,7 +9,7 @@ use crate::catalog::Catalog;
 
 pub fn run(cat: &Catalog, session: &Session, sql: &str) -> Result<Output, SqlError> {
     let mut stmt = parse_one(sql)?;
-    substitute(&mut stmt, session)?;
+    substitute(&mut stmt, session, &cat.version())?;
     let Statement::Delete(del) = &stmt else {
         return Err(SqlError::unsupported("This DELETE form"));
     };

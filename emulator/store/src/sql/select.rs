@@ -167,7 +167,7 @@ fn now_micros() -> i64 {
 
 /// Replaces what only the server knows (variables, session functions) with literals, and turns
 /// MySQL's double-quoted strings into standard single-quoted ones for SQLite.
-pub(crate) fn substitute(stmt: &mut Statement, session: &Session) -> Result<(), SqlError> {
+pub(crate) fn substitute(stmt: &mut Statement, session: &Session, version: &str) -> Result<(), SqlError> {
     let r = visit_expressions_mut(stmt, |e| {
         let var = match e {
             Expr::Identifier(id) if id.value.starts_with("@@") => Some(id.value.clone()),
@@ -262,7 +262,7 @@ pub(crate) fn substitute(stmt: &mut Statement, session: &Session) -> Result<(), 
                         None => Expr::value(Value::Null),
                     }),
                     "version" => Some(lit_str(vars::MYSQL_VERSION.into())),
-                    "current_version" => Some(lit_str("3.3.0-emulator".into())),
+                    "current_version" => Some(lit_str(format!("{version}-emulator"))),
                     "user" | "current_user" | "session_user" | "system_user" => Some(lit_str(user)),
                     "connection_id" => Some(lit_num(session.connection_id as i64)),
                     "now" | "current_timestamp" | "localtime" | "localtimestamp" => {
@@ -421,7 +421,7 @@ pub fn run(cat: &Catalog, session: &Session, sql: &str) -> Result<Output, SqlErr
             }
         }
     }
-    substitute(&mut stmt, session)?;
+    substitute(&mut stmt, session, &cat.version())?;
     for t in &tables {
         mirror.sync(t)?;
     }

@@ -21,7 +21,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT
 use reqwest::{StatusCode, Url};
 
 use super::compress::Compression;
-use super::response::{parse_load_state, LoadState, StreamLoadResponse, Verdict};
+use super::response::{parse_load_state, parse_load_state_name, LoadState, StreamLoadResponse, Verdict};
 use crate::config::{Config, FeAddr};
 use crate::error::{Error, Result};
 
@@ -245,6 +245,82 @@ impl StreamLoadClient {
                 return Err(format!("get_load_state answered HTTP {}: {}", status.as_u16(), rest_message(&String::from_utf8_lossy(&body))));
             }
             return parse_load_state(&body);
+        }
+        Err("get_load_state: too many redirects".into())
+    }
+
+    /// One request through an FE that either answers itself or redirects to a BE (the
+    /// transaction interface does both; a one-shot Stream Load always redirects). Like `load`,
+    /// the FE gets no body: a body goes only to where the FE points. Sends Authorization and
+    /// `Expect` plus `headers`, never the `sink.properties.*` headers. `Err`: no answer (the
+    /// request may or may not have been applied) or an HTTP error status.
+    pub async fn send_via_fe(&self, put: bool, segments: &[&str], headers: &[(String, String)], body: Option<Bytes>) -> std::result::Result<Bytes, String> {
+        let fe = self.fe().clone();
+        let mut url = self.url(&fe, segments).map_err(|e| e.message)?;
+        let mut base = HeaderMap::new();
+        for k in [AUTHORIZATION, EXPECT] {
+            if let Some(v) = self.headers.get(&k) {
+                base.insert(k, v.clone());
+            }
+        }
+        for (k, v) in headers {
+            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| format!("'{}' is not a header name", k))?;
+            let value = HeaderValue::from_str(v).map_err(|_| format!("header {}: not a header value", k))?;
+            base.insert(name, value);
+        }
+        let mut at_fe = true;
+        for _ in 0..3 {
+            let req = if put { self.http.put(url.clone()) } else { self.http.post(url.clone()) };
+            let req = req.headers(base.clone());
+            let req = match (&body, at_fe) {
+                (Some(b), false) => req.body(b.clone()),
+                _ => req.header(CONTENT_LENGTH, 0),
+            };
+            let answer = req.send().await.map_err(|e| {
+                if at_fe {
+                    self.next_fe();
+                }
+                format!("{} {}: {}", if at_fe { "FE" } else { "BE" }, origin(&url), error_chain(&e))
+            })?;
+            let status = answer.status();
+            if status.is_redirection() {
+                let loc = answer.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                url = url.join(&loc).map_err(|_| format!("redirected to an unusable Location '{}'", loc))?;
+                at_fe = false;
+                continue;
+            }
+            let text = answer.bytes().await.map_err(|e| format!("reading the answer of {}: {}", origin(&url), error_chain(&e)))?;
+            if status != StatusCode::OK {
+                return Err(format!("{} answered HTTP {}: {}", origin(&url), status.as_u16(), rest_message(&String::from_utf8_lossy(&text))));
+            }
+            return Ok(text);
+        }
+        Err(format!("{}: too many redirects", segments.join("/")))
+    }
+
+    /// The state name `get_load_state` reports for `label` (`PREPARE` ... `VISIBLE`, `ABORTED`,
+    /// `UNKNOWN`).
+    pub async fn load_state_raw(&self, db: &str, label: &str) -> std::result::Result<String, String> {
+        let fe = self.fe().clone();
+        let mut url = self.url(&fe, &["api", db, "get_load_state"]).map_err(|e| e.message)?;
+        url.query_pairs_mut().append_pair("label", label);
+        for _ in 0..2 {
+            let auth = self.headers.get(AUTHORIZATION).cloned().expect("built in new()");
+            let answer = self.http.get(url.clone()).header(AUTHORIZATION, auth).send().await.map_err(|e| {
+                self.next_fe();
+                format!("get_load_state on {}: {}", fe.base_url(), error_chain(&e))
+            })?;
+            if answer.status().is_redirection() {
+                let loc = answer.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+                url = url.join(loc).map_err(|_| format!("get_load_state redirected to '{}'", loc))?;
+                continue;
+            }
+            let status = answer.status();
+            let body = answer.bytes().await.map_err(|e| error_chain(&e))?;
+            if status != StatusCode::OK {
+                return Err(format!("get_load_state answered HTTP {}: {}", status.as_u16(), rest_message(&String::from_utf8_lossy(&body))));
+            }
+            return parse_load_state_name(&body);
         }
         Err("get_load_state: too many redirects".into())
     }

@@ -51,6 +51,11 @@ pub enum Verdict {
 }
 
 /// Messages of failures that the same request will always hit again.
+/// Whether a load failure's message says retrying cannot help (bad data, auth, missing table).
+pub fn is_fatal_message(message: &str) -> bool {
+    FATAL_MESSAGES.iter().any(|m| message.contains(m))
+}
+
 const FATAL_MESSAGES: &[&str] = &[
     "Access denied",
     "no valid Basic authorization",
@@ -95,7 +100,7 @@ impl StreamLoadResponse {
                     Verdict::Unknown(msg())
                 } else if self.message.contains("Transaction status unknown") {
                     Verdict::Retry(msg())
-                } else if FATAL_MESSAGES.iter().any(|m| self.message.contains(m)) {
+                } else if is_fatal_message(&self.message) {
                     Verdict::Fatal(msg())
                 } else {
                     Verdict::Retry(msg())
@@ -129,16 +134,22 @@ struct GetLoadStateAnswer {
 
 /// Reads a `get_load_state` answer: `{"state":"VISIBLE","status":"OK",...}`.
 pub fn parse_load_state(body: &[u8]) -> Result<LoadState, String> {
+    let state = parse_load_state_name(body)?;
+    Ok(match state.as_str() {
+        "VISIBLE" | "COMMITTED" => LoadState::Finished,
+        "PREPARE" | "PREPARED" => LoadState::Running,
+        _ => LoadState::NotLoaded(state),
+    })
+}
+
+/// The `state` of a `get_load_state` answer (`UNKNOWN` when absent).
+pub fn parse_load_state_name(body: &[u8]) -> Result<String, String> {
     let a: GetLoadStateAnswer = serde_json::from_slice(body)
         .map_err(|e| format!("unreadable get_load_state answer ({}): {}", e, String::from_utf8_lossy(body)))?;
     if a.status.as_deref() != Some("OK") {
         return Err(format!("get_load_state failed: {}", a.msg.unwrap_or_else(|| String::from_utf8_lossy(body).into())));
     }
-    Ok(match a.state.as_deref() {
-        Some("VISIBLE") | Some("COMMITTED") => LoadState::Finished,
-        Some("PREPARE") | Some("PREPARED") => LoadState::Running,
-        other => LoadState::NotLoaded(other.unwrap_or("UNKNOWN").to_string()),
-    })
+    Ok(a.state.unwrap_or_else(|| "UNKNOWN".to_string()))
 }
 
 #[cfg(test)]
