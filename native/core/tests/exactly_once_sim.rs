@@ -481,7 +481,9 @@ fn schedules() -> Vec<u64> {
         return vec![s.trim().parse().expect("EO_SIM_SEED: a number")];
     }
     let n: u64 = std::env::var("EO_SIM_SCHEDULES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
-    (0..n).map(|i| 0xe0_0000 + i).collect()
+    // Seeds that once failed (see docs/exactly-once.md), kept as regression cases.
+    const FOUND: &[u64] = &[14_680_166, 14_680_237, 14_687_630, 14_688_550];
+    FOUND.iter().copied().chain((0..n).map(|i| 0xe0_0000 + i)).collect()
 }
 
 #[test]

@@ -30,10 +30,11 @@ impl EoLabels {
         format!("{}-eo-{:016x}-{}-{}-{}-{}", self.stem, self.scope, partition, from, generation, attempt)
     }
 
-    /// The one-shot load that fences `partition` at `next` for a new generation. The owner tag
-    /// keeps two fencers of the same generation from sharing a label.
-    pub fn fence(&self, partition: i32, next: i64, generation: i64, owner: &str) -> String {
-        format!("{}-ef-{:016x}-{}-{}-{}-{}", self.stem, self.scope, partition, next, generation, sanitize_label_part(owner, 16))
+    /// The one-shot load that takes `partition` over from the register row `(next, generation)`.
+    /// It names no owner on purpose: two fencers that read the same row collide on it, and only
+    /// one of them takes the next generation (while StarRocks remembers the label).
+    pub fn fence(&self, partition: i32, next: i64, generation: i64) -> String {
+        format!("{}-ef-{:016x}-{}-{}-{}", self.stem, self.scope, partition, next, generation)
     }
 }
 
@@ -57,7 +58,7 @@ mod tests {
     #[test]
     fn labels_stay_valid_at_the_limits() {
         let l = EoLabels::new(&"a very long connector name ".repeat(8), "db", &"t".repeat(249));
-        for s in [l.flush(i32::MAX, i64::MAX, i64::MAX, u32::MAX), l.fence(i32::MAX, -1, i64::MAX, "owner/with:odd chars!")] {
+        for s in [l.flush(i32::MAX, i64::MAX, i64::MAX, u32::MAX), l.fence(i32::MAX, -1, i64::MAX)] {
             assert!(is_valid(&s), "{} ({} chars)", s, s.len());
         }
     }

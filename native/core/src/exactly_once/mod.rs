@@ -12,9 +12,11 @@
 //! every transaction the previous owner may have running. Every flush re-reads the register just
 //! before committing and commits only under its own generation. So a previous owner either read
 //! the register before the bump (its transaction is then rolled back, or found committed and
-//! fenced past) or reads the bump and stops. Labels are private to one writer's attempt: a
-//! label shared between writers would let a stale `commit` commit another writer's half-loaded
-//! transaction. docs/exactly-once.md has the argument in full.
+//! fenced past) or reads the bump and stops. Two fencers of the same row collide on the fence
+//! load's label, so a generation has one owner, and a flush's label (partition, register offset,
+//! generation, attempt) is private to it: a label shared between writers would let a stale
+//! `commit` commit another writer's half-loaded transaction. docs/exactly-once.md has the
+//! argument in full, and the one case it leaves open.
 //!
 //! Split by job: `label` names transactions, `register` is the table and its SQL, `api` is the
 //! transport seam (`http_api` and `sql` in production, the emulator's in-process core in the

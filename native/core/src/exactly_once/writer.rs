@@ -158,11 +158,18 @@ impl PartitionWriter {
             };
             let (next, generation) = row.as_ref().map(|r| (r.next_offset, r.generation)).unwrap_or((-1, 0));
             let mine = RegisterRow { next_offset: next, generation: generation + 1, owner: self.owner.clone() };
-            let label = self.labels.fence(self.partition, next, mine.generation, &self.owner);
+            let label = self.labels.fence(self.partition, next, generation);
             let body = self.register.row_json(&self.topic, self.partition, &mine);
             match api.stream_load(&self.register.table, &label, &self.register.headers(), &body).await {
                 Ok(OneShot::Failed(m)) => {
                     last = m;
+                    continue;
+                }
+                Ok(OneShot::LabelExists) => {
+                    // Another fencer read the same row and won it (or our own earlier attempt
+                    // did): once its write is visible, fence again from there.
+                    self.wait_settled(api, policy, &label).await;
+                    last = format!("{} was taken by another fencer", label);
                     continue;
                 }
                 // Applied, or maybe: once its publish is over, reading back decides.
@@ -179,22 +186,23 @@ impl PartitionWriter {
                     continue;
                 }
             }
-            if row.is_some() {
-                for a in 0..policy.max_attempts {
-                    let theirs = self.labels.flush(self.partition, next, generation, a);
-                    match self.rollback_definitely(api, policy, &theirs).await {
-                        Ok(Rollback::Committed) => {
-                            // It committed after all: wait until the register shows it, then
-                            // fence again from there.
-                            self.wait_visible(api, policy, &theirs).await?;
-                            last = format!("a flush of the previous owner ({}) committed meanwhile", theirs);
-                            continue 'attempt;
-                        }
-                        Ok(_) => {}
-                        Err(m) => {
-                            last = m;
-                            continue 'attempt;
-                        }
+            // The previous owner's transactions, and those of a fencer of our own generation
+            // that got past the fence label's compare-and-set (StarRocks forgot it meanwhile).
+            let generations: &[i64] = if row.is_some() { &[generation, generation + 1] } else { &[generation + 1] };
+            for (a, g) in (0..policy.max_attempts).flat_map(|a| generations.iter().map(move |g| (a, *g))) {
+                let theirs = self.labels.flush(self.partition, next, g, a);
+                match self.rollback_definitely(api, policy, &theirs).await {
+                    Ok(Rollback::Committed) => {
+                        // It committed after all: wait until the register shows it, then
+                        // fence again from there.
+                        self.wait_visible(api, policy, &theirs).await?;
+                        last = format!("a flush of a displaced owner ({}) committed meanwhile", theirs);
+                        continue 'attempt;
+                    }
+                    Ok(_) => {}
+                    Err(m) => {
+                        last = m;
+                        continue 'attempt;
                     }
                 }
             }
