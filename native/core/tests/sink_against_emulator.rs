@@ -383,8 +383,15 @@ fn metrics_follow_puts_and_loads() {
     let s0 = m.snapshot();
     assert_eq!(s0[mx::BUFFER_BUDGET_BYTES], 2 * 94_371_840);
     assert_eq!((s0[mx::RECORDS_RECEIVED], s0[mx::LOADS], s0[mx::BUFFER_BYTES]), (0, 0, 0));
+    let put_at = std::time::Instant::now();
     sink.put(&cities(0, &["New York", "Los Angeles", "Chicago"])).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(20));
+    // The serializer thread writes the rows; on a busy machine that can take a while.
+    // The serializer thread writes the rows; on a busy machine that can take a while. The age
+    // counts from when they reached the buffer.
+    let settled = |s: &[i64]| s[mx::RECORDS_RECEIVED] >= 3 && s[mx::OLDEST_BUFFERED_RECORD_AGE_MS] >= 20;
+    while !settled(&m.snapshot()) && put_at.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     let s1 = m.snapshot();
     assert_eq!((s1[mx::RECORDS_RECEIVED], s1[mx::PUT_CALLS]), (3, 1));
     let body = r#"[{"id":1,"city":"New York"},{"id":2,"city":"Los Angeles"},{"id":3,"city":"Chicago"}"#.len() as i64;

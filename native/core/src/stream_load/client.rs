@@ -21,7 +21,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT
 use reqwest::{StatusCode, Url};
 
 use super::compress::Compression;
-use super::response::{parse_load_state, parse_load_state_name, LoadState, StreamLoadResponse, Verdict};
+use super::response::{parse_load_state_name, LoadState, StreamLoadResponse, Verdict};
 use crate::config::{Config, FeAddr};
 use crate::error::{Error, Result};
 
@@ -225,28 +225,7 @@ impl StreamLoadClient {
 
     /// `GET /api/{db}/get_load_state?label=...` on the FE (following one redirect to the leader).
     pub async fn load_state(&self, db: &str, label: &str) -> std::result::Result<LoadState, String> {
-        let fe = self.fe().clone();
-        let mut url = self.url(&fe, &["api", db, "get_load_state"]).map_err(|e| e.message)?;
-        url.query_pairs_mut().append_pair("label", label);
-        for _ in 0..2 {
-            let auth = self.headers.get(AUTHORIZATION).cloned().expect("built in new()");
-            let answer = self.http.get(url.clone()).header(AUTHORIZATION, auth).send().await.map_err(|e| {
-                self.next_fe();
-                format!("get_load_state on {}: {}", fe.base_url(), error_chain(&e))
-            })?;
-            if answer.status().is_redirection() {
-                let loc = answer.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("");
-                url = url.join(loc).map_err(|_| format!("get_load_state redirected to '{}'", loc))?;
-                continue;
-            }
-            let status = answer.status();
-            let body = answer.bytes().await.map_err(|e| error_chain(&e))?;
-            if status != StatusCode::OK {
-                return Err(format!("get_load_state answered HTTP {}: {}", status.as_u16(), rest_message(&String::from_utf8_lossy(&body))));
-            }
-            return parse_load_state(&body);
-        }
-        Err("get_load_state: too many redirects".into())
+        Ok(LoadState::from_name(self.load_state_raw(db, label).await?))
     }
 
     /// One request through an FE that either answers itself or redirects to a BE (the

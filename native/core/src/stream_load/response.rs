@@ -134,12 +134,18 @@ struct GetLoadStateAnswer {
 
 /// Reads a `get_load_state` answer: `{"state":"VISIBLE","status":"OK",...}`.
 pub fn parse_load_state(body: &[u8]) -> Result<LoadState, String> {
-    let state = parse_load_state_name(body)?;
-    Ok(match state.as_str() {
-        "VISIBLE" | "COMMITTED" => LoadState::Finished,
-        "PREPARE" | "PREPARED" => LoadState::Running,
-        _ => LoadState::NotLoaded(state),
-    })
+    parse_load_state_name(body).map(LoadState::from_name)
+}
+
+impl LoadState {
+    /// From a state name as `get_load_state` reports it.
+    pub fn from_name(state: String) -> LoadState {
+        match state.as_str() {
+            "VISIBLE" | "COMMITTED" => LoadState::Finished,
+            "PREPARE" | "PREPARED" => LoadState::Running,
+            _ => LoadState::NotLoaded(state),
+        }
+    }
 }
 
 /// The `state` of a `get_load_state` answer (`UNKNOWN` when absent).
