@@ -59,6 +59,23 @@ pub struct Config {
     /// The CA certificates (PEM) that https:// addresses are verified against instead of the
     /// built-in Mozilla roots; `None`: the built-in roots.
     pub trusted_pem: Option<String>,
+    /// `delivery.guarantee=exactly_once`; `None`: at-least-once (the default).
+    pub exactly_once: Option<ExactlyOnceConfig>,
+}
+
+/// The keys of `delivery.guarantee=exactly_once` (docs/exactly-once.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExactlyOnceConfig {
+    /// `starrocks.query.address`: the FE's MySQL query port (default: first FE host, port 9030).
+    pub query_host: String,
+    pub query_port: u16,
+    /// `exactly.once.register.table`, in `starrocks.database.name`.
+    pub register_table: String,
+    /// `exactly.once.register.create`.
+    pub create_register: bool,
+    /// `exactly.once.offset.column`: every row also carries its Kafka offset in this column, and
+    /// loads send `merge_condition` on it.
+    pub offset_column: Option<String>,
 }
 
 impl fmt::Debug for Config {
@@ -80,6 +97,7 @@ impl fmt::Debug for Config {
             .field("label_prefix", &self.label_prefix)
             .field("zone", &self.zone)
             .field("properties", &self.properties)
+            .field("exactly_once", &self.exactly_once)
             .field(
                 "trusted_certificates",
                 &self.trusted_pem.as_ref().map(|p| p.matches("-----BEGIN CERTIFICATE-----").count()),
@@ -132,17 +150,21 @@ impl Config {
             Some(z) => Zone::parse(z)
                 .ok_or_else(|| Error::config(format!("sink.timezone: '{}' is not an IANA time zone such as UTC or Asia/Shanghai", z)))?,
         };
+        let database = req("starrocks.database.name")?;
+        let router = Router::parse(m.get("starrocks.topic2table.map").map(String::as_str).unwrap_or(""))?;
+        let exactly_once = parse_delivery(&get, &fe, &database, &router, &properties)?;
         Ok(Config {
+            exactly_once,
             panic_on_put: get("testing.panic.on.put") == Some("true"),
             tolerate_errors: get("errors.tolerance").map_or(false, |v| v.eq_ignore_ascii_case("all")),
             zone,
             task_id: get("task.id").unwrap_or("0").to_string(),
             fe,
-            database: req("starrocks.database.name")?,
+            database,
             username: req("starrocks.username")?,
             // may be empty; not trimmed
             password: m.get("starrocks.password").cloned().unwrap_or_default(),
-            router: Router::parse(m.get("starrocks.topic2table.map").map(String::as_str).unwrap_or(""))?,
+            router,
             // `testing.bufferflush.maxbytes`: an undocumented override below the 64 MB minimum the
             // shim's ConfigDef enforces, for the memory tests through a real worker.
             flush_max_bytes: match get("testing.bufferflush.maxbytes") {
@@ -160,6 +182,89 @@ impl Config {
             name,
         })
     }
+}
+
+/// `delivery.guarantee` and, for `exactly_once`, its keys and refusals: every target table in
+/// the connector's database (one transaction commits them all, and StarRocks' multi-table
+/// transactions stay within one database), and no `max_filter_ratio` above 0 (a filtered row
+/// would be skipped silently yet count as delivered).
+fn parse_delivery<'a>(
+    get: &dyn Fn(&str) -> Option<&'a str>,
+    fe: &[FeAddr],
+    database: &str,
+    router: &Router,
+    properties: &BTreeMap<String, String>,
+) -> Result<Option<ExactlyOnceConfig>> {
+    let offset_column = get("exactly.once.offset.column").map(str::to_string);
+    match get("delivery.guarantee").map(str::to_ascii_lowercase).as_deref() {
+        None | Some("at_least_once") => {
+            if offset_column.is_some() {
+                return Err(Error::config("exactly.once.offset.column: only used with delivery.guarantee=exactly_once"));
+            }
+            return Ok(None);
+        }
+        Some("exactly_once") => {}
+        Some(other) => {
+            return Err(Error::config(format!("delivery.guarantee: '{}' is neither at_least_once nor exactly_once", other)))
+        }
+    }
+    for table in router.tables() {
+        // the same reading of `db.table` as routing's (`sink::split_target`)
+        if let Some((db, t)) = table.split_once('.') {
+            if !db.is_empty() && !t.is_empty() && db != database {
+                return Err(Error::config(format!(
+                    "starrocks.topic2table.map: target '{}' is not in {}; delivery.guarantee=exactly_once commits all tables \
+                     of a flush in one transaction, which StarRocks allows only within one database",
+                    table, database
+                )));
+            }
+        }
+    }
+    if let Some((_, v)) = properties.iter().find(|(k, _)| k.eq_ignore_ascii_case("max_filter_ratio")) {
+        if v.trim().parse::<f64>().map_or(true, |r| r != 0.0) {
+            return Err(Error::config(format!(
+                "delivery.guarantee: exactly_once does not allow sink.properties.max_filter_ratio={} (rows StarRocks \
+                 filtered would count as delivered); use errors.tolerance=all to send bad records to the DLQ",
+                v
+            )));
+        }
+    }
+    let (query_host, query_port) = match get("starrocks.query.address") {
+        Some(a) => {
+            let parsed = a.rsplit_once(':').and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?))).filter(|(h, p)| !h.is_empty() && *p > 0);
+            let (h, p) = parsed.ok_or_else(|| Error::config(format!("starrocks.query.address: '{}' is not host:port", a)))?;
+            (h.to_string(), p)
+        }
+        None => {
+            let first = &fe[0].host_port;
+            (first.rsplit_once(':').map_or(first.as_str(), |(h, _)| h).to_string(), 9030)
+        }
+    };
+    let register_table = get("exactly.once.register.table").unwrap_or("kafka_connect_register").to_string();
+    if register_table.len() > 64 || !register_table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(Error::config(format!("exactly.once.register.table: '{}' must match [A-Za-z0-9_]{{1,64}}", register_table)));
+    }
+    if let Some(c) = &offset_column {
+        let ok = c.len() <= 64
+            && c.chars().next().map_or(false, |f| f.is_ascii_alphabetic() || f == '_')
+            && c.chars().all(|x| x.is_ascii_alphanumeric() || x == '_');
+        if !ok {
+            return Err(Error::config(format!("exactly.once.offset.column: '{}' must match [A-Za-z_][A-Za-z0-9_]{{0,63}}", c)));
+        }
+    }
+    let create_register = match get("exactly.once.register.create").map(str::to_ascii_lowercase).as_deref() {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(v) => return Err(Error::config(format!("exactly.once.register.create: '{}' is neither true nor false", v))),
+    };
+    Ok(Some(ExactlyOnceConfig {
+        // `[::1]` in a URL, `::1` on a socket
+        query_host: query_host.trim_start_matches('[').trim_end_matches(']').to_string(),
+        query_port,
+        register_table,
+        create_register,
+        offset_column,
+    }))
 }
 
 /// Parses `host:port[,host:port...]`, each optionally prefixed by `http://` or `https://`.
@@ -238,6 +343,33 @@ mod tests {
     }
 
     #[test]
+    fn exactly_once_keys_and_refusals() {
+        assert_eq!(Config::parse(&base()).unwrap().exactly_once, None);
+        let mut m = base();
+        m.insert("delivery.guarantee".into(), "EXACTLY_ONCE".into());
+        m.insert("starrocks.topic2table.map".into(), "a:d.ta,b:tb".into());
+        let eo = Config::parse(&m).unwrap().exactly_once.unwrap();
+        assert_eq!((eo.query_host.as_str(), eo.query_port), ("fe1", 9030));
+        assert_eq!(eo.register_table, "kafka_connect_register");
+        assert!(eo.create_register);
+        assert_eq!(eo.offset_column, None);
+        m.insert("starrocks.query.address".into(), "[::1]:19030".into());
+        m.insert("exactly.once.offset.column".into(), "kafka_offset".into());
+        m.insert("exactly.once.register.create".into(), "false".into());
+        m.insert("sink.properties.max_filter_ratio".into(), "0".into());
+        let eo = Config::parse(&m).unwrap().exactly_once.unwrap();
+        assert_eq!((eo.query_host.as_str(), eo.query_port), ("::1", 19030));
+        assert_eq!(eo.offset_column.as_deref(), Some("kafka_offset"));
+        assert!(!eo.create_register);
+        m.insert("sink.properties.max_filter_ratio".into(), "0.1".into());
+        let e = Config::parse(&m).unwrap_err();
+        assert!(e.message.starts_with("delivery.guarantee") && e.message.contains("max_filter_ratio"), "{}", e.message);
+        let mut m = base();
+        m.insert("exactly.once.offset.column".into(), "kafka_offset".into());
+        assert!(Config::parse(&m).unwrap_err().message.starts_with("exactly.once.offset.column"));
+    }
+
+    #[test]
     fn debug_redacts_the_password() {
         let c = Config::parse(&base()).unwrap();
         let d = format!("{:?}", c);
@@ -273,6 +405,20 @@ mod tests {
             m.insert(k.into(), v.into());
             let e = Config::parse(&m).unwrap_err();
             assert_eq!(e.kind, crate::ErrorKind::Config);
+            assert!(e.message.starts_with(k), "{} -> {}", k, e.message);
+        }
+        for (k, v) in [
+            ("starrocks.topic2table.map", "a:other.ta"),
+            ("delivery.guarantee", "sometimes"),
+            ("starrocks.query.address", "fe1"),
+            ("exactly.once.register.table", "bad-name"),
+            ("exactly.once.offset.column", "1col"),
+            ("exactly.once.register.create", "maybe"),
+        ] {
+            let mut m = base();
+            m.insert("delivery.guarantee".into(), "exactly_once".into());
+            m.insert(k.into(), v.into());
+            let e = Config::parse(&m).unwrap_err();
             assert!(e.message.starts_with(k), "{} -> {}", k, e.message);
         }
         let mut m = base();

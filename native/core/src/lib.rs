@@ -15,6 +15,8 @@ pub mod rows;
 pub mod runtime;
 pub mod sink;
 pub mod stream_load;
+pub mod task;
 
 pub use error::{Error, ErrorKind, Result};
 pub use sink::Sink;
+pub use task::TaskSink;

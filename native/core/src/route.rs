@@ -39,6 +39,11 @@ impl Router {
         Ok(Router { map })
     }
 
+    /// The tables the map names (topics not in the map load into the table of their name).
+    pub fn tables(&self) -> impl Iterator<Item = &str> {
+        self.map.values().map(String::as_str)
+    }
+
     /// The table for a topic.
     pub fn table<'a>(&'a self, topic: &'a str) -> &'a str {
         self.map.get(topic).map(String::as_str).unwrap_or(topic)

@@ -91,7 +91,12 @@ pub struct Sink {
 impl Sink {
     pub fn open(map: &HashMap<String, String>, log: Log) -> Result<Sink> {
         let mut cfg = Config::parse(map)?;
-        let (writer, framing) = row_layout(&mut cfg)?;
+        let layout = row_layout(&mut cfg)?;
+        Sink::with_config(cfg, layout, log)
+    }
+
+    /// `cfg` already parsed, with its row layout (`row_layout`).
+    pub fn with_config(cfg: Config, (writer, framing): (RowWriter, Framing), log: Log) -> Result<Sink> {
         let client = StreamLoadClient::new(&cfg)?;
         let policy = RetryPolicy {
             max_retries: cfg.max_retries,
@@ -529,7 +534,7 @@ fn spawn_timer(io: &tokio::runtime::Handle, shared: Weak<Shared>, interval: Dura
 
 /// The row format and body framing from `sink.properties.*`, adding the headers StarRocks
 /// needs for them where the user did not set their own.
-fn row_layout(cfg: &mut Config) -> Result<(RowWriter, Framing)> {
+pub fn row_layout(cfg: &mut Config) -> Result<(RowWriter, Framing)> {
     let format = header(cfg, "format").unwrap_or("json").to_ascii_lowercase();
     let zone = cfg.zone;
     match format.as_str() {

@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use once_cell::sync::Lazy;
 use starrocks_sink_core::log::Log;
 use starrocks_sink_core::metrics::Metrics;
-use starrocks_sink_core::{Error, Sink};
+use starrocks_sink_core::{Error, TaskSink};
 
 pub struct Entry {
-    pub sink: Mutex<Sink>,
+    pub sink: Mutex<TaskSink>,
     /// Kept outside the lock so logs drain even while a call holds the sink.
     pub log: Log,
     /// Outside the lock too: a metrics read (another thread, JMX) never waits for a `put`
@@ -23,7 +23,7 @@ pub struct Entry {
 static TABLE: Lazy<Mutex<HashMap<i64, Arc<Entry>>>> = Lazy::new(|| Mutex::new(HashMap::new()));
 static NEXT: AtomicI64 = AtomicI64::new(1);
 
-pub fn insert(sink: Sink) -> i64 {
+pub fn insert(sink: TaskSink) -> i64 {
     let handle = NEXT.fetch_add(1, Ordering::Relaxed);
     let log = sink.log().clone();
     let metrics = sink.metrics().clone();
@@ -51,7 +51,7 @@ pub fn remove(handle: i64) -> Result<Arc<Entry>, Error> {
 
 /// Runs `f` on the sink. A panic in an earlier call poisoned the lock: the sink's state may be
 /// half-updated, so it refuses all further work.
-pub fn with_sink<T>(handle: i64, f: impl FnOnce(&mut Sink) -> Result<T, Error>) -> Result<T, Error> {
+pub fn with_sink<T>(handle: i64, f: impl FnOnce(&mut TaskSink) -> Result<T, Error>) -> Result<T, Error> {
     let entry = get(handle)?;
     let mut sink = entry
         .sink

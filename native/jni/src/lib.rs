@@ -12,7 +12,7 @@ use jni::objects::{JByteBuffer, JClass, JIntArray, JObject, JObjectArray, JStrin
 use jni::sys::{jbyteArray, jint, jlong, jlongArray};
 use jni::JNIEnv;
 use starrocks_sink_core::log::Log;
-use starrocks_sink_core::{Error, Sink};
+use starrocks_sink_core::{Error, TaskSink};
 
 const EXCEPTION_CLASS: &str = "com/starrocks/connector/kafka/bridge/NativeException";
 
@@ -116,7 +116,7 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_o
         }
         let settings: HashMap<String, String> = keys.into_iter().zip(values).collect();
         let log = Log::new(log_level);
-        match Sink::open(&settings, log.clone()) {
+        match TaskSink::open(&settings, log.clone()) {
             Ok(sink) => Ok(handles::insert(sink)),
             Err(e) => {
                 log.forward_to(Log::global());
@@ -161,6 +161,36 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_p
     })
 }
 
+/// `(topics[i], partitions[i])` as topic-partitions.
+fn topic_partitions(env: &mut JNIEnv<'_>, topics: &JObjectArray<'_>, partitions: &JIntArray<'_>) -> Result<Vec<(String, i32)>, Error> {
+    let topics = strings(env, topics)?;
+    let n = env.get_array_length(partitions).map_err(jni_err)? as usize;
+    if n != topics.len() {
+        return Err(Error::internal("topics and partitions differ in length"));
+    }
+    let mut numbers = vec![0; n];
+    env.get_int_array_region(partitions, 0, &mut numbers).map_err(jni_err)?;
+    Ok(topics.into_iter().zip(numbers).collect())
+}
+
+/// Per partition, the offset Connect must seek to, or -1 (keep its position).
+#[no_mangle]
+pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_openPartitions<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    handle: jlong,
+    topics: JObjectArray<'l>,
+    partitions: JIntArray<'l>,
+) -> jlongArray {
+    guarded(&mut env, std::ptr::null_mut(), |env| {
+        let tps = topic_partitions(env, &topics, &partitions)?;
+        let seeks = handles::with_sink(handle, |sink| sink.open_partitions(&tps))?;
+        let array = env.new_long_array(seeks.len() as i32).map_err(jni_err)?;
+        env.set_long_array_region(&array, 0, &seeks).map_err(jni_err)?;
+        Ok(array.into_raw())
+    })
+}
+
 #[no_mangle]
 pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_forget<'l>(
     mut env: JNIEnv<'l>,
@@ -170,14 +200,7 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_f
     partitions: JIntArray<'l>,
 ) {
     guarded(&mut env, (), |env| {
-        let topics = strings(env, &topics)?;
-        let n = env.get_array_length(&partitions).map_err(jni_err)? as usize;
-        if n != topics.len() {
-            return Err(Error::internal("forget: topics and partitions differ in length"));
-        }
-        let mut numbers = vec![0; n];
-        env.get_int_array_region(&partitions, 0, &mut numbers).map_err(jni_err)?;
-        let tps: Vec<(String, i32)> = topics.into_iter().zip(numbers).collect();
+        let tps = topic_partitions(env, &topics, &partitions)?;
         handles::with_sink(handle, |sink| {
             sink.forget(&tps);
             Ok(())

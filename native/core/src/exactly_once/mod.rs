@@ -20,16 +20,21 @@
 //!
 //! Split by job: `label` names transactions, `register` is the table and its SQL, `api` is the
 //! transport seam (`http_api` and `sql` in production, the emulator's in-process core in the
-//! deterministic simulation), `writer` is the protocol itself.
+//! deterministic simulation), `writer` is the protocol itself, `setup` checks StarRocks before
+//! a task starts, `partition_buffer` holds a partition's rows until its flush, and `sink` is the
+//! task's sink in this mode (buffering, flush triggers, fencing on assignment).
 
 pub mod api;
 pub mod http_api;
 pub mod label;
+pub mod partition_buffer;
 pub mod register;
 pub mod setup;
+pub mod sink;
 pub mod sql;
 pub mod writer;
 
 pub use api::TxnApi;
 pub use register::{Register, RegisterRow};
+pub use sink::EoSink;
 pub use writer::{EoPolicy, FlushOutcome, PartitionWriter, TableBody};

@@ -188,8 +188,11 @@ impl PartitionWriter {
             }
             // The previous owner's transactions, and those of a fencer of our own generation
             // that got past the fence label's compare-and-set (StarRocks forgot it meanwhile).
-            let generations: &[i64] = if row.is_some() { &[generation, generation + 1] } else { &[generation + 1] };
-            for (a, g) in (0..policy.max_attempts).flat_map(|a| generations.iter().map(move |g| (a, *g))) {
+            let generations: Vec<i64> = if row.is_some() { vec![generation, generation + 1] } else { vec![generation + 1] };
+            // (a Vec, not an iterator of closures held across `.await`: such a future is not
+            // `Send` for every lifetime, and the sink spawns fences on the runtime)
+            let labels: Vec<(u32, i64)> = (0..policy.max_attempts).flat_map(|a| generations.iter().map(move |g| (a, *g))).collect();
+            for (a, g) in labels {
                 let theirs = self.labels.flush(self.partition, next, g, a);
                 match self.rollback_definitely(api, policy, &theirs).await {
                     Ok(Rollback::Committed) => {

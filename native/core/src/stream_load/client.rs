@@ -92,6 +92,16 @@ impl StreamLoadClient {
         self.compression.apply(body)
     }
 
+    /// The `sink.properties.*` headers as sent (compression rewritten), without Authorization
+    /// and Expect: what a transaction's loads carry besides their label and table.
+    pub fn load_headers(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| *k != AUTHORIZATION && *k != EXPECT)
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect()
+    }
+
     fn fe(&self) -> &FeAddr {
         &self.fe[self.current_fe.load(Ordering::Relaxed) % self.fe.len()]
     }

@@ -1,8 +1,11 @@
 package com.starrocks.connector.kafka;
 
 import com.starrocks.connector.kafka.tls.TrustedCertificates;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -40,13 +43,24 @@ public class StarRocksSinkConfig extends AbstractConfig {
     public static final String SSL_TRUSTSTORE_LOCATION = TrustedCertificates.LOCATION;
     public static final String SSL_TRUSTSTORE_PASSWORD = TrustedCertificates.PASSWORD;
     public static final String SSL_TRUSTSTORE_TYPE = TrustedCertificates.TYPE;
+    public static final String DELIVERY_GUARANTEE = "delivery.guarantee";
+    public static final String AT_LEAST_ONCE = "at_least_once";
+    public static final String EXACTLY_ONCE = "exactly_once";
+    public static final String QUERY_ADDRESS = "starrocks.query.address";
+    public static final String EO_REGISTER_TABLE = "exactly.once.register.table";
+    public static final String EO_REGISTER_CREATE = "exactly.once.register.create";
+    public static final String EO_OFFSET_COLUMN = "exactly.once.offset.column";
+    /** Not declared (it passes through as a Stream Load header), but exactly_once refuses any value but 0. */
+    public static final String MAX_FILTER_RATIO = "sink.properties.max_filter_ratio";
 
     private static final String G_CONN = "StarRocks";
     private static final String G_LOAD = "Loading";
+    private static final String G_DELIVERY = "Delivery";
 
     private static final Pattern URL_ENTRY =
             Pattern.compile("(?i:https?://)?([A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+\\]):([0-9]{1,5})/?");
     private static final Pattern LABEL = Pattern.compile("[-\\w]{0,40}");
+    private static final Pattern HOST_PORT = Pattern.compile("([A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+\\]):([0-9]{1,5})");
 
     public static final ConfigDef CONFIG_DEF = new ConfigDef()
             .define(HTTP_URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new UrlListValidator(), Importance.HIGH,
@@ -107,7 +121,38 @@ public class StarRocksSinkConfig extends AbstractConfig {
                     "Truststore password")
             .define(SSL_TRUSTSTORE_TYPE, Type.STRING, null, new TruststoreTypeValidator(), Importance.LOW,
                     "PEM, JKS or PKCS12. Unset: PEM when the file starts with -----BEGIN, JKS when it has the JKS "
-                            + "magic number, else PKCS12.", G_CONN, 9, Width.SHORT, "Truststore type");
+                            + "magic number, else PKCS12.", G_CONN, 9, Width.SHORT, "Truststore type")
+            .define(DELIVERY_GUARANTEE, Type.STRING, AT_LEAST_ONCE,
+                    ConfigDef.CaseInsensitiveValidString.in(AT_LEAST_ONCE, EXACTLY_ONCE), Importance.MEDIUM,
+                    "at_least_once: a record may be loaded again after a failure or a rebalance. "
+                            + "exactly_once: every record is loaded once; needs StarRocks 4.0+ "
+                            + "(multi-table transactions) and loads each partition's flush together with its "
+                            + "progress row (" + EO_REGISTER_TABLE + ") in one transaction; all target tables must "
+                            + "be in " + DATABASE + " and " + MAX_FILTER_RATIO + " must be 0 or unset. "
+                            + "See docs/exactly-once.md.", G_DELIVERY, 1, Width.SHORT, "Delivery guarantee")
+            .define(QUERY_ADDRESS, Type.STRING, "", new QueryAddressValidator(), Importance.LOW,
+                    "host:port of a StarRocks FE's MySQL query port. Used only by exactly_once, to read and create "
+                            + "the register table and check the StarRocks version. Empty: the host of the first "
+                            + HTTP_URL + " entry, port 9030.", G_DELIVERY, 2, Width.MEDIUM, "FE query address")
+            .define(EO_REGISTER_TABLE, Type.STRING, "kafka_connect_register",
+                    new PatternValidator("[A-Za-z0-9_]{1,64}", "[A-Za-z0-9_]{1,64}",
+                            "1 to 64 characters of [A-Za-z0-9_]"),
+                    Importance.LOW, "exactly_once: the Primary Key table in " + DATABASE + " that holds the next "
+                            + "offset of each topic-partition (one register can serve several connectors).",
+                    G_DELIVERY, 3, Width.MEDIUM, "Register table")
+            .define(EO_REGISTER_CREATE, Type.BOOLEAN, true, Importance.LOW,
+                    "exactly_once: create the register table on start when it is missing. false: the task fails "
+                            + "with the CREATE TABLE statement to run.", G_DELIVERY, 4, Width.SHORT,
+                    "Create register table")
+            .define(EO_OFFSET_COLUMN, Type.STRING, "",
+                    new PatternValidator("|[A-Za-z_][A-Za-z0-9_]{0,63}",
+                            "empty or [A-Za-z_][A-Za-z0-9_]{0,63}",
+                            "empty, or a column name: a letter or _, then up to 63 of [A-Za-z0-9_]"),
+                    Importance.LOW, "exactly_once only. When set, every row gets this extra column holding the "
+                            + "record's Kafka offset, and loads send merge_condition: <column>, so an older record "
+                            + "never overwrites a newer one: defence in depth for Primary Key targets whose keys "
+                            + "always come from one partition. JSON rows only. Empty: no such column.",
+                    G_DELIVERY, 5, Width.MEDIUM, "Offset column");
 
     /** The truststore's certificates as PEM, for the Rust core; null without a truststore. */
     private final String trustedPem;
@@ -118,8 +163,99 @@ public class StarRocksSinkConfig extends AbstractConfig {
             throw new ConfigException(SINK_TIMEOUT_MS, getLong(SINK_TIMEOUT_MS),
                     "must not be less than " + CONNECT_TIMEOUT_MS + " (" + getLong(CONNECT_TIMEOUT_MS) + ")");
         }
+        for (Problem p : crossKeyProblems(getString(DELIVERY_GUARANTEE), getString(DATABASE), getString(TOPIC2TABLE),
+                getString(EO_OFFSET_COLUMN), getString(FORMAT), maxFilterRatio(originals()))) {
+            throw new ConfigException(p.key, p.value, p.message);
+        }
         trustedPem = readTruststore(getString(SSL_TRUSTSTORE_LOCATION), getPassword(SSL_TRUSTSTORE_PASSWORD),
                 getString(SSL_TRUSTSTORE_TYPE));
+    }
+
+    /** Whether {@link #DELIVERY_GUARANTEE} is exactly_once. */
+    public boolean exactlyOnce() {
+        return EXACTLY_ONCE.equalsIgnoreCase(getString(DELIVERY_GUARANTEE));
+    }
+
+    /** A refusal that involves more than one key: the key it is shown on, that key's value, and why. */
+    static final class Problem {
+        final String key;
+        final Object value;
+        final String message;
+
+        Problem(String key, Object value, String message) {
+            this.key = key;
+            this.value = value;
+            this.message = message;
+        }
+    }
+
+    /**
+     * The value of {@link #MAX_FILTER_RATIO} among {@code props}, found by case-insensitive name as the native side
+     * finds Stream Load headers; null when unset.
+     */
+    static String maxFilterRatio(Map<String, ?> props) {
+        for (Map.Entry<String, ?> e : props.entrySet()) {
+            if (e.getKey() != null && e.getKey().equalsIgnoreCase(MAX_FILTER_RATIO)) {
+                return e.getValue() == null ? null : e.getValue().toString();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * What {@code delivery.guarantee} rules out in other keys. Every argument is the key's value as ConfigDef parsed
+     * it (null when that key is invalid itself: its checks are skipped), except {@code maxFilterRatio}, the raw
+     * value of the undeclared {@link #MAX_FILTER_RATIO} or null.
+     */
+    static List<Problem> crossKeyProblems(String guarantee, String database, String topicMap, String offsetColumn,
+            String format, String maxFilterRatio) {
+        List<Problem> problems = new ArrayList<>();
+        if (guarantee == null) {
+            return problems;
+        }
+        if (!EXACTLY_ONCE.equalsIgnoreCase(guarantee)) {
+            if (offsetColumn != null && !offsetColumn.isEmpty()) {
+                problems.add(new Problem(EO_OFFSET_COLUMN, offsetColumn, EO_OFFSET_COLUMN + " applies only to "
+                        + DELIVERY_GUARANTEE + "=" + EXACTLY_ONCE + " (it is " + guarantee + "): unset it or set "
+                        + DELIVERY_GUARANTEE + "=" + EXACTLY_ONCE));
+            }
+            return problems;
+        }
+        if (offsetColumn != null && !offsetColumn.isEmpty() && format != null && !"json".equalsIgnoreCase(format)) {
+            problems.add(new Problem(EO_OFFSET_COLUMN, offsetColumn, EO_OFFSET_COLUMN + " works with " + FORMAT
+                    + "=json only (it is " + format + ")"));
+        }
+        if (database != null && topicMap != null) {
+            List<String> elsewhere = new ArrayList<>();
+            for (Map.Entry<String, String> e : parseTopicMap(topicMap).entrySet()) {
+                String target = e.getValue();
+                int dot = target.indexOf('.');
+                if (dot > 0 && dot < target.length() - 1 && !target.substring(0, dot).equals(database)) {
+                    elsewhere.add(e.getKey() + ":" + target);
+                }
+            }
+            if (!elsewhere.isEmpty()) {
+                problems.add(new Problem(TOPIC2TABLE, topicMap, EXACTLY_ONCE + " commits all tables of a flush in "
+                        + "one transaction, which StarRocks allows only within one database: "
+                        + String.join(", ", elsewhere) + " load into another database than " + DATABASE + " ("
+                        + database + ")"));
+            }
+        }
+        if (maxFilterRatio != null) {
+            double ratio;
+            try {
+                ratio = Double.parseDouble(maxFilterRatio.trim());
+            } catch (NumberFormatException e) {
+                ratio = Double.NaN;
+            }
+            // anything but 0, as the native side refuses it (an empty or negative value too)
+            if (ratio != 0) { // NaN too
+                problems.add(new Problem(DELIVERY_GUARANTEE, guarantee, EXACTLY_ONCE + " loads a flush's rows all "
+                        + "or none, so " + MAX_FILTER_RATIO + " must be 0 or unset (it is '" + maxFilterRatio
+                        + "'); with errors.tolerance=all, rows StarRocks refuses go to the dead letter queue instead"));
+            }
+        }
+        return problems;
     }
 
     /**
@@ -137,10 +273,14 @@ public class StarRocksSinkConfig extends AbstractConfig {
     /**
      * The config the Rust core is opened with: {@code props} plus the truststore's certificates as PEM under
      * {@link TrustedCertificates#NATIVE_PEM_KEY} (the core reads no keystore itself), without the truststore
-     * password (the core has no use for it).
+     * password (the core has no use for it), and with {@link #DELIVERY_GUARANTEE} in lower case (Connect accepts
+     * any case).
      */
     public Map<String, String> nativeConfig(Map<String, String> props) {
         Map<String, String> out = new HashMap<>(props);
+        if (out.containsKey(DELIVERY_GUARANTEE)) {
+            out.put(DELIVERY_GUARANTEE, getString(DELIVERY_GUARANTEE).toLowerCase(Locale.ROOT));
+        }
         out.remove(SSL_TRUSTSTORE_PASSWORD);
         out.remove(TrustedCertificates.NATIVE_PEM_KEY);
         if (trustedPem != null) {
@@ -173,6 +313,54 @@ public class StarRocksSinkConfig extends AbstractConfig {
             }
         }
         return map;
+    }
+
+    /** Empty, or host:port of an FE's MySQL query port. */
+    static final class QueryAddressValidator implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            String s = value == null ? "" : value.toString().trim();
+            if (s.isEmpty()) {
+                return;
+            }
+            java.util.regex.Matcher m = HOST_PORT.matcher(s);
+            int port = m.matches() ? Integer.parseInt(m.group(2)) : 0;
+            if (port < 1 || port > 65535) {
+                throw new ConfigException(name, value, "expected host:port (port 1 to 65535), or empty");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "host:port, or empty (first " + HTTP_URL + " host, port 9030)";
+        }
+    }
+
+    /** The whole value matches a regular expression. */
+    static final class PatternValidator implements ConfigDef.Validator {
+        private final Pattern pattern;
+        private final String shown;
+        private final String expected;
+
+        /** {@code shown} is the valid values in the docs, {@code expected} what an error says is expected. */
+        PatternValidator(String regex, String shown, String expected) {
+            this.pattern = Pattern.compile(regex);
+            this.shown = shown;
+            this.expected = expected;
+        }
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            String s = value == null ? "" : value.toString();
+            if (!pattern.matcher(s).matches()) {
+                throw new ConfigException(name, s, "expected " + expected);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return shown;
+        }
     }
 
     static final class UrlListValidator implements ConfigDef.Validator {

@@ -68,6 +68,17 @@ public class StarRocksSinkConnector extends SinkConnector {
                     + ") must not be less than " + StarRocksSinkConfig.CONNECT_TIMEOUT_MS + " ("
                     + connectTimeout.value() + ")");
         }
+        ConfigValue guarantee = values.get(StarRocksSinkConfig.DELIVERY_GUARANTEE);
+        if (valid(guarantee)) {
+            ConfigValue offsetColumn = values.get(StarRocksSinkConfig.EO_OFFSET_COLUMN);
+            for (StarRocksSinkConfig.Problem p : StarRocksSinkConfig.crossKeyProblems((String) guarantee.value(),
+                    validString(values.get(StarRocksSinkConfig.DATABASE)),
+                    validString(values.get(StarRocksSinkConfig.TOPIC2TABLE)),
+                    validString(offsetColumn), validString(values.get(StarRocksSinkConfig.FORMAT)),
+                    StarRocksSinkConfig.maxFilterRatio(connectorConfigs))) {
+                values.get(p.key).addErrorMessage(p.message);
+            }
+        }
         ConfigValue location = values.get(StarRocksSinkConfig.SSL_TRUSTSTORE_LOCATION);
         ConfigValue password = values.get(StarRocksSinkConfig.SSL_TRUSTSTORE_PASSWORD);
         ConfigValue type = values.get(StarRocksSinkConfig.SSL_TRUSTSTORE_TYPE);
@@ -84,5 +95,10 @@ public class StarRocksSinkConnector extends SinkConnector {
 
     private static boolean valid(ConfigValue v) {
         return v != null && v.errorMessages().isEmpty() && v.value() != null;
+    }
+
+    /** The parsed value of a valid string key, else null (its own error is shown already). */
+    private static String validString(ConfigValue v) {
+        return valid(v) ? (String) v.value() : null;
     }
 }

@@ -20,6 +20,7 @@ import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.ErrantRecordReporter;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.apache.kafka.connect.sink.SinkTask;
+import org.apache.kafka.connect.sink.SinkTaskContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +57,8 @@ public class StarRocksSinkTask extends SinkTask {
         NativeSink opened = sink;
         metrics = new SinkTaskMetrics(props.get("name"), props.get(StarRocksSinkConfig.TASK_ID), opened::metrics)
                 .register(LOG);
-        LOG.info("Started StarRocks sink task {}", props.get(StarRocksSinkConfig.TASK_ID));
+        LOG.info("Started StarRocks sink task {} ({})", props.get(StarRocksSinkConfig.TASK_ID),
+                config.getString(StarRocksSinkConfig.DELIVERY_GUARANTEE).toLowerCase(java.util.Locale.ROOT));
     }
 
     @Override
@@ -124,6 +126,29 @@ public class StarRocksSinkTask extends SinkTask {
         } catch (ConnectException e) {
             failure = e;
             throw e;
+        }
+    }
+
+    /**
+     * A rebalance gave this task {@code partitions} (also the first assignment, before any {@link #put}). The sink
+     * takes them: with {@code delivery.guarantee=exactly_once} it fences each one in the register and answers where
+     * Connect must resume it (the register, not Kafka's committed offsets, is the truth then); with at_least_once it
+     * answers no seek. A failure here (e.g. StarRocks unreachable) fails the task, as Connect treats an exception
+     * from {@code open()}.
+     */
+    @Override
+    public void open(Collection<TopicPartition> partitions) {
+        if (sink == null || sink.isClosed() || partitions.isEmpty()) {
+            return;
+        }
+        seek(context, partitions, sink.openPartitions(partitions));
+    }
+
+    /** Asks Connect to resume the partitions in {@code offsets} there; logs what was opened either way. */
+    static void seek(SinkTaskContext context, Collection<TopicPartition> partitions, Map<TopicPartition, Long> offsets) {
+        LOG.info("Opened partitions {}; seeking {}", partitions, offsets.isEmpty() ? "none" : offsets);
+        if (!offsets.isEmpty()) {
+            context.offset(offsets);
         }
     }
 

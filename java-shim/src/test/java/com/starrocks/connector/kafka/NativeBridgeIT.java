@@ -1,5 +1,6 @@
 package com.starrocks.connector.kafka;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -202,6 +203,36 @@ class NativeBridgeIT {
         }
     }
 
+    /** at_least_once: opening partitions fences nothing and seeks nothing; the answer is one -1 per partition. */
+    @Test
+    void openPartitionsAtLeastOnceSeeksNothing() {
+        long handle = NativeMethods.open(keys(config()), values(config()), NativeLogs.enabledLevel());
+        try {
+            assertArrayEquals(new long[] {-1L, -1L, -1L}, NativeMethods.openPartitions(handle,
+                    new String[] {"test", "test", "other"}, new int[] {0, 1, 0}));
+            assertArrayEquals(new long[0], NativeMethods.openPartitions(handle, new String[0], new int[0]));
+        } finally {
+            NativeMethods.close(handle);
+        }
+        assertThrows(NativeException.class, () -> NativeMethods.openPartitions(handle, new String[] {"test"},
+                new int[] {0}));
+        try (NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel())) {
+            assertTrue(sink.openPartitions(java.util.Arrays.asList(new TopicPartition("test", 0),
+                    new TopicPartition("test", 1))).isEmpty());
+        }
+    }
+
+    /** exactly_once checks the StarRocks version over the query port when the sink opens, before any open(). */
+    @Test
+    void exactlyOnceWithStarRocksUnreachableFailsWhenTheSinkOpens() {
+        Map<String, String> props = config();
+        props.put("delivery.guarantee", "exactly_once");
+        props.put("starrocks.query.address", UNREACHABLE);
+        ConnectException e = assertThrows(ConnectException.class, () -> NativeSink.open(props,
+                NativeLogs.enabledLevel()).close());
+        assertTrue(lower(e).contains("exactly_once"), e.getMessage());
+    }
+
     @Test
     void aPanicInRustIsAnExceptionAndTheSinkStaysDead() {
         Map<String, String> props = config();
@@ -228,6 +259,9 @@ class NativeBridgeIT {
         task.initialize(context);
         task.start(config());
         try {
+            // Connect opens the assigned partitions before the first put; at_least_once seeks nothing
+            task.open(Collections.singletonList(new TopicPartition("test", 0)));
+            assertTrue(context.seeks.isEmpty(), "at_least_once sought " + context.seeks);
             task.put(batch(5));
             task.put(Collections.<SinkRecord>emptyList());
             // an unencodable record goes to the errant record reporter; the rest of the batch is kept
@@ -266,6 +300,7 @@ class NativeBridgeIT {
 
     static final class RecordingContext implements SinkTaskContext {
         final List<SinkRecord> reported = new ArrayList<>();
+        final List<Map<TopicPartition, Long>> seeks = new ArrayList<>();
 
         @Override
         public Map<String, String> configs() {
@@ -274,10 +309,12 @@ class NativeBridgeIT {
 
         @Override
         public void offset(Map<TopicPartition, Long> offsets) {
+            seeks.add(new HashMap<>(offsets));
         }
 
         @Override
         public void offset(TopicPartition tp, long offset) {
+            seeks.add(Collections.singletonMap(tp, offset));
         }
 
         @Override

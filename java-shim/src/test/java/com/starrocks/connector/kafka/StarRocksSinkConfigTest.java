@@ -90,6 +90,12 @@ class StarRocksSinkConfigTest {
         assertEquals(120000L, c.getLong("sink.timeoutms"));
         assertEquals("", c.getString("sink.label.prefix"));
         assertEquals(new Password("123456"), c.getPassword("starrocks.password"));
+        assertEquals("at_least_once", c.getString("delivery.guarantee"));
+        assertFalse(c.exactlyOnce());
+        assertEquals("", c.getString("starrocks.query.address"));
+        assertEquals("kafka_connect_register", c.getString("exactly.once.register.table"));
+        assertEquals(true, c.getBoolean("exactly.once.register.create"));
+        assertEquals("", c.getString("exactly.once.offset.column"));
         assertEquals(0, errorCount(docsExample()));
     }
 
@@ -259,5 +265,158 @@ class StarRocksSinkConfigTest {
         props.put("bufferflush.intervalms", "10");
         props.remove("starrocks.username");
         assertEquals(3, errorCount(props));
+    }
+
+    /** A valid exactly_once config: the docs example plus {@code delivery.guarantee=exactly_once}. */
+    static Map<String, String> exactlyOnce() {
+        return with("delivery.guarantee", "exactly_once");
+    }
+
+    @Test
+    void deliveryGuaranteeIsEitherInAnyCase() {
+        StarRocksSinkConfig c = new StarRocksSinkConfig(with("delivery.guarantee", "EXACTLY_ONCE"));
+        assertTrue(c.exactlyOnce());
+        assertEquals("exactly_once", c.nativeConfig(with("delivery.guarantee", "EXACTLY_ONCE")).get("delivery.guarantee"));
+        assertFalse(new StarRocksSinkConfig(with("delivery.guarantee", "At_Least_Once")).exactlyOnce());
+        assertFalse(new StarRocksSinkConfig(docsExample()).nativeConfig(docsExample()).containsKey("delivery.guarantee"));
+        assertEquals(0, errorCount(exactlyOnce()));
+        assertRejected(with("delivery.guarantee", "exactly-once"), "delivery.guarantee", "exactly-once");
+        assertRejected(with("delivery.guarantee", "at_most_once"), "delivery.guarantee", "at_most_once");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "fe:9030", "192.168.0.1:9030", " fe-1.example.com:1 ", "[::1]:65535", "fe_2:9030"})
+    void goodQueryAddresses(String address) {
+        Map<String, String> props = with("delivery.guarantee", "exactly_once");
+        props.put("starrocks.query.address", address);
+        new StarRocksSinkConfig(props);
+        assertEquals(0, errorCount(props));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"fe", "fe:0", "fe:65536", "fe:90x", "mysql://fe:9030", "fe:9030,fe2:9030", "fe 1:9030",
+        ":9030"})
+    void badQueryAddressesAreRefused(String address) {
+        assertRejected(with("starrocks.query.address", address), "starrocks.query.address", "host:port");
+    }
+
+    @Test
+    void registerTable() {
+        assertEquals("my_Register_2", new StarRocksSinkConfig(with("exactly.once.register.table", "my_Register_2"))
+                .getString("exactly.once.register.table"));
+        new StarRocksSinkConfig(with("exactly.once.register.table", "0123456789012345678901234567890123456789"
+                + "012345678901234567890123"));
+        assertRejected(with("exactly.once.register.table", "0123456789012345678901234567890123456789"
+                + "0123456789012345678901234"), "exactly.once.register.table", "[A-Za-z0-9_]");
+        assertRejected(with("exactly.once.register.table", ""), "exactly.once.register.table", "[A-Za-z0-9_]");
+        assertRejected(with("exactly.once.register.table", "db.reg"), "exactly.once.register.table", "db.reg");
+        assertRejected(with("exactly.once.register.table", "reg-1"), "exactly.once.register.table", "reg-1");
+    }
+
+    @Test
+    void registerCreateIsABoolean() {
+        assertFalse(new StarRocksSinkConfig(with("exactly.once.register.create", "false"))
+                .getBoolean("exactly.once.register.create"));
+        assertRejected(with("exactly.once.register.create", "maybe"), "exactly.once.register.create");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"kafka_offset", "_off", "O", "a234567890123456789012345678901234567890123456789012345678901234"})
+    void goodOffsetColumns(String column) {
+        Map<String, String> props = exactlyOnce();
+        props.put("exactly.once.offset.column", column);
+        assertEquals(column, new StarRocksSinkConfig(props).getString("exactly.once.offset.column"));
+        assertEquals(0, errorCount(props));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1st", "kafka-offset", "a.b", "a2345678901234567890123456789012345678901234567890123456789012345"})
+    void badOffsetColumnsAreRefused(String column) {
+        Map<String, String> props = exactlyOnce();
+        props.put("exactly.once.offset.column", column);
+        assertRejected(props, "exactly.once.offset.column", "column name");
+    }
+
+    @Test
+    void offsetColumnNeedsExactlyOnce() {
+        Map<String, String> props = with("exactly.once.offset.column", "kafka_offset");
+        assertRejected(props, "exactly.once.offset.column", "exactly_once");
+        assertTrue(validateErrors(props, "delivery.guarantee").isEmpty());
+        props.put("delivery.guarantee", "at_least_once");
+        assertRejected(props, "exactly.once.offset.column", "exactly_once");
+        props.put("exactly.once.offset.column", "");
+        assertEquals(0, errorCount(props));
+    }
+
+    @Test
+    void offsetColumnNeedsJsonRows() {
+        Map<String, String> props = exactlyOnce();
+        props.put("exactly.once.offset.column", "kafka_offset");
+        props.put("sink.properties.format", "CSV");
+        assertRejected(props, "exactly.once.offset.column", "sink.properties.format=json");
+        assertEquals(1, errorCount(props));
+        props.put("sink.properties.format", "JSON");
+        new StarRocksSinkConfig(props);
+        assertEquals(0, errorCount(props));
+    }
+
+    @Test
+    void exactlyOnceKeepsEveryTargetInTheConnectorsDatabase() {
+        Map<String, String> props = exactlyOnce();
+        props.put("starrocks.topic2table.map", "test:test_tbl,a:example_db.ta,b:other_db.tb,c:third.tc");
+        assertRejected(props, "starrocks.topic2table.map", "one database", "b:other_db.tb", "c:third.tc");
+        assertFalse(String.join("", validateErrors(props, "starrocks.topic2table.map")).contains("a:example_db"));
+        assertTrue(validateErrors(props, "delivery.guarantee").isEmpty());
+        assertEquals(1, errorCount(props));
+
+        props.put("starrocks.topic2table.map", "test:test_tbl,a:example_db.ta");
+        new StarRocksSinkConfig(props);
+        assertEquals(0, errorCount(props));
+        // the same map is fine with at_least_once, which loads each table on its own
+        Map<String, String> atLeastOnce = with("starrocks.topic2table.map", "b:other_db.tb");
+        new StarRocksSinkConfig(atLeastOnce);
+        assertEquals(0, errorCount(atLeastOnce));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0.1", "1", "lots", "NaN", "", "-0.1"})
+    void exactlyOnceRefusesAMaxFilterRatio(String ratio) {
+        Map<String, String> props = exactlyOnce();
+        props.put("sink.properties.max_filter_ratio", ratio);
+        assertRejected(props, "delivery.guarantee", "sink.properties.max_filter_ratio", "dead letter queue");
+        assertEquals(1, errorCount(props));
+        // at_least_once passes it through as a header
+        props.put("delivery.guarantee", "at_least_once");
+        new StarRocksSinkConfig(props);
+        assertEquals(0, errorCount(props));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "0.0", " 0 ", "-0"})
+    void exactlyOnceAllowsANoFilterRatio(String ratio) {
+        Map<String, String> props = exactlyOnce();
+        props.put("sink.properties.max_filter_ratio", ratio);
+        new StarRocksSinkConfig(props);
+        assertEquals(0, errorCount(props));
+    }
+
+    @Test
+    void maxFilterRatioIsFoundInAnyCase() {
+        Map<String, String> props = exactlyOnce();
+        props.put("sink.properties.MAX_FILTER_RATIO", "0.5");
+        assertRejected(props, "delivery.guarantee", "sink.properties.max_filter_ratio");
+    }
+
+    @Test
+    void validateReportsEveryExactlyOnceRefusalAtOnce() {
+        Map<String, String> props = exactlyOnce();
+        props.put("starrocks.topic2table.map", "b:other_db.tb");
+        props.put("sink.properties.max_filter_ratio", "0.2");
+        assertEquals(2, errorCount(props));
+        // an invalid key's own error is shown, not a refusal that builds on its value
+        props.put("starrocks.topic2table.map", "b:");
+        assertEquals(2, errorCount(props));
+        props.put("delivery.guarantee", "sometimes");
+        assertEquals(2, errorCount(props)); // the bad guarantee and the bad map, nothing built on them
     }
 }

@@ -26,6 +26,14 @@ public final class NativeMethods {
     public static native void forget(long handle, String[] topics, int[] partitions);
 
     /**
+     * Takes the partitions {@code (topics[i], partitions[i])} Connect assigned (a rebalance's
+     * {@code open(partitions)}, possibly before any {@link #put}). With {@code delivery.guarantee=exactly_once} each
+     * is fenced (ownership taken in the register table) and answered with the offset Connect must seek it to;
+     * otherwise, and for a partition that needs no seek, the answer is -1. One answer per partition, same order.
+     */
+    public static native long[] openPartitions(long handle, String[] topics, int[] partitions);
+
+    /**
      * Records whose rows StarRocks refused or Rust could not write (only with {@code errors.tolerance=all}):
      * {@code u32 count, (topic:string partition:i32 offset:i64 reason:string)*}, or null when none.
      */

@@ -84,6 +84,44 @@ public final class NativeSink implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes assigned partitions (see {@link NativeMethods#openPartitions}) and answers the offsets Connect must seek
+     * them to: only the partitions that need a seek (exactly_once), so the map is empty with at_least_once.
+     */
+    public Map<TopicPartition, Long> openPartitions(Collection<TopicPartition> partitions) {
+        long h = live();
+        List<TopicPartition> order = new ArrayList<>(partitions);
+        String[] topics = new String[order.size()];
+        int[] numbers = new int[order.size()];
+        for (int i = 0; i < order.size(); i++) {
+            topics[i] = order.get(i).topic();
+            numbers[i] = order.get(i).partition();
+        }
+        try {
+            return seekOffsets(order, NativeMethods.openPartitions(h, topics, numbers));
+        } catch (NativeException e) {
+            throw e.toConnectException();
+        } finally {
+            NativeLogs.drain(h);
+        }
+    }
+
+    /** Pairs {@code partitions} with the native answer (one offset each, -1: no seek); keeps those that seek. */
+    static Map<TopicPartition, Long> seekOffsets(List<TopicPartition> partitions, long[] answer) {
+        if (answer == null || answer.length != partitions.size()) {
+            throw new ConnectException("Malformed open-partitions answer from the native sink: "
+                    + (answer == null ? "none" : answer.length + " offsets") + " for " + partitions.size()
+                    + " partitions");
+        }
+        Map<TopicPartition, Long> seek = new HashMap<>();
+        for (int i = 0; i < answer.length; i++) {
+            if (answer[i] >= 0) {
+                seek.put(partitions.get(i), answer[i]);
+            }
+        }
+        return seek;
+    }
+
     /** Records refused since the last call (only with {@code errors.tolerance=all}); call after preCommit. */
     public List<RejectedRecord> drainRejected() {
         long h = live();

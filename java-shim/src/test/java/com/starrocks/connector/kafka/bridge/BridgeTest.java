@@ -86,6 +86,21 @@ class BridgeTest {
     }
 
     @Test
+    void seekOffsetsKeepOnlyThePartitionsToSeek() {
+        java.util.List<TopicPartition> tps = java.util.Arrays.asList(new TopicPartition("orders", 0),
+                new TopicPartition("orders", 1), new TopicPartition("t\u00e9", 7));
+        Map<TopicPartition, Long> seek = NativeSink.seekOffsets(tps, new long[] {42L, -1L, 0L});
+        assertEquals(2, seek.size());
+        assertEquals(42L, (long) seek.get(new TopicPartition("orders", 0)));
+        assertEquals(0L, (long) seek.get(new TopicPartition("t\u00e9", 7)));
+        assertTrue(NativeSink.seekOffsets(tps, new long[] {-1L, -1L, -1L}).isEmpty()); // at_least_once
+        assertTrue(NativeSink.seekOffsets(Collections.<TopicPartition>emptyList(), new long[0]).isEmpty());
+        ConnectException e = assertThrows(ConnectException.class, () -> NativeSink.seekOffsets(tps, new long[] {1L}));
+        assertTrue(e.getMessage().contains("1 offsets for 3 partitions"), e.getMessage());
+        assertThrows(ConnectException.class, () -> NativeSink.seekOffsets(tps, null));
+    }
+
+    @Test
     void decodesRejected() {
         java.util.List<RejectedRecord> r = NativeSink.decodeRejected(le(1, "t\u00e9", 2, 9L, "bad row"));
         assertEquals(1, r.size());
@@ -237,6 +252,8 @@ class BridgeTest {
         assertEquals(byte[].class, c.getMethod("drainLogs", long.class).getReturnType());
         assertEquals(byte[].class, c.getMethod("drainRejected", long.class).getReturnType());
         assertEquals(void.class, c.getMethod("forget", long.class, String[].class, int[].class).getReturnType());
+        assertEquals(long[].class, c.getMethod("openPartitions", long.class, String[].class, int[].class)
+                .getReturnType());
         assertEquals(void.class, c.getMethod("close", long.class).getReturnType());
         assertEquals(long[].class, c.getMethod("metrics", long.class).getReturnType());
         int natives = 0;
@@ -246,6 +263,6 @@ class BridgeTest {
                 natives++;
             }
         }
-        assertEquals(8, natives);
+        assertEquals(9, natives);
     }
 }

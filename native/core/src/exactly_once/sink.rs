@@ -1,0 +1,406 @@
+//! The task's sink in exactly-once mode: what `delivery.guarantee=exactly_once` runs instead of
+//! the at-least-once [`crate::Sink`].
+//!
+//! Rows are buffered per partition (a flush is one transaction per partition: its rows in every
+//! target table plus its register row). A partition is flushed when all buffers together reach
+//! `bufferflush.maxbytes` (the biggest goes), when its oldest record is `bufferflush.intervalms`
+//! old (checked on every `put`, which Connect calls at least once per poll, with or without
+//! records), and on `pre_commit`. Flushes run on the task thread and wait for their commit: a
+//! partition has at most one transaction at a time, memory stays within one flush size plus one
+//! framed body, and `pre_commit` answers only offsets the register shows visible.
+//!
+//! `open_partitions` fences each partition (takes ownership in the register) and answers where
+//! Connect must seek: the register's offset, so Kafka's own committed offsets are advisory.
+//! Records below a partition's position are dropped (already in StarRocks); records of a
+//! partition another owner took (fenced) are dropped until Connect revokes it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::http_api::HttpTxnApi;
+use super::partition_buffer::PartitionBuffer;
+use super::sql::SqlClient;
+use super::{setup, EoPolicy, FlushOutcome, PartitionWriter, Register, TableBody};
+use crate::boundary::{self, Batch, Record};
+use crate::buffer::Framing;
+use crate::config::{Config, ExactlyOnceConfig};
+use crate::error::{Error, ErrorKind, Result};
+use crate::log::Log;
+use crate::metrics::Metrics;
+use crate::offsets::TopicPartition;
+use crate::rows::{RowFormat, RowWriter};
+use crate::runtime::RuntimeRef;
+use crate::stream_load::{Rejected, StreamLoadClient};
+
+struct Partition {
+    /// `None`: another owner fenced us out; records are dropped until Connect revokes it.
+    writer: Option<PartitionWriter>,
+    /// Records below this offset are in StarRocks already (`-1`: take any).
+    position: i64,
+    buffer: PartitionBuffer,
+}
+
+pub struct EoSink {
+    cfg: Config,
+    eo: ExactlyOnceConfig,
+    log: Log,
+    writer: RowWriter,
+    framing: Framing,
+    client: Arc<StreamLoadClient>,
+    api: Arc<HttpTxnApi>,
+    policy: EoPolicy,
+    register: Register,
+    /// The headers of every data load: `sink.properties.*` (plus `merge_condition` on the
+    /// offset column).
+    headers: Vec<(String, String)>,
+    /// Unique to this sink: whose generation the register holds.
+    owner: String,
+    partitions: HashMap<TopicPartition, Partition>,
+    buffered: usize,
+    rejected: Vec<Rejected>,
+    failure: Option<Error>,
+    metrics: Arc<Metrics>,
+    rt: RuntimeRef,
+}
+
+impl EoSink {
+    /// Checks the StarRocks version and the register (creating it when allowed) before anything
+    /// loads: a cluster older than 4.0 or a missing register fails the task with a `CONFIG` error.
+    pub fn open(cfg: Config, eo: ExactlyOnceConfig, writer: RowWriter, framing: Framing, log: Log, rt: RuntimeRef) -> Result<EoSink> {
+        if eo.offset_column.is_some() && writer.format != RowFormat::Json {
+            return Err(Error::config("exactly.once.offset.column: works with sink.properties.format=json only"));
+        }
+        let client = Arc::new(StreamLoadClient::new(&cfg)?);
+        let sql = Arc::new(SqlClient::new(&eo.query_host, eo.query_port, &cfg.username, &cfg.password));
+        let register = Register { db: cfg.database.clone(), table: eo.register_table.clone(), connector: cfg.name.clone() };
+        let version = rt.handle().block_on(async {
+            let v = setup::check_version(&sql).await?;
+            setup::ensure_register(&sql, &register, eo.create_register).await?;
+            Ok::<_, Error>(v)
+        })?;
+        let mut headers = client.load_headers();
+        if let Some(col) = &eo.offset_column {
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case("merge_condition"));
+            headers.push(("merge_condition".into(), col.clone()));
+        }
+        let policy = EoPolicy {
+            // A flush's transaction spans its loads and the register check before the commit.
+            txn_timeout_secs: (cfg.load_timeout.as_secs() * 3).max(60),
+            backoff: cfg.retry_backoff.max(Duration::from_millis(50)),
+            ..EoPolicy::default()
+        };
+        let owner = format!("task{}-{:016x}", cfg.task_id, std::collections::hash_map::RandomState::new().build_hasher().finish());
+        log.info(|| {
+            format!(
+                "StarRocks sink task {} of {}: exactly-once on StarRocks {}, register {}.{} (owner {}), flush at {} bytes or {} ms",
+                cfg.task_id, cfg.name, version, register.db, register.table, owner, cfg.flush_max_bytes, cfg.flush_interval.as_millis()
+            )
+        });
+        let api = Arc::new(HttpTxnApi { client: client.clone(), sql, db: cfg.database.clone() });
+        let metrics = Arc::new(Metrics::new(cfg.flush_max_bytes));
+        Ok(EoSink {
+            cfg,
+            eo,
+            log,
+            writer,
+            framing,
+            client,
+            api,
+            policy,
+            register,
+            headers,
+            owner,
+            partitions: HashMap::new(),
+            buffered: 0,
+            rejected: Vec::new(),
+            failure: None,
+            metrics,
+            rt,
+        })
+    }
+
+    pub fn log(&self) -> &Log {
+        &self.log
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    fn check(&self) -> Result<()> {
+        match &self.failure {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// Fails the sink for good: every later call answers `e`.
+    fn fail(&mut self, e: Error) -> Error {
+        self.log.error(|| e.message.clone());
+        if self.failure.is_none() {
+            self.failure = Some(e.clone());
+        }
+        e
+    }
+
+    /// Takes ownership of `tps` in the register (in parallel) and answers, for each, where
+    /// Connect must seek (`-1`: nothing loaded yet, keep Connect's position).
+    pub fn open_partitions(&mut self, tps: &[TopicPartition]) -> Result<Vec<i64>> {
+        self.check()?;
+        let jobs = tps.iter().map(|tp| {
+            let (api, policy, register) = (self.api.clone(), self.policy.clone(), self.register.clone());
+            let (prefix, owner, tp) = (self.cfg.label_prefix.clone(), self.owner.clone(), tp.clone());
+            async move { PartitionWriter::fence(&*api, &policy, &register, &prefix, &tp.0, tp.1, &owner).await }
+        });
+        let fenced = self.run_all(jobs.collect());
+        let mut seeks = Vec::with_capacity(tps.len());
+        for (tp, r) in tps.iter().zip(fenced) {
+            let w = r.map_err(|e| self.fail(e))?;
+            let next = w.next_offset();
+            self.log.info(|| format!("{}-{}: owned at generation {}, register at {}", tp.0, tp.1, w.generation(), next));
+            if let Some(old) = self.partitions.remove(tp) {
+                self.buffered -= old.buffer.bytes();
+            }
+            self.partitions.insert(tp.clone(), Partition { writer: Some(w), position: next, buffer: PartitionBuffer::new() });
+            seeks.push(next);
+        }
+        self.note();
+        Ok(seeks)
+    }
+
+    /// Runs futures on the runtime, waiting for all; a panic in one becomes an error.
+    fn run_all<T: Send + 'static>(&self, jobs: Vec<impl std::future::Future<Output = Result<T>> + Send + 'static>) -> Vec<Result<T>> {
+        let handles: Vec<_> = jobs.into_iter().map(|j| self.rt.handle().spawn(j)).collect();
+        self.rt.handle().block_on(async move {
+            let mut out = Vec::with_capacity(handles.len());
+            for h in handles {
+                out.push(h.await.unwrap_or_else(|e| Err(Error::internal(format!("exactly-once task ended abnormally: {}", e)))));
+            }
+            out
+        })
+    }
+
+    pub fn put(&mut self, buf: &[u8]) -> Result<()> {
+        if self.cfg.panic_on_put {
+            panic!("testing.panic.on.put is set");
+        }
+        self.check()?;
+        let started = Instant::now();
+        let batch = boundary::decode(buf)?;
+        self.metrics.put_calls.fetch_add(1, Relaxed);
+        self.metrics.records_received.fetch_add(batch.records.len() as u64, Relaxed);
+        let mut flushing = Duration::ZERO;
+        for rec in &batch.records {
+            let tp = (rec.commit_topic.to_string(), rec.commit_partition);
+            if !self.partitions.contains_key(&tp) {
+                // Connect opens partitions before it delivers their records; be safe anyway.
+                let seek = self.open_partitions(std::slice::from_ref(&tp))?;
+                self.log.warn(|| format!("{}-{}: records arrived before open(); register at {}", tp.0, tp.1, seek[0]));
+            }
+            self.take(&batch, rec, &tp)?;
+            if self.buffered as u64 >= self.cfg.flush_max_bytes {
+                let biggest = self.partitions.iter().max_by_key(|(_, p)| p.buffer.bytes()).map(|(tp, _)| tp.clone());
+                let t = Instant::now();
+                self.flush(biggest.into_iter().collect())?;
+                flushing += t.elapsed();
+            }
+        }
+        let interval = self.cfg.flush_interval;
+        let due: Vec<TopicPartition> =
+            self.partitions.iter().filter(|(_, p)| p.buffer.since().map_or(false, |s| s.elapsed() >= interval)).map(|(tp, _)| tp.clone()).collect();
+        if !due.is_empty() {
+            let t = Instant::now();
+            self.flush(due)?;
+            flushing += t.elapsed();
+        }
+        self.note();
+        Metrics::add(&self.metrics.decode_serialize_ns, started.elapsed().saturating_sub(flushing));
+        Metrics::add(&self.metrics.backpressure_wait_ns, flushing);
+        Ok(())
+    }
+
+    /// Buffers one record's row, unless its partition is fenced or the record is loaded already.
+    fn take(&mut self, batch: &Batch<'_>, rec: &Record<'_>, tp: &TopicPartition) -> Result<()> {
+        let p = self.partitions.get_mut(tp).expect("opened above");
+        if p.writer.is_none() || rec.commit_offset < p.position {
+            return Ok(());
+        }
+        p.position = rec.commit_offset + 1;
+        let table = self.cfg.router.table(rec.topic);
+        let table = match table.split_once('.') {
+            Some((db, t)) if db.is_empty() || t.is_empty() => table,
+            Some((db, t)) if db == self.cfg.database => t,
+            Some(_) => {
+                let e = Error::config(format!(
+                    "topic {} routes to {}, outside {}: delivery.guarantee=exactly_once loads only into one database",
+                    rec.topic, table, self.cfg.database
+                ));
+                return Err(self.fail(e));
+            }
+            None => table,
+        };
+        let (writer, column) = (&self.writer, self.eo.offset_column.as_deref());
+        let added = p.buffer.append(table, rec.commit_offset, |out| {
+            let mark = out.len();
+            let wrote = writer.append_row(batch, rec, out)?;
+            if let (true, Some(col)) = (wrote, column) {
+                add_offset_column(col, rec.commit_offset, mark, out)?;
+            }
+            Ok(wrote)
+        });
+        match added {
+            Ok(n) => self.buffered += n,
+            Err(e) if self.cfg.tolerate_errors && e.kind == ErrorKind::Data => {
+                // The record's offset still moves the partition: it goes to the DLQ instead.
+                p.buffer.note(rec.commit_offset);
+                self.metrics.rejected_records.fetch_add(1, Relaxed);
+                self.rejected.push(Rejected {
+                    topic: rec.commit_topic.to_string(),
+                    partition: rec.commit_partition,
+                    offset: rec.commit_offset,
+                    reason: e.message,
+                });
+            }
+            Err(e) => return Err(self.fail(e)),
+        }
+        Ok(())
+    }
+
+    /// Flushes `tps` (in parallel, one transaction each) and applies the outcomes.
+    fn flush(&mut self, tps: Vec<TopicPartition>) -> Result<()> {
+        let mut jobs = Vec::new();
+        let mut sizes = Vec::new();
+        for tp in tps {
+            let Some(p) = self.partitions.get_mut(&tp) else { continue };
+            let (Some((start, end)), Some(w)) = (p.buffer.range(), p.writer.clone()) else { continue };
+            let start = if w.next_offset() >= 0 { w.next_offset() } else { start };
+            let mut bodies = Vec::new();
+            let mut rows = 0;
+            let mut bytes = 0;
+            for (table, body, n) in p.buffer.bodies(&self.framing) {
+                let body = self.client.compress(Bytes::from(body))?;
+                bytes += body.len();
+                rows += n;
+                bodies.push(TableBody { table, headers: self.headers.clone(), body: body.to_vec() });
+            }
+            sizes.push((rows, bytes));
+            let (api, policy) = (self.api.clone(), self.policy.clone());
+            jobs.push(async move {
+                let mut w = w;
+                let began = Instant::now();
+                let r = w.flush(&*api, &policy, start, end, &bodies).await;
+                r.map(|outcome| (tp, w, outcome, start, end, began.elapsed()))
+            });
+        }
+        let results = self.run_all(jobs);
+        for (r, (rows, bytes)) in results.into_iter().zip(sizes) {
+            let (tp, w, outcome, start, end, took) = match r {
+                Ok(x) => x,
+                Err(e) => {
+                    self.metrics.load_failures.fetch_add(1, Relaxed);
+                    return Err(self.fail(e));
+                }
+            };
+            let p = self.partitions.get_mut(&tp).expect("flushed partitions stay");
+            let before = p.buffer.bytes();
+            match outcome {
+                FlushOutcome::Committed { next } => {
+                    self.log.debug(|| format!("{}-{}: offsets [{}, {}) committed, {} rows", tp.0, tp.1, start, next, rows));
+                    self.metrics.load_succeeded(rows, 0, bytes as u64, took);
+                    p.buffer.clear();
+                    p.writer = Some(w);
+                }
+                FlushOutcome::Rewind { next } => {
+                    self.log.warn(|| format!("{}-{}: the register is at {} (an earlier owner's flush landed); loading from there", tp.0, tp.1, next));
+                    p.buffer.drop_below(next);
+                    p.position = p.position.max(next);
+                    p.writer = Some(w);
+                }
+                FlushOutcome::Fenced => {
+                    self.log.warn(|| format!("{}-{}: another task owns this partition now; dropping its {} buffered offsets [{}, {})", tp.0, tp.1, end - start, start, end));
+                    p.buffer.clear();
+                    p.writer = None;
+                }
+            }
+            self.buffered -= before - p.buffer.bytes();
+        }
+        Ok(())
+    }
+
+    /// Flushes every partition and answers the register's offsets: all visible in StarRocks.
+    pub fn pre_commit(&mut self) -> Result<BTreeMap<TopicPartition, i64>> {
+        self.check()?;
+        let pending: Vec<TopicPartition> = self.partitions.iter().filter(|(_, p)| !p.buffer.is_empty()).map(|(tp, _)| tp.clone()).collect();
+        self.flush(pending)?;
+        self.note();
+        Ok(self
+            .partitions
+            .iter()
+            .filter_map(|(tp, p)| p.writer.as_ref().map(|w| (tp.clone(), w.next_offset())))
+            .filter(|(_, next)| *next >= 0)
+            .collect())
+    }
+
+    pub fn drain_rejected(&mut self) -> Vec<Rejected> {
+        std::mem::take(&mut self.rejected)
+    }
+
+    /// Connect revoked `tps`: drop their state; whoever owns them next fences and reads the
+    /// register.
+    pub fn forget(&mut self, tps: &[TopicPartition]) {
+        for tp in tps {
+            if let Some(p) = self.partitions.remove(tp) {
+                self.buffered -= p.buffer.bytes();
+            }
+        }
+        self.note();
+    }
+
+    /// Nothing is in flight between calls; what is buffered is not in the register, so the
+    /// next owner loads it.
+    pub fn close(&mut self) {
+        self.partitions.clear();
+        self.buffered = 0;
+        self.note();
+        self.log.info(|| format!("StarRocks sink task {} of {} closed", self.cfg.task_id, self.cfg.name));
+    }
+
+    fn note(&self) {
+        self.metrics.set_buffer_bytes(self.buffered as u64);
+        self.metrics.set_oldest(self.partitions.values().filter_map(|p| p.buffer.since()).min());
+    }
+}
+
+/// Adds `"col":offset` to the JSON object that starts at `mark` in `out`. (JSON only: a CSV
+/// row's columns are positional, and `sink.properties.columns` already orders them.)
+fn add_offset_column(col: &str, offset: i64, mark: usize, out: &mut Vec<u8>) -> Result<()> {
+    if out.len() < mark + 2 || out[mark] != b'{' || out.last() != Some(&b'}') {
+        return Err(Error::data("exactly.once.offset.column needs rows that are JSON objects"));
+    }
+    out.pop();
+    let empty = out.len() == mark + 1;
+    out.extend_from_slice(format!("{}\"{}\":{}}}", if empty { "" } else { "," }, col, offset).as_bytes());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_offset_column_goes_into_json_objects() {
+        let mut out = b"xx{\"a\":1}".to_vec();
+        add_offset_column("kafka_offset", 42, 2, &mut out).unwrap();
+        assert_eq!(out, b"xx{\"a\":1,\"kafka_offset\":42}".to_vec());
+        let mut out = b"{}".to_vec();
+        add_offset_column("o", 7, 0, &mut out).unwrap();
+        assert_eq!(out, b"{\"o\":7}".to_vec());
+        let mut out = b"[1]".to_vec();
+        assert!(add_offset_column("o", 7, 0, &mut out).is_err());
+    }
+}

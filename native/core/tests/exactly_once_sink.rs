@@ -1,0 +1,115 @@
+//! The exactly-once sink (`delivery.guarantee=exactly_once`) as the task drives it, against the
+//! in-process emulator over real HTTP and MySQL: replays after a crash land once, a zombie's
+//! flush is fenced, old StarRocks is refused, the offset column reaches the rows.
+
+use std::collections::HashMap;
+
+use starrocks_emulator::EmulatorConfig;
+use starrocks_sink_core::log::Log;
+use starrocks_sink_core::{ErrorKind, TaskSink};
+
+mod common;
+
+use common::{cities, Env};
+
+fn tp() -> (String, i32) {
+    ("topic".to_string(), 0)
+}
+
+fn settings(env: &Env, extra: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut m = env.base_settings("eo-it", format!("127.0.0.1:{}", env.emu().fe_http_port));
+    m.insert("delivery.guarantee".into(), "exactly_once".into());
+    m.insert("starrocks.query.address".into(), format!("127.0.0.1:{}", env.emu().query_port));
+    for (k, v) in extra {
+        m.insert(k.to_string(), v.to_string());
+    }
+    m
+}
+
+fn open(env: &Env) -> TaskSink {
+    TaskSink::open(&settings(env, &[]), Log::new(5)).expect("exactly-once sink opens")
+}
+
+fn committed(sink: &mut TaskSink) -> Option<i64> {
+    sink.pre_commit().unwrap().get(&tp()).copied()
+}
+
+fn register(env: &Env) -> Vec<Vec<Option<String>>> {
+    env.sql("SELECT topic, kafka_partition, next_offset, generation FROM d.kafka_connect_register")
+}
+
+#[test]
+fn a_replay_after_a_crash_lands_once_and_connect_seeks_to_the_register() {
+    let env = Env::start_with(EmulatorConfig::default());
+    let mut first = open(&env);
+    assert_eq!(first.open_partitions(&[tp()]).unwrap(), vec![-1], "nothing loaded yet: no seek");
+    first.put(&cities(0, &["Oslo", "Bergen", "Tromsø"])).unwrap();
+    assert_eq!(committed(&mut first), Some(3));
+    assert_eq!(env.ids(), vec!["1", "2", "3"]);
+    let reg = register(&env);
+    assert_eq!(reg.len(), 1);
+    assert_eq!(reg[0][2].as_deref(), Some("3"), "{:?}", reg);
+    drop(first); // crashed before Kafka stored offset 3
+
+    let mut second = open(&env);
+    assert_eq!(second.open_partitions(&[tp()]).unwrap(), vec![3], "Connect must seek to the register");
+    // had the seek not happened, the replay from 0 is dropped up to the register
+    second.put(&cities(0, &["Oslo", "Bergen", "Tromsø", "Bodø", "Alta"])).unwrap();
+    assert_eq!(committed(&mut second), Some(5));
+    assert_eq!(env.ids(), vec!["1", "2", "3", "4", "5"]);
+    assert_eq!(register(&env)[0][3].as_deref(), Some("2"), "each owner takes a new generation");
+    second.close();
+}
+
+#[test]
+fn a_zombie_that_lost_the_partition_cannot_load() {
+    let env = Env::start_with(EmulatorConfig::default());
+    let mut zombie = open(&env);
+    zombie.open_partitions(&[tp()]).unwrap();
+    zombie.put(&cities(0, &["Oslo", "Bergen"])).unwrap();
+    // a rebalance gave the partition to another task before the zombie flushed
+    let mut owner = open(&env);
+    assert_eq!(owner.open_partitions(&[tp()]).unwrap(), vec![-1]);
+    owner.put(&cities(0, &["Oslo", "Bergen"])).unwrap();
+    assert_eq!(committed(&mut owner), Some(2));
+    assert_eq!(zombie.pre_commit().unwrap().get(&tp()), None, "a fenced task answers no offset");
+    zombie.put(&cities(2, &["Bodø"])).unwrap();
+    assert_eq!(zombie.pre_commit().unwrap().get(&tp()), None);
+    assert_eq!(env.ids(), vec!["1", "2"], "the zombie's rows must not land");
+    owner.put(&cities(2, &["Bodø"])).unwrap();
+    assert_eq!(committed(&mut owner), Some(3));
+    assert_eq!(env.ids(), vec!["1", "2", "3"]);
+}
+
+#[test]
+fn starrocks_older_than_4_0_is_refused_by_name() {
+    let env = Env::start_with(EmulatorConfig { starrocks_version: "3.3.9".into(), ..EmulatorConfig::default() });
+    let e = TaskSink::open(&settings(&env, &[]), Log::new(5)).err().expect("refused");
+    assert_eq!(e.kind, ErrorKind::Config);
+    assert!(e.message.contains("4.0") && e.message.contains("3.3.9"), "{}", e.message);
+}
+
+#[test]
+fn a_missing_register_is_refused_with_its_ddl_when_creating_is_not_allowed() {
+    let env = Env::start_with(EmulatorConfig::default());
+    let e = TaskSink::open(&settings(&env, &[("exactly.once.register.create", "false")]), Log::new(5)).err().expect("refused");
+    assert_eq!(e.kind, ErrorKind::Config);
+    assert!(e.message.contains("CREATE TABLE"), "{}", e.message);
+}
+
+#[test]
+fn the_offset_column_carries_each_rows_kafka_offset() {
+    let env = Env::start_with(EmulatorConfig::default());
+    env.sql(
+        "CREATE TABLE d.pk (id INT NOT NULL, city VARCHAR(64), kafka_offset BIGINT NOT NULL) PRIMARY KEY(id) \
+         DISTRIBUTED BY HASH(id) BUCKETS 1",
+    );
+    let extra = [("starrocks.topic2table.map", "topic:pk"), ("exactly.once.offset.column", "kafka_offset")];
+    let mut sink = TaskSink::open(&settings(&env, &extra), Log::new(5)).unwrap();
+    sink.open_partitions(&[tp()]).unwrap();
+    sink.put(&cities(7, &["Oslo", "Bergen"])).unwrap();
+    assert_eq!(committed(&mut sink), Some(9));
+    let rows = env.sql("SELECT id, kafka_offset FROM d.pk ORDER BY id");
+    let rows: Vec<(String, String)> = rows.into_iter().map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap())).collect();
+    assert_eq!(rows, vec![("8".into(), "7".into()), ("9".into(), "8".into())]);
+}
