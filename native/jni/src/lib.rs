@@ -91,6 +91,12 @@ fn byte_array(env: &mut JNIEnv<'_>, bytes: &[u8]) -> Result<jbyteArray, Error> {
     Ok(env.byte_array_from_slice(bytes).map_err(jni_err)?.into_raw())
 }
 
+fn long_array(env: &mut JNIEnv<'_>, values: &[i64]) -> Result<jlongArray, Error> {
+    let array = env.new_long_array(values.len() as i32).map_err(jni_err)?;
+    env.set_long_array_region(&array, 0, values).map_err(jni_err)?;
+    Ok(array.into_raw())
+}
+
 /// `null` for "nothing", so the common empty drain allocates no Java array.
 fn byte_array_or_null(env: &mut JNIEnv<'_>, bytes: Option<Vec<u8>>) -> Result<jbyteArray, Error> {
     match bytes {
@@ -185,9 +191,7 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_o
     guarded(&mut env, std::ptr::null_mut(), |env| {
         let tps = topic_partitions(env, &topics, &partitions)?;
         let seeks = handles::with_sink(handle, |sink| sink.open_partitions(&tps))?;
-        let array = env.new_long_array(seeks.len() as i32).map_err(jni_err)?;
-        env.set_long_array_region(&array, 0, &seeks).map_err(jni_err)?;
-        Ok(array.into_raw())
+        long_array(env, &seeks)
     })
 }
 
@@ -242,10 +246,7 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_m
     handle: jlong,
 ) -> jlongArray {
     guarded(&mut env, std::ptr::null_mut(), |env| {
-        let values = handles::get(handle)?.metrics.snapshot();
-        let array = env.new_long_array(values.len() as i32).map_err(jni_err)?;
-        env.set_long_array_region(&array, 0, &values).map_err(jni_err)?;
-        Ok(array.into_raw())
+        long_array(env, &handles::get(handle)?.metrics.snapshot())
     })
 }
 

@@ -22,16 +22,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.errors.ConnectException;
-import org.apache.kafka.connect.sink.ErrantRecordReporter;
 import org.apache.kafka.connect.sink.SinkRecord;
-import org.apache.kafka.connect.sink.SinkTaskContext;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -255,7 +251,7 @@ class NativeBridgeIT {
     @Test
     void taskLifecycle() throws Exception {
         StarRocksSinkTask task = new StarRocksSinkTask();
-        RecordingContext context = new RecordingContext();
+        RecordingContext context = new RecordingContext(config(), Collections.singleton(new TopicPartition("test", 0)));
         task.initialize(context);
         task.start(config());
         try {
@@ -297,57 +293,4 @@ class NativeBridgeIT {
         }
         return v;
     }
-
-    static final class RecordingContext implements SinkTaskContext {
-        final List<SinkRecord> reported = new ArrayList<>();
-        final List<Map<TopicPartition, Long>> seeks = new ArrayList<>();
-
-        @Override
-        public Map<String, String> configs() {
-            return config();
-        }
-
-        @Override
-        public void offset(Map<TopicPartition, Long> offsets) {
-            seeks.add(new HashMap<>(offsets));
-        }
-
-        @Override
-        public void offset(TopicPartition tp, long offset) {
-            seeks.add(Collections.singletonMap(tp, offset));
-        }
-
-        @Override
-        public void timeout(long timeoutMs) {
-        }
-
-        @Override
-        public Set<TopicPartition> assignment() {
-            return Collections.singleton(new TopicPartition("test", 0));
-        }
-
-        @Override
-        public void pause(TopicPartition... partitions) {
-        }
-
-        @Override
-        public void resume(TopicPartition... partitions) {
-        }
-
-        @Override
-        public void requestCommit() {
-        }
-
-        @Override
-        public ErrantRecordReporter errantRecordReporter() {
-            return new ErrantRecordReporter() {
-                @Override
-                public Future<Void> report(SinkRecord record, Throwable error) {
-                    reported.add(record);
-                    return CompletableFuture.completedFuture(null);
-                }
-            };
-        }
-    }
-
 }

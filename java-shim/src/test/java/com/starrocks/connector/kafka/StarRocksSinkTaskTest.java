@@ -4,16 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigException;
-import org.apache.kafka.connect.sink.SinkTaskContext;
 import org.junit.jupiter.api.Test;
 
 /** Task behaviour that needs no native library; the rest is in NativeBridgeIT. */
@@ -46,7 +43,7 @@ class StarRocksSinkTaskTest {
     @Test
     void openBeforeStartIsHarmless() {
         StarRocksSinkTask task = new StarRocksSinkTask();
-        SeekRecordingContext context = new SeekRecordingContext();
+        RecordingContext context = new RecordingContext(StarRocksSinkConfigTest.docsExample(), Collections.<TopicPartition>emptySet());
         task.initialize(context);
         task.open(Collections.singletonList(new TopicPartition("test", 0)));
         task.open(Collections.<TopicPartition>emptyList());
@@ -56,7 +53,7 @@ class StarRocksSinkTaskTest {
     /** What open() does with the native answer (NativeSink.openPartitions: only partitions that seek). */
     @Test
     void openSeeksConnectToTheNativeAnswer() {
-        SeekRecordingContext context = new SeekRecordingContext();
+        RecordingContext context = new RecordingContext(StarRocksSinkConfigTest.docsExample(), Collections.<TopicPartition>emptySet());
         List<TopicPartition> assigned = Arrays.asList(new TopicPartition("test", 0), new TopicPartition("test", 1));
         Map<TopicPartition, Long> answer = new HashMap<>();
         answer.put(new TopicPartition("test", 1), 42L);
@@ -66,46 +63,5 @@ class StarRocksSinkTaskTest {
         // at_least_once answers no seek: Connect resumes from the group's committed offsets
         StarRocksSinkTask.seek(context, assigned, Collections.<TopicPartition, Long>emptyMap());
         assertEquals(1, context.seeks.size());
-    }
-
-    /** Records {@code offset()} calls; the rest of the context is unused here. */
-    static final class SeekRecordingContext implements SinkTaskContext {
-        final List<Map<TopicPartition, Long>> seeks = new ArrayList<>();
-
-        @Override
-        public Map<String, String> configs() {
-            return StarRocksSinkConfigTest.docsExample();
-        }
-
-        @Override
-        public void offset(Map<TopicPartition, Long> offsets) {
-            seeks.add(new HashMap<>(offsets));
-        }
-
-        @Override
-        public void offset(TopicPartition tp, long offset) {
-            seeks.add(Collections.singletonMap(tp, offset));
-        }
-
-        @Override
-        public void timeout(long timeoutMs) {
-        }
-
-        @Override
-        public Set<TopicPartition> assignment() {
-            return Collections.emptySet();
-        }
-
-        @Override
-        public void pause(TopicPartition... partitions) {
-        }
-
-        @Override
-        public void resume(TopicPartition... partitions) {
-        }
-
-        @Override
-        public void requestCommit() {
-        }
     }
 }
