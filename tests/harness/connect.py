@@ -1,6 +1,8 @@
 """Real Kafka Connect workers (standalone and distributed) started from the Maven jars, and a
 small client for their REST API."""
+import os
 import re
+import signal
 import time
 import uuid
 from pathlib import Path
@@ -340,3 +342,43 @@ class ConnectWorker:
 
     def log_text(self):
         return self.process.log_text() if self.process else ""
+
+
+class WorkerGroup:
+    """Distributed workers sharing one group id and internal topics, some killed on purpose. REST
+    calls go to any live, started worker and are retried while the group rebalances (409), a
+    forwarded request fails (500, 503) or the connector is not known there yet (404)."""
+
+    def __init__(self):
+        self.members = []
+        self.kills = 0
+
+    def alive(self):
+        return [w for w in self.members if w.rest is not None and w.process is not None and w.process.alive()]
+
+    def by_id(self):
+        """Live workers by the id Connect's status API gives them (`host:port`)."""
+        return {"127.0.0.1:%d" % w.port: w for w in self.alive()}
+
+    def call(self, fn, what, timeout=90):
+        deadline = time.monotonic() + timeout
+        last = None
+        while True:
+            for w in self.alive():
+                try:
+                    return fn(w.rest)
+                except ConnectError as e:
+                    if e.status_code not in (404, 409, 500, 503):
+                        raise
+                    last = e
+                except requests.RequestException as e:
+                    last = e
+            if time.monotonic() > deadline:
+                raise TimeoutError("%s: no worker answered in %.0f s (last: %s)" % (what, timeout, last))
+            time.sleep(0.5)
+
+    def kill(self, w):
+        os.kill(w.process.pid, signal.SIGKILL)
+        w.process.proc.wait(timeout=30)
+        w.stop()  # closes the log, forgets the process
+        self.kills += 1

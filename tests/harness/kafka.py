@@ -266,7 +266,6 @@ class KafkaBroker:
     def produce(self, topic: str, values, keys=None, partition=None, headers=None):
         """Produce records synchronously. `values` items may be bytes, str, dicts/lists (sent as
         compact JSON) or None (a tombstone). Returns the number of records acknowledged."""
-        from confluent_kafka import Producer
 
         def enc(v):
             if v is None or isinstance(v, bytes):
@@ -277,26 +276,10 @@ class KafkaBroker:
 
         values = list(values)
         keys = list(keys) if keys is not None else [None] * len(values)
-        errors = []
-        producer = Producer({"bootstrap.servers": self.bootstrap, "acks": "all",
-                             "enable.idempotence": True, "linger.ms": 5})
+        producer = ReliableProducer(self.bootstrap)
         for k, v in zip(keys, values):
-            kwargs = {"key": enc(k), "value": enc(v),
-                      "on_delivery": lambda err, msg: err and errors.append(err)}
-            if partition is not None:
-                kwargs["partition"] = partition
-            if headers:
-                kwargs["headers"] = headers
-            while True:
-                try:
-                    producer.produce(topic, **kwargs)
-                    break
-                except BufferError:
-                    producer.poll(0.1)
-            producer.poll(0)
-        left = producer.flush(60)
-        if left or errors:
-            raise RuntimeError("produce to %s: %d not delivered, errors: %s" % (topic, left, errors[:5]))
+            producer.send(topic, enc(v), key=enc(k), partition=partition, headers=headers)
+        producer.flush()
         return len(values)
 
     def consume(self, topic: str, count: int, timeout: float = 30, with_headers: bool = False):
@@ -329,6 +312,39 @@ class KafkaBroker:
 
 
 FILE_CONNECTOR_VERSIONS = {"4.4": "4.3.1", "3.9": "3.9.1"}
+
+
+class ReliableProducer:
+    """An idempotent `acks=all` producer that waits for room when its queue is full instead of
+    failing, counts what it sent per partition (`produced`) and raises on `flush` when anything
+    was not delivered."""
+
+    def __init__(self, bootstrap: str):
+        from confluent_kafka import Producer
+        self._producer = Producer({"bootstrap.servers": bootstrap, "acks": "all",
+                                   "enable.idempotence": True, "linger.ms": 5})
+        self.errors = []
+        self.produced = {}
+
+    def send(self, topic: str, value, key=None, partition=None, headers=None):
+        kwargs = {"key": key, "value": value, "on_delivery": lambda err, msg: err and self.errors.append(err)}
+        if partition is not None:
+            kwargs["partition"] = partition
+        if headers:
+            kwargs["headers"] = headers
+        while True:
+            try:
+                self._producer.produce(topic, **kwargs)
+                break
+            except BufferError:
+                self._producer.poll(0.1)
+        self.produced[partition] = self.produced.get(partition, 0) + 1
+        self._producer.poll(0)
+
+    def flush(self, timeout: float = 60):
+        left = self._producer.flush(timeout)
+        if left or self.errors:
+            raise RuntimeError("produce: %d not delivered, errors: %s" % (left, self.errors[:5]))
 
 
 def file_connector_plugins(line: str = DEFAULT) -> Path:

@@ -24,14 +24,11 @@ ones in `close(partitions)`).
 import json
 import os
 import re
-import signal
 import threading
 import time
 
-import requests
-from confluent_kafka import Producer
 
-from harness import connect, seed
+from harness import connect, kafka, seed
 
 from test_fault_campaign import private_plugin_copy, report
 
@@ -74,51 +71,20 @@ def _create_table(emulator, table):
                  "DISTRIBUTED BY HASH(id) BUCKETS 1 PROPERTIES ('replication_num' = '1')" % (DB, table))
 
 
-class Cluster:
-    """Distributed workers sharing one group id and internal topics; REST calls go to any live
-    worker and are retried while the cluster rebalances (409) or a forwarded request fails."""
+class Cluster(connect.WorkerGroup):
+    """The three workers of this test, started one after the other."""
 
     def __init__(self, workers, plugin_path, settings):
+        super().__init__()
         self.workers = workers
         self.plugin_path = plugin_path
         self.settings = settings
-        self.members = []
-        self.kills = 0
 
     def add(self):
         w = self.workers.start("distributed", self.plugin_path, worker_properties=self.settings,
                                name="connect-dist-%d" % len(self.members))
         self.members.append(w)
         return w
-
-    def alive(self):
-        return [w for w in self.members if w.process is not None and w.process.alive()]
-
-    def by_id(self):
-        return {"127.0.0.1:%d" % w.port: w for w in self.alive()}
-
-    def call(self, fn, what, timeout=90):
-        deadline = time.monotonic() + timeout
-        last = None
-        while True:
-            for w in self.alive():
-                try:
-                    return fn(w.rest)
-                except connect.ConnectError as e:
-                    if e.status_code not in (404, 409, 500, 503):
-                        raise
-                    last = e
-                except requests.RequestException as e:
-                    last = e
-            if time.monotonic() > deadline:
-                raise TimeoutError("%s: no worker answered in %.0f s (last: %s)" % (what, timeout, last))
-            time.sleep(1)
-
-    def kill(self, w):
-        os.kill(w.process.pid, signal.SIGKILL)
-        w.process.proc.wait(timeout=30)
-        w.stop()  # closes the log, forgets the process
-        self.kills += 1
 
 
 class StatusWatch(threading.Thread):
@@ -245,27 +211,15 @@ def test_distributed_cluster_rebalances(request, kafka_broker, seed_db, plugin_d
     st = wait_all_running("created")
 
     # -- records: unique ids, spread evenly over the 8 partitions (id % 8), produced in chunks
-    produced = [0] * PARTITIONS
-    producer_client = Producer({"bootstrap.servers": kafka_broker.bootstrap, "acks": "all",
-                                "enable.idempotence": True, "linger.ms": 5})
-    delivery_errors = []
+    producer_client = kafka.ReliableProducer(kafka_broker.bootstrap)
+    produced = producer_client.produced
 
     def produce(lo, hi):
         """ids lo..hi-1, id % 8 = partition; no keys (the payload's key converter is JsonConverter
         with schemas, which takes a null key). Returns once all are acknowledged."""
         for i in range(lo, hi):
-            p = i % PARTITIONS
-            while True:
-                try:
-                    producer_client.produce(topic, value=b'{"id":%d,"city":"c%07d"}' % (i, i), partition=p,
-                                            on_delivery=lambda err, msg: err and delivery_errors.append(err))
-                    break
-                except BufferError:
-                    producer_client.poll(0.1)
-            produced[p] += 1
-            producer_client.poll(0)
-        left = producer_client.flush(60)
-        assert not left and not delivery_errors, "produce: %d not delivered, errors %s" % (left, delivery_errors[:3])
+            producer_client.send(topic, b'{"id":%d,"city":"c%07d"}' % (i, i), partition=i % PARTITIONS)
+        producer_client.flush()
 
     main_part = n * 9 // 10
     chunks = 18
@@ -293,7 +247,7 @@ def test_distributed_cluster_rebalances(request, kafka_broker, seed_db, plugin_d
         deadline = time.monotonic() + timeout
         while True:
             watch.check()
-            expected = {p: produced[p] for p in range(PARTITIONS)}
+            expected = {p: produced.get(p, 0) for p in range(PARTITIONS)}
             try:
                 got = kafka_broker.committed(group, topic, PARTITIONS)
             except Exception:
@@ -393,7 +347,7 @@ def test_distributed_cluster_rebalances(request, kafka_broker, seed_db, plugin_d
 
     final = wait_distinct(seed_db, table, n, 150, watch.check)
     note("all %d ids in StarRocks" % n)
-    expected = {p: produced[p] for p in range(PARTITIONS)}
+    expected = {p: produced.get(p, 0) for p in range(PARTITIONS)}
     deadline = time.monotonic() + 90
     committed = {}
     while committed != expected:
