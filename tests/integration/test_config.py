@@ -7,6 +7,7 @@ import time
 import pytest
 
 from harness import connect, plugin, seed
+from harness.emulator import Emulator
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +68,28 @@ def test_bad_config_rejected_by_validate(worker, key, changes):
     assert result["error_count"] >= 1, result
     assert set(errors) == {key}, errors
     assert any(key in message for message in errors[key]), errors
+
+
+@pytest.mark.parametrize("version,refused", [("3.3.9", True), ("4.0.0", False)])
+def test_exactly_once_validation_asks_the_starrocks_version(worker, workdir, version, refused):
+    """Multi-table transactions came in StarRocks 4.0: validation asks the cluster over the query
+    port and refuses an older one on `delivery.guarantee`, naming both versions."""
+    emu = Emulator(workdir / ("emulator-" + version), args=["--starrocks-version", version])
+    try:
+        seed.create_table_and_user(emu.query_port)  # the docs' user1 asks
+        config = dict(seed_config(emu.fe_http_port), **{
+            "delivery.guarantee": "exactly_once",
+            "starrocks.query.address": "127.0.0.1:%d" % emu.query_port})
+        result = worker.rest.validate(plugin.CONNECTOR_CLASS, config)
+    finally:
+        emu.stop()
+    errors = connect.validation_errors(result)
+    if not refused:
+        assert result["error_count"] == 0, errors
+        return
+    assert result["error_count"] == 1 and list(errors) == ["delivery.guarantee"], errors
+    message = errors["delivery.guarantee"][0]
+    assert "4.0 or later" in message and version in message, message
 
 
 def test_wrong_password_fails_the_task(worker, kafka_broker, topic, seed_db, unique):

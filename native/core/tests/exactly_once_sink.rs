@@ -113,3 +113,22 @@ fn the_offset_column_carries_each_rows_kafka_offset() {
     let rows: Vec<(String, String)> = rows.into_iter().map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap())).collect();
     assert_eq!(rows, vec![("8".into(), "7".into()), ("9".into(), "8".into())]);
 }
+
+#[test]
+fn validation_names_an_old_cluster_and_passes_a_new_or_unreachable_one() {
+    use starrocks_sink_core::exactly_once::setup::validation_problem;
+    let old = Env::start_with(EmulatorConfig { starrocks_version: "3.3.9".into(), ..EmulatorConfig::default() });
+    let problem = validation_problem(&settings(&old, &[])).expect("3.3.9 is refused");
+    assert!(problem.contains("4.0") && problem.contains("3.3.9"), "{}", problem);
+
+    let new = Env::start_with(EmulatorConfig::default());
+    assert_eq!(validation_problem(&settings(&new, &[])), None);
+    // at-least-once asks nothing, even of an old cluster
+    let mut at_least_once = settings(&old, &[]);
+    at_least_once.insert("delivery.guarantee".into(), "at_least_once".into());
+    assert_eq!(validation_problem(&at_least_once), None);
+    // a cluster that is down while the connector is created does not keep it from being created
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let down = settings(&new, &[("starrocks.query.address", &format!("127.0.0.1:{}", free))]);
+    assert_eq!(validation_problem(&down), None);
+}

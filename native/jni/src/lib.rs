@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use jni::objects::{JByteBuffer, JClass, JIntArray, JObject, JObjectArray, JString, JValue};
-use jni::sys::{jbyteArray, jint, jlong, jlongArray};
+use jni::sys::{jbyteArray, jint, jlong, jlongArray, jstring};
 use jni::JNIEnv;
 use starrocks_sink_core::log::Log;
 use starrocks_sink_core::{Error, TaskSink};
@@ -87,6 +87,15 @@ fn strings(env: &mut JNIEnv<'_>, array: &JObjectArray<'_>) -> Result<Vec<String>
     Ok(out)
 }
 
+fn settings(env: &mut JNIEnv<'_>, keys: &JObjectArray<'_>, values: &JObjectArray<'_>) -> Result<HashMap<String, String>, Error> {
+    let keys = strings(env, keys)?;
+    let values = strings(env, values)?;
+    if keys.len() != values.len() {
+        return Err(Error::internal("keys and values differ in length"));
+    }
+    Ok(keys.into_iter().zip(values).collect())
+}
+
 fn byte_array(env: &mut JNIEnv<'_>, bytes: &[u8]) -> Result<jbyteArray, Error> {
     Ok(env.byte_array_from_slice(bytes).map_err(jni_err)?.into_raw())
 }
@@ -115,12 +124,7 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_o
 ) -> jlong {
     guarded(&mut env, 0, |env| {
         install_panic_hook();
-        let keys = strings(env, &keys)?;
-        let values = strings(env, &values)?;
-        if keys.len() != values.len() {
-            return Err(Error::internal("open: keys and values differ in length"));
-        }
-        let settings: HashMap<String, String> = keys.into_iter().zip(values).collect();
+        let settings = settings(env, &keys, &values)?;
         let log = Log::new(log_level);
         match TaskSink::open(&settings, log.clone()) {
             Ok(sink) => Ok(handles::insert(sink)),
@@ -128,6 +132,24 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_o
                 log.forward_to(Log::global());
                 Err(e)
             }
+        }
+    })
+}
+
+/// For the connector's validation: why the cluster cannot take this config, or `null`.
+#[no_mangle]
+pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_clusterProblem<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+    keys: JObjectArray<'l>,
+    values: JObjectArray<'l>,
+) -> jstring {
+    guarded(&mut env, std::ptr::null_mut(), |env| {
+        install_panic_hook();
+        let settings = settings(env, &keys, &values)?;
+        match starrocks_sink_core::exactly_once::setup::validation_problem(&settings) {
+            Some(problem) => Ok(env.new_string(problem).map_err(jni_err)?.into_raw()),
+            None => Ok(std::ptr::null_mut()),
         }
     })
 }

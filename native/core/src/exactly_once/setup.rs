@@ -1,9 +1,20 @@
 //! What exactly-once mode checks before a task loads anything: that StarRocks has multi-table
-//! transactions (4.0 and later), and that the register exists (created when allowed).
+//! transactions (4.0 and later), and that the register exists (created when allowed). The
+//! version check also runs when the connector's config is validated, so an old cluster refuses
+//! the connector before it is created.
+
+use std::collections::HashMap;
+use std::time::Duration;
 
 use super::register::Register;
 use super::sql::{parse_version, SqlClient};
-use crate::error::{Error, Result};
+use crate::config::Config;
+use crate::error::{Error, ErrorKind, Result};
+use crate::runtime;
+
+/// How long validation waits for the query port: Connect's REST call that validates waits 90 s
+/// in all, and a slow answer there is worse than leaving the check to the task.
+const VALIDATION_WAIT: Duration = Duration::from_secs(10);
 
 /// The oldest StarRocks with multi-table Stream Load transactions.
 pub const MIN_VERSION: (u32, u32) = (4, 0);
@@ -22,6 +33,27 @@ pub async fn check_version(sql: &SqlClient) -> Result<String> {
             MIN_VERSION.0, MIN_VERSION.1, v
         ))),
         None => Err(Error::config(format!("delivery.guarantee=exactly_once: cannot read the StarRocks version '{}'", v))),
+    }
+}
+
+/// For the connector's validation: with `delivery.guarantee=exactly_once`, why this cluster
+/// cannot take it (older than 4.0, or a version that cannot be read). Nothing when the config is
+/// at-least-once, does not parse (its own keys carry that error), or StarRocks cannot be reached
+/// in time: a cluster that is down while the connector is created must not keep it from being
+/// created, and the task checks again on start.
+pub fn validation_problem(map: &HashMap<String, String>) -> Option<String> {
+    let cfg = Config::parse(map).ok()?;
+    let eo = cfg.exactly_once.as_ref()?;
+    let rt = runtime::acquire().ok()?;
+    let sql = SqlClient::new(&eo.query_host, eo.query_port, &cfg.username, &cfg.password);
+    let answer = rt.handle().block_on(async {
+        let answer = tokio::time::timeout(VALIDATION_WAIT, check_version(&sql)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), sql.close()).await;
+        answer
+    });
+    match answer {
+        Ok(Err(e)) if e.kind == ErrorKind::Config => Some(e.message),
+        _ => None,
     }
 }
 

@@ -1,20 +1,38 @@
 package com.starrocks.connector.kafka;
 
+import com.starrocks.connector.kafka.bridge.NativeLoader;
+import com.starrocks.connector.kafka.bridge.NativeSink;
 import com.starrocks.connector.kafka.tls.TrustedCertificates;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.common.config.types.Password;
 import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.sink.SinkConnector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Sink connector loading Kafka records into StarRocks through Stream Load; the work happens in the Rust core. */
 public class StarRocksSinkConnector extends SinkConnector {
+    private static final Logger LOG = LoggerFactory.getLogger(StarRocksSinkConnector.class);
+
+    /** Asks StarRocks what ConfigDef cannot know; config in, the problem or null out. */
+    private final Function<Map<String, String>, String> cluster;
     private Map<String, String> props;
+
+    public StarRocksSinkConnector() {
+        this(StarRocksSinkConnector::clusterProblem);
+    }
+
+    /** For tests that validate configs without a library or a cluster. */
+    StarRocksSinkConnector(Function<Map<String, String>, String> cluster) {
+        this.cluster = cluster;
+    }
 
     @Override
     public String version() {
@@ -79,6 +97,13 @@ public class StarRocksSinkConnector extends SinkConnector {
                 values.get(p.key).addErrorMessage(p.message);
             }
         }
+        if (valid(guarantee) && StarRocksSinkConfig.EXACTLY_ONCE.equalsIgnoreCase((String) guarantee.value())
+                && noErrors(config)) {
+            String problem = cluster.apply(connectorConfigs);
+            if (problem != null) {
+                guarantee.addErrorMessage(problem);
+            }
+        }
         ConfigValue location = values.get(StarRocksSinkConfig.SSL_TRUSTSTORE_LOCATION);
         ConfigValue password = values.get(StarRocksSinkConfig.SSL_TRUSTSTORE_PASSWORD);
         ConfigValue type = values.get(StarRocksSinkConfig.SSL_TRUSTSTORE_TYPE);
@@ -91,6 +116,29 @@ public class StarRocksSinkConnector extends SinkConnector {
             }
         }
         return config;
+    }
+
+    /**
+     * Asks StarRocks what ConfigDef cannot know (exactly-once: is it 4.0 or later?). A library that cannot load
+     * or a cluster that cannot be reached passes here: the task checks again on start and says why it fails.
+     */
+    private static String clusterProblem(Map<String, String> connectorConfigs) {
+        try {
+            NativeLoader.load();
+            return NativeSink.clusterProblem(new StarRocksSinkConfig(connectorConfigs).nativeConfig(connectorConfigs));
+        } catch (RuntimeException | LinkageError e) {
+            LOG.warn("could not ask StarRocks whether it can take this config; the task will check on start", e);
+            return null;
+        }
+    }
+
+    private static boolean noErrors(Config config) {
+        for (ConfigValue v : config.configValues()) {
+            if (!v.errorMessages().isEmpty()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean valid(ConfigValue v) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -227,6 +228,23 @@ class NativeBridgeIT {
         ConnectException e = assertThrows(ConnectException.class, () -> NativeSink.open(props,
                 NativeLogs.enabledLevel()).close());
         assertTrue(lower(e).contains("exactly_once"), e.getMessage());
+    }
+
+    /**
+     * Validation asks the cluster through the library; one that cannot be reached passes validation (the task
+     * checks on start), and so does at_least_once, which asks nothing.
+     */
+    @Test
+    void validationPassesAnUnreachableClusterAndAtLeastOnce() {
+        Map<String, String> props = config();
+        props.remove("task.id");
+        props.put("delivery.guarantee", "EXACTLY_ONCE");
+        props.put("starrocks.query.address", UNREACHABLE);
+        assertNull(NativeSink.clusterProblem(props));
+        assertTrue(new StarRocksSinkConnector().validate(props).configValues().stream()
+                .allMatch(v -> v.errorMessages().isEmpty()));
+        props.put("delivery.guarantee", "at_least_once");
+        assertNull(NativeSink.clusterProblem(props));
     }
 
     @Test

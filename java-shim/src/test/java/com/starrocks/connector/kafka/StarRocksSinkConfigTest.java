@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.ConfigValue;
@@ -44,9 +47,12 @@ class StarRocksSinkConfigTest {
         return props;
     }
 
+    /** Validation without a library or a cluster: the cluster has nothing to say. */
+    static final Function<Map<String, String>, String> NO_CLUSTER = props -> null;
+
     /** The error messages Connect's validate endpoint would show for {@code key}. */
     static List<String> validateErrors(Map<String, String> props, String key) {
-        Config config = new StarRocksSinkConnector().validate(props);
+        Config config = new StarRocksSinkConnector(NO_CLUSTER).validate(props);
         for (ConfigValue v : config.configValues()) {
             if (v.name().equals(key)) {
                 return v.errorMessages();
@@ -57,7 +63,7 @@ class StarRocksSinkConfigTest {
 
     static int errorCount(Map<String, String> props) {
         int errors = 0;
-        for (ConfigValue v : new StarRocksSinkConnector().validate(props).configValues()) {
+        for (ConfigValue v : new StarRocksSinkConnector(NO_CLUSTER).validate(props).configValues()) {
             errors += v.errorMessages().size();
         }
         return errors;
@@ -376,6 +382,33 @@ class StarRocksSinkConfigTest {
         Map<String, String> atLeastOnce = with("starrocks.topic2table.map", "b:other_db.tb");
         new StarRocksSinkConfig(atLeastOnce);
         assertEquals(0, errorCount(atLeastOnce));
+    }
+
+    @Test
+    void theClustersAnswerLandsOnDeliveryGuaranteeOnlyForAValidExactlyOnceConfig() {
+        List<Map<String, String>> asked = new ArrayList<>();
+        StarRocksSinkConnector connector = new StarRocksSinkConnector(props -> {
+            asked.add(props);
+            return "delivery.guarantee=exactly_once needs StarRocks 4.0 or later; this cluster runs 3.3.9";
+        });
+        Map<String, String> props = exactlyOnce();
+        List<String> errors = new ArrayList<>();
+        for (ConfigValue v : connector.validate(props).configValues()) {
+            for (String m : v.errorMessages()) {
+                errors.add(v.name() + ": " + m);
+            }
+        }
+        assertEquals(Collections.singletonList(
+                "delivery.guarantee: delivery.guarantee=exactly_once needs StarRocks 4.0 or later; this cluster runs 3.3.9"),
+                errors);
+        assertEquals(1, asked.size());
+        // a config with its own errors is not sent to the cluster, nor is at_least_once
+        props.put("bufferflush.intervalms", "10");
+        connector.validate(props);
+        props.put("bufferflush.intervalms", "1000");
+        props.put("delivery.guarantee", "at_least_once");
+        connector.validate(props);
+        assertEquals(1, asked.size());
     }
 
     @ParameterizedTest

@@ -3,7 +3,7 @@ package com.starrocks.connector.kafka.bridge;
 import java.nio.ByteBuffer;
 
 /**
- * The JNI surface of the Rust core (see docs/architecture.md). Called only from the task thread (except
+ * The JNI surface of the Rust core (see docs/architecture.md). Called only from the task thread (except {@link #clusterProblem} and
  * {@link #metrics}), only after {@link NativeLoader#load()}. Every method throws {@link NativeException} on error.
  */
 public final class NativeMethods {
@@ -12,6 +12,13 @@ public final class NativeMethods {
 
     /** Builds a sink from the task config; {@code logLevel} is the most verbose enabled level, 1 ERROR .. 5 TRACE. */
     public static native long open(String[] keys, String[] values, int logLevel);
+
+    /**
+     * For the connector's validation, from any thread and without a sink: why the StarRocks cluster of this config
+     * cannot take it (with {@code delivery.guarantee=exactly_once}: older than 4.0), or null. Null too when the
+     * cluster cannot be reached within 10 s; the task checks again on start.
+     */
+    public static native String clusterProblem(String[] keys, String[] values);
 
     /** One {@code put()} batch in the boundary format: {@code length} bytes of the direct buffer {@code batch}. */
     public static native void put(long handle, ByteBuffer batch, int length);

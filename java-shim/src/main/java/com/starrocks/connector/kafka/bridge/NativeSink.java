@@ -26,6 +26,32 @@ public final class NativeSink implements AutoCloseable {
 
     /** Opens a sink from the task config (all keys as Connect gave them, plus {@code task.id}). */
     public static NativeSink open(Map<String, String> config, int logLevel) {
+        String[][] kv = keysAndValues(config);
+        try {
+            return new NativeSink(NativeMethods.open(kv[0], kv[1], logLevel));
+        } catch (NativeException e) {
+            throw e.toConnectException();
+        } finally {
+            NativeLogs.drain(0);
+        }
+    }
+
+    /**
+     * Why the StarRocks cluster of a connector config cannot take it, or null (see
+     * {@link NativeMethods#clusterProblem}); the config in the form {@link #open} takes.
+     */
+    public static String clusterProblem(Map<String, String> config) {
+        String[][] kv = keysAndValues(config);
+        try {
+            return NativeMethods.clusterProblem(kv[0], kv[1]);
+        } catch (NativeException e) {
+            throw e.toConnectException();
+        } finally {
+            NativeLogs.drain(0);
+        }
+    }
+
+    private static String[][] keysAndValues(Map<String, String> config) {
         String[] keys = new String[config.size()];
         String[] values = new String[config.size()];
         int i = 0;
@@ -33,13 +59,7 @@ public final class NativeSink implements AutoCloseable {
             keys[i] = e.getKey();
             values[i++] = e.getValue();
         }
-        try {
-            return new NativeSink(NativeMethods.open(keys, values, logLevel));
-        } catch (NativeException e) {
-            throw e.toConnectException();
-        } finally {
-            NativeLogs.drain(0);
-        }
+        return new String[][] {keys, values};
     }
 
     public void put(ByteBuffer batch, int length) {

@@ -256,6 +256,7 @@ class BridgeTest {
                 .getReturnType());
         assertEquals(void.class, c.getMethod("close", long.class).getReturnType());
         assertEquals(long[].class, c.getMethod("metrics", long.class).getReturnType());
+        assertEquals(String.class, c.getMethod("clusterProblem", String[].class, String[].class).getReturnType());
         int natives = 0;
         for (java.lang.reflect.Method m : c.getDeclaredMethods()) {
             assertTrue(java.lang.reflect.Modifier.isStatic(m.getModifiers()), m.toString());
@@ -263,6 +264,6 @@ class BridgeTest {
                 natives++;
             }
         }
-        assertEquals(9, natives);
+        assertEquals(10, natives);
     }
 }
