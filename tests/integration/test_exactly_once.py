@@ -607,3 +607,40 @@ def test_exactly_once_campaign(request, kafka_broker, plugin_dir, workdir, uniqu
     assert not beyond, "Kafka's committed offsets beyond the register: %s" % beyond
     assert committed == expected, "Kafka committed %s, the partitions end at %s" % (committed, expected)
     assert all(f["kind"] in MAY_STAY_ARMED for f in left_armed), "faults that never fired: %s" % left_armed
+
+
+def test_exactly_once_flushes_on_time_when_records_stop_coming(kafka_broker, plugin_dir, workdir, unique):
+    """Exactly-once flushes on the task thread, inside put(). One burst of records and then
+    nothing: the rows must land after `bufferflush.intervalms` (1 s), not at the next offset
+    commit (60 s here), which is when Connect would call the task again without the wake-up the
+    task asks for."""
+    emulator = Emulator(workdir=workdir / "emulator-idle")
+    worker = connect.ConnectWorker("standalone", kafka_broker.bootstrap, workdir / "worker-idle", plugin_dir,
+                                   worker_properties={"offset.flush.interval.ms": "60000"})
+    try:
+        worker.start()
+        topic = kafka_broker.create_topic("eo_idle_" + unique, partitions=2)
+        table = "eo_idle_" + unique
+        create_table(emulator, table)
+        name = "eo-idle-" + unique
+        worker.rest.create(name, connector_config(emulator, topic, table, **{
+            "delivery.guarantee": "exactly_once",
+            "starrocks.query.address": "127.0.0.1:%d" % emulator.query_port}))
+        worker.rest.wait_for(name, lambda s: s["tasks"] and s["tasks"][0]["state"] == "RUNNING", 60, "task RUNNING")
+        n = 1000
+        kafka_broker.produce(topic, [{"id": i, "payload": "p%d" % i} for i in range(n)], keys=[str(i) for i in range(n)])
+        produced = time.monotonic()
+        while True:
+            rows = int(emulator.sql("SELECT COUNT(*) FROM %s.%s" % (DB, table))[0][0])
+            waited = time.monotonic() - produced
+            if rows >= n:
+                break
+            worker.rest.raise_if_failed(name)
+            assert waited < 20, "%d of %d rows after %.0f s: the flush waits for the offset commit (60 s)" % (
+                rows, n, waited)
+            time.sleep(0.2)
+        print("[exactly-once idle] %d rows visible %.1f s after the last record was produced" % (rows, waited))
+        assert rows == n
+    finally:
+        worker.stop()
+        emulator.stop()

@@ -39,6 +39,12 @@ public class StarRocksSinkTask extends SinkTask {
     private RuntimeException failure;
     /** The task's JMX MBean (docs/metrics.md). */
     private SinkTaskMetrics metrics;
+    /**
+     * exactly_once: {@code bufferflush.intervalms}, else -1. That mode flushes on the task thread, inside put(), so
+     * Connect must call put() at least this often even when no record comes: Connect's poll otherwise waits until
+     * the next offset commit (offset.flush.interval.ms, a minute by default) before calling put() again.
+     */
+    private long wakeAfterMs = -1;
 
     @Override
     public String version() {
@@ -54,6 +60,7 @@ public class StarRocksSinkTask extends SinkTask {
         if ("all".equalsIgnoreCase(props.get("errors.tolerance"))) {
             errant = new ErrantRecords(reporter());
         }
+        wakeAfterMs = config.exactlyOnce() ? config.getLong(StarRocksSinkConfig.BUFFER_INTERVAL_MS) : -1;
         NativeSink opened = sink;
         metrics = new SinkTaskMetrics(props.get("name"), props.get(StarRocksSinkConfig.TASK_ID), opened::metrics)
                 .register(LOG);
@@ -93,6 +100,9 @@ public class StarRocksSinkTask extends SinkTask {
             sink.put(buffer, encoder.length());
         } finally {
             metrics.addNativePutNanos(System.nanoTime() - encoded);
+        }
+        if (wakeAfterMs > 0 && context != null) {
+            context.timeout(wakeAfterMs); // one poll only: Connect forgets it once used
         }
         metrics.maybeLogSummary(LOG);
     }
