@@ -80,9 +80,11 @@ fn batch(value: fn(i64) -> V) -> Vec<u8> {
     b.build()
 }
 
-/// What `Sink::put` does per batch, minus locking and flushing.
-fn decode_and_serialize(buf: &[u8], writer: &RowWriter, framing: &Framing) -> usize {
-    let batch = boundary::decode(buf).expect("valid batch");
+/// What `Sink::put` does per batch (in the serializer thread's reused arena), minus locking and
+/// flushing.
+fn decode_and_serialize(buf: &[u8], arena: &mut boundary::Bump, writer: &RowWriter, framing: &Framing) -> usize {
+    arena.reset();
+    let batch = boundary::decode(buf, arena).expect("valid batch");
     let mut buffer = TableBuffer::new(framing.clone(), false);
     let mut offsets = OffsetTracker::default();
     for rec in &batch.records {
@@ -105,11 +107,12 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode+serialize");
     for (name, value, writer, framing) in cases {
         let buf = batch(value);
-        let body = decode_and_serialize(&buf, writer, framing);
+        let mut arena = boundary::Bump::new();
+        let body = decode_and_serialize(&buf, &mut arena, writer, framing);
         println!("{}: batch {} bytes, body {} bytes, {} records", name, buf.len(), body, RECORDS);
         group.throughput(Throughput::Bytes(buf.len() as u64));
         group.bench_with_input(BenchmarkId::from_parameter(name), &buf, |b, buf| {
-            b.iter(|| decode_and_serialize(buf, writer, framing))
+            b.iter(|| decode_and_serialize(buf, &mut arena, writer, framing))
         });
     }
     group.finish();

@@ -222,6 +222,7 @@ mod tests {
     use super::*;
     use crate::boundary::builder::{s, BatchBuilder, S, V};
     use crate::boundary::decode;
+    use bumpalo::Bump;
 
     fn batch() -> Vec<u8> {
         let st = S::fields(&["id", "city"]);
@@ -235,7 +236,7 @@ mod tests {
     #[test]
     fn json_array_framing() {
         let buf = batch();
-        let batch = decode(&buf).unwrap();
+        let arena = Bump::new();        let batch = decode(&buf, &arena).unwrap();
         let mut tb = TableBuffer::new(Framing::JsonArray, true);
         for r in &batch.records {
             tb.append(&RowWriter::json(), &batch, r).unwrap();
@@ -258,7 +259,7 @@ mod tests {
     #[test]
     fn line_framing_and_tombstone_only_buffers() {
         let buf = batch();
-        let batch = decode(&buf).unwrap();
+        let arena = Bump::new();        let batch = decode(&buf, &arena).unwrap();
         let mut tb = TableBuffer::new(Framing::Lines(b"\n".to_vec()), true);
         tb.append(&RowWriter::json(), &batch, &batch.records[1]).unwrap();
         assert!(!tb.is_empty(), "a tombstone's offset is held until the buffer is taken");

@@ -36,9 +36,9 @@ pub struct Pipeline {
 impl Pipeline {
     /// Starts the worker thread. `work` gets each batch in submission order; a panic in it is
     /// caught and handed to `on_panic` with its message, and the worker goes on.
-    pub fn start<W, P>(name: String, work: W, on_panic: P) -> std::io::Result<Pipeline>
+    pub fn start<W, P>(name: String, mut work: W, on_panic: P) -> std::io::Result<Pipeline>
     where
-        W: Fn(&[u8]) + Send + 'static,
+        W: FnMut(&[u8]) + Send + 'static,
         P: Fn(String) + Send + 'static,
     {
         let (tx, rx) = sync_channel::<Vec<u8>>(1);

@@ -15,6 +15,7 @@
 //! A load that fails for good poisons the sink: every later call returns that error, so
 //! Connect fails the task with StarRocks' message instead of stalling.
 
+use bumpalo::Bump;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
@@ -135,9 +136,14 @@ impl Sink {
         let pipeline = Pipeline::start(
             // (Linux shows 15 characters of a thread name)
             format!("sr-rows-{}", shared.settings.cfg.task_id),
-            move |batch: &[u8]| {
-                if let Err(e) = work.put_batch(batch) {
-                    work.poison(e);
+            {
+                // the serializer thread's own arena for decoded values, reused batch after batch
+                let mut arena = Bump::new();
+                move |batch: &[u8]| {
+                    arena.reset();
+                    if let Err(e) = work.put_batch(batch, &arena) {
+                        work.poison(e);
+                    }
                 }
             },
             move |msg| on_panic.poison(Error::internal(format!("panic while writing rows: {}", msg))),
@@ -273,7 +279,7 @@ fn check(st: &State) -> Result<()> {
 impl Shared {
     /// Decodes a batch and appends its rows to the table buffers, starting loads as the flush
     /// size says and waiting while the memory budget is full. Runs on the serializer thread.
-    fn put_batch(self: &Arc<Shared>, buf: &[u8]) -> Result<()> {
+    fn put_batch(self: &Arc<Shared>, buf: &[u8], arena: &Bump) -> Result<()> {
         let shared = self;
         let s = &shared.settings;
         let m = &shared.metrics;
@@ -284,7 +290,7 @@ impl Shared {
         if st.closed {
             return Ok(());
         }
-        let batch = boundary::decode(buf)?;
+        let batch = boundary::decode(buf, arena)?;
         m.put_calls.fetch_add(1, Relaxed);
         m.records_received.fetch_add(batch.records.len() as u64, Relaxed);
         for rec in &batch.records {

@@ -23,7 +23,8 @@ fn every_vector_decodes_with_the_expected_record_count() {
     for case in cases {
         let name = case["name"].as_str().expect("name");
         let buf = unhex(case["hex"].as_str().expect("hex"));
-        let batch = starrocks_sink_core::boundary::decode(&buf)
+        let arena = starrocks_sink_core::boundary::Bump::new();
+        let batch = starrocks_sink_core::boundary::decode(&buf, &arena)
             .unwrap_or_else(|e| panic!("case {}: {}", name, e));
         let rows = case["rows"].as_array().expect("rows");
         assert_eq!(batch.records.len(), rows.len(), "case {}: record count", name);

@@ -17,7 +17,8 @@ fn every_corpus_input_is_handled() {
     for entry in fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {}", dir.display(), e)) {
         let data = fs::read(entry.unwrap().path()).unwrap();
         inputs += 1;
-        match starrocks_sink_core::boundary::decode(&data) {
+        let arena = starrocks_sink_core::boundary::Bump::new();
+        match starrocks_sink_core::boundary::decode(&data, &arena) {
             Ok(batch) => {
                 let writers = [RowWriter::json(), RowWriter { format: RowFormat::Csv(CsvOptions::default()), zone: Zone::UTC }];
                 let mut out = Vec::new();

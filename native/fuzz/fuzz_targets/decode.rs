@@ -7,7 +7,8 @@ use starrocks_sink_core::rows::{csv::CsvOptions, RowFormat, RowWriter};
 use starrocks_sink_core::rows::zone::Zone;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(batch) = starrocks_sink_core::boundary::decode(data) {
+    let arena = starrocks_sink_core::boundary::Bump::new();
+    if let Ok(batch) = starrocks_sink_core::boundary::decode(data, &arena) {
         let writers = [
             RowWriter::json(),
             RowWriter { format: RowFormat::Csv(CsvOptions::default()), zone: Zone::UTC },

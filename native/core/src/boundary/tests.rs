@@ -1,3 +1,4 @@
+use bumpalo::Bump;
 use super::builder::{s, BatchBuilder, S, V};
 use super::*;
 
@@ -13,13 +14,13 @@ fn sample() -> Vec<u8> {
 #[test]
 fn decodes_records_topics_and_shared_schema() {
     let buf = sample();
-    let batch = decode(&buf).unwrap();
+    let arena = Bump::new();    let batch = decode(&buf, &arena).unwrap();
     assert_eq!(batch.records.len(), 3);
     assert_eq!(batch.schemas.len(), 1, "second struct must reuse schema 0");
     let r = &batch.records[1];
     assert_eq!((r.topic, r.commit_topic, r.commit_partition, r.commit_offset), ("t", "t", 0, 11));
     assert_eq!(r.timestamp, None);
-    assert_eq!(r.value, Value::Struct(0, vec![Value::Int32(2), Value::String("Paris")]));
+    assert_eq!(r.value, Value::Struct(0, &[Value::Int32(2), Value::String("Paris")]));
     assert_eq!(batch.schema(0).fields, vec!["id", "city"]);
     let t = &batch.records[2];
     assert_eq!((t.topic, t.commit_topic, t.commit_partition, t.timestamp), ("u", "orig", 3, Some(1234)));
@@ -30,7 +31,7 @@ fn decodes_records_topics_and_shared_schema() {
 #[test]
 fn strings_borrow_from_the_buffer() {
     let buf = sample();
-    let batch = decode(&buf).unwrap();
+    let arena = Bump::new();    let batch = decode(&buf, &arena).unwrap();
     let range = buf.as_ptr_range();
     let p = batch.records[0].topic.as_ptr();
     assert!(range.contains(&p), "topic must point into the batch buffer");
@@ -40,7 +41,7 @@ fn strings_borrow_from_the_buffer() {
 fn every_truncation_is_an_error_not_a_panic() {
     let buf = sample();
     for n in 0..buf.len() {
-        let e = decode(&buf[..n]).unwrap_err();
+        let e = decode(&buf[..n], &Bump::new()).unwrap_err();
         assert_eq!(e.kind, crate::ErrorKind::Data, "prefix {}", n);
     }
 }
@@ -49,24 +50,24 @@ fn every_truncation_is_an_error_not_a_panic() {
 fn rejects_bad_magic_trailing_bytes_bad_tag_and_bad_ref() {
     let mut buf = sample();
     buf[0] = b'X';
-    assert!(decode(&buf).unwrap_err().message.contains("magic"));
+    assert!(decode(&buf, &Bump::new()).unwrap_err().message.contains("magic"));
 
     let mut buf = sample();
     buf.push(0);
-    assert!(decode(&buf).unwrap_err().message.contains("trailing"));
+    assert!(decode(&buf, &Bump::new()).unwrap_err().message.contains("trailing"));
 
     // empty batch, one record whose topic ref points beyond the table
     let mut bad_ref = b"SRB1".to_vec();
     bad_ref.extend_from_slice(&1u32.to_le_bytes());
     bad_ref.extend_from_slice(&5u32.to_le_bytes());
-    assert!(decode(&bad_ref).unwrap_err().message.contains("beyond the table"));
+    assert!(decode(&bad_ref, &Bump::new()).unwrap_err().message.contains("beyond the table"));
 
     let mut b = BatchBuilder::new();
     b.record("t", 0, 0, V::I8(1));
     let mut buf = b.build();
     let n = buf.len();
     buf[n - 2] = 99; // the value tag
-    assert!(decode(&buf).unwrap_err().message.contains("unknown value tag 99"));
+    assert!(decode(&buf, &Bump::new()).unwrap_err().message.contains("unknown value tag 99"));
 }
 
 #[test]
@@ -76,7 +77,7 @@ fn rejects_invalid_utf8_and_huge_counts() {
     let mut buf = b.build();
     let n = buf.len();
     buf[n - 1] = 0xff;
-    assert!(decode(&buf).unwrap_err().message.contains("UTF-8"));
+    assert!(decode(&buf, &Bump::new()).unwrap_err().message.contains("UTF-8"));
 
     // an array claiming u32::MAX elements must fail without allocating them
     let mut b = BatchBuilder::new();
@@ -84,7 +85,7 @@ fn rejects_invalid_utf8_and_huge_counts() {
     let mut buf = b.build();
     let n = buf.len();
     buf[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
-    assert!(decode(&buf).is_err());
+    assert!(decode(&buf, &Bump::new()).is_err());
 }
 
 #[test]
@@ -95,7 +96,7 @@ fn deep_nesting_is_bounded() {
     }
     let mut b = BatchBuilder::new();
     b.record("t", 0, 0, v);
-    assert!(decode(&b.build()).unwrap_err().message.contains("nested"));
+    assert!(decode(&b.build(), &Bump::new()).unwrap_err().message.contains("nested"));
 }
 
 #[test]
@@ -123,14 +124,14 @@ fn all_scalar_tags_roundtrip() {
         ]),
     );
     let buf = b.build();
-    let batch = decode(&buf).unwrap();
+    let arena = Bump::new();    let batch = decode(&buf, &arena).unwrap();
     let Value::Array(xs) = &batch.records[0].value else { panic!() };
     assert_eq!(xs[1], Value::Int8(-1));
     assert_eq!(xs[2], Value::Int16(-300));
     assert_eq!(xs[3], Value::Int64(i64::MIN));
     assert_eq!(xs[4], Value::Float32(1.5));
     assert_eq!(xs[6], Value::Bytes(&[0, 255]));
-    assert_eq!(xs[8], Value::Named(0, Box::new(Value::Int64(5))));
+    assert_eq!(xs[8], Value::Named(0, &Value::Int64(5)));
     assert_eq!(batch.schema(0).name, Some("io.debezium.time.MicroTimestamp"));
     assert_eq!(xs[9], Value::Decimal { scale: 2, unscaled: &[0x04, 0xd2] });
     assert_eq!(xs[12], Value::Timestamp(-1));

@@ -14,6 +14,7 @@
 //! Records below a partition's position are dropped (already in StarRocks); records of a
 //! partition another owner took (fenced) are dropped until Connect revokes it.
 
+use bumpalo::Bump;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering::Relaxed;
@@ -65,6 +66,8 @@ pub struct EoSink {
     rejected: Vec<Rejected>,
     failure: Option<Error>,
     metrics: Arc<Metrics>,
+    /// Where `put` decodes its batch, reset and reused batch after batch.
+    arena: Bump,
     rt: RuntimeRef,
 }
 
@@ -120,6 +123,7 @@ impl EoSink {
             rejected: Vec::new(),
             failure: None,
             metrics,
+            arena: Bump::new(),
             rt,
         })
     }
@@ -190,8 +194,17 @@ impl EoSink {
             panic!("testing.panic.on.put is set");
         }
         self.check()?;
+        // the batch borrows the arena while the rows are taken by `&mut self` methods
+        let mut arena = std::mem::take(&mut self.arena);
+        arena.reset();
+        let result = self.put_batch(buf, &arena);
+        self.arena = arena;
+        result
+    }
+
+    fn put_batch(&mut self, buf: &[u8], arena: &Bump) -> Result<()> {
         let started = Instant::now();
-        let batch = boundary::decode(buf)?;
+        let batch = boundary::decode(buf, arena)?;
         self.metrics.put_calls.fetch_add(1, Relaxed);
         self.metrics.records_received.fetch_add(batch.records.len() as u64, Relaxed);
         let mut flushing = Duration::ZERO;

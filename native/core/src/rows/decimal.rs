@@ -11,6 +11,30 @@ pub fn decimal_string(unscaled: &[u8], scale: i32) -> Option<String> {
         return None;
     }
     let negative = unscaled.first().is_some_and(|b| b & 0x80 != 0);
+    let mut digits = if unscaled.len() <= 16 { small_magnitude_digits(unscaled, negative) } else { big_magnitude_digits(unscaled, negative) };
+    if scale > 0 {
+        let s = scale as usize;
+        if digits.len() <= s {
+            digits = "0".repeat(s + 1 - digits.len()) + &digits;
+        }
+        digits.insert(digits.len() - s, '.');
+    } else if scale < 0 && digits != "0" {
+        digits.push_str(&"0".repeat(scale.unsigned_abs() as usize));
+    }
+    let is_zero = digits.bytes().all(|b| b == b'0' || b == b'.');
+    Some(if negative && !is_zero { format!("-{}", digits) } else { digits })
+}
+
+/// Decimal digits of the magnitude of a two's complement value of at most 16 bytes (every
+/// DECIMAL StarRocks has, up to 38 digits): an i128, printed by itoa.
+fn small_magnitude_digits(unscaled: &[u8], negative: bool) -> String {
+    let mut be = [if negative { 0xff } else { 0 }; 16];
+    be[16 - unscaled.len()..].copy_from_slice(unscaled);
+    itoa::Buffer::new().format(i128::from_be_bytes(be).unsigned_abs()).to_string()
+}
+
+/// Decimal digits of the magnitude of a two's complement value of any length.
+fn big_magnitude_digits(unscaled: &[u8], negative: bool) -> String {
     let mut mag: Vec<u8> = unscaled.to_vec();
     if negative {
         // two's complement magnitude: invert and add one
@@ -25,18 +49,7 @@ pub fn decimal_string(unscaled: &[u8], scale: i32) -> Option<String> {
             }
         }
     }
-    let mut digits = magnitude_digits(&mag);
-    if scale > 0 {
-        let s = scale as usize;
-        if digits.len() <= s {
-            digits = "0".repeat(s + 1 - digits.len()) + &digits;
-        }
-        digits.insert(digits.len() - s, '.');
-    } else if scale < 0 && digits != "0" {
-        digits.push_str(&"0".repeat(scale.unsigned_abs() as usize));
-    }
-    let is_zero = digits.bytes().all(|b| b == b'0' || b == b'.');
-    Some(if negative && !is_zero { format!("-{}", digits) } else { digits })
+    magnitude_digits(&mag)
 }
 
 /// Decimal digits of an unsigned big-endian magnitude.
@@ -103,6 +116,16 @@ mod tests {
         assert_eq!(decimal_string(&be(1_234_567_890_123_456_789_012), 2).unwrap(), "12345678901234567890.12");
         assert_eq!(decimal_string(&be(i128::MIN), 0).unwrap(), i128::MIN.to_string());
         assert!(decimal_string(&[1], i32::MAX).is_none());
+    }
+
+    #[test]
+    fn both_paths_print_the_same_digits() {
+        for v in [0i128, 1, -1, 127, -128, 255, -256, 99_999, i64::MIN as i128, i64::MAX as i128 * 7, i128::MAX, i128::MIN + 1] {
+            let b = be(v);
+            let neg = v < 0;
+            assert_eq!(small_magnitude_digits(&b, neg), big_magnitude_digits(&b, neg), "{}", v);
+            assert_eq!(small_magnitude_digits(&b, neg), v.unsigned_abs().to_string());
+        }
     }
 
     #[test]

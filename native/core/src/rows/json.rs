@@ -31,6 +31,21 @@ pub fn append_value(w: &RowWriter, batch: &Batch<'_>, rec: &Record<'_>, v: &Valu
     Writer { w, batch, rec, out }.value(v)
 }
 
+/// Appends `s` as a JSON string. Most strings need no escaping at all; finding that out with a
+/// branch-free fold over the bytes (it vectorizes) and copying them in one go is several times
+/// cheaper than serde_json's byte-by-byte escaper, which is kept for the strings that need it.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    let plain = s.bytes().fold(true, |ok, c| ok & (c >= 0x20) & (c != b'"') & (c != b'\\'));
+    if plain {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, s).expect("writing a str to a Vec cannot fail");
+    }
+}
+
 pub(super) fn record_error(rec: &Record<'_>, what: &str) -> Error {
     Error::data(format!(
         "{} (topic {}, partition {}, offset {})",
@@ -79,7 +94,7 @@ impl Writer<'_, '_, '_, '_> {
     }
 
     fn string(&mut self, s: &str) {
-        serde_json::to_writer(&mut *self.out, s).expect("writing a str to a Vec cannot fail");
+        write_str(self.out, s);
     }
 
     fn value(&mut self, v: &Value<'_>) -> Result<()> {

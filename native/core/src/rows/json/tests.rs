@@ -1,3 +1,4 @@
+use bumpalo::Bump;
 use crate::boundary::builder::{s, BatchBuilder, S, V};
 use crate::boundary::decode;
 
@@ -6,7 +7,7 @@ fn row(v: V) -> crate::Result<Option<String>> {
     let mut b = BatchBuilder::new();
     b.record("t", 4, 99, v);
     let buf = b.build();
-    let batch = decode(&buf).unwrap();
+    let arena = Bump::new();    let batch = decode(&buf, &arena).unwrap();
     let mut out = b"prefix".to_vec();
     let wrote = crate::rows::RowWriter::json().append_row(&batch, &batch.records[0], &mut out);
     match wrote {
@@ -110,7 +111,7 @@ fn key_fields_fill_what_the_value_lacks() {
     let value = V::Struct(S::fields(&["region", "name"]), vec![s("us"), s("x")]);
     b.record_full("t", "t", 0, 1, i64::MIN, key, value);
     let buf = b.build();
-    let batch = decode(&buf).unwrap();
+    let arena = Bump::new();    let batch = decode(&buf, &arena).unwrap();
     let mut out = Vec::new();
     crate::rows::RowWriter::json().append_row(&batch, &batch.records[0], &mut out).unwrap();
     assert_eq!(String::from_utf8(out).unwrap(), r#"{"region":"us","name":"x","id":7}"#);
@@ -128,7 +129,7 @@ fn timestamps_go_to_the_configured_zone_but_debezium_local_times_do_not() {
     ]);
     b.record("t", 0, 1, v);
     let buf = b.build();
-    let batch = decode(&buf).unwrap();
+    let arena = Bump::new();    let batch = decode(&buf, &arena).unwrap();
     let w = crate::rows::RowWriter { format: crate::rows::RowFormat::Json, zone: crate::rows::zone::Zone::parse("Asia/Tokyo").unwrap() };
     let mut out = Vec::new();
     w.append_row(&batch, &batch.records[0], &mut out).unwrap();
