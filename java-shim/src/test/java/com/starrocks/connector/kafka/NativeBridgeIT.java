@@ -131,7 +131,13 @@ class NativeBridgeIT {
         NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel());
         ByteBuffer buf = encoder.encode(batch(5));
         sink.put(buf, encoder.length());
+        // put hands the batch to the serializer thread; the buffer gauge moves last, when it is done
         long[] v = CompletableFuture.supplyAsync(sink::metrics).get();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (v != null && v[com.starrocks.connector.kafka.metrics.NativeMetrics.BUFFER_BYTES] == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            v = CompletableFuture.supplyAsync(sink::metrics).get();
+        }
         assertNotNull(v);
         assertTrue(v.length >= com.starrocks.connector.kafka.metrics.NativeMetrics.COUNT, "" + v.length);
         assertEquals(5L, v[com.starrocks.connector.kafka.metrics.NativeMetrics.RECORDS_RECEIVED]);
