@@ -1,5 +1,5 @@
 //! Test-only encoder of the batch format, so decoder and serializer tests need no JVM.
-//! It always defines a topic/schema on first use (as the shim does) and refers to it later.
+//! It always defines a topic/schema/map key on first use (as the shim does) and refers to it later.
 
 use super::{tag, MAGIC};
 
@@ -53,8 +53,13 @@ pub struct BatchBuilder {
     out: Vec<u8>,
     count: u32,
     topics: Vec<String>,
+    keys: Vec<String>,
     schemas: Vec<String>, // Debug form as identity
 }
+
+/// The shim's bounds on the map-key table (`RecordEncoder.MAX_KEY_TABLE_*`).
+const MAX_KEY_TABLE_ENTRIES: usize = 4096;
+const MAX_KEY_TABLE_CHARS: usize = 256;
 
 impl BatchBuilder {
     pub fn new() -> Self {
@@ -101,12 +106,34 @@ impl BatchBuilder {
     }
 
     fn topic(&mut self, t: &str) {
-        match self.topics.iter().position(|x| x == t) {
+        let mut topics = std::mem::take(&mut self.topics);
+        self.table_ref(&mut topics, t);
+        self.topics = topics;
+    }
+
+    /// A map key: a STRING_REF as the shim writes it, or a plain value past the table's bounds.
+    fn key(&mut self, k: &V) {
+        match k {
+            V::Str(x)
+                if x.encode_utf16().count() <= MAX_KEY_TABLE_CHARS
+                    && (self.keys.len() < MAX_KEY_TABLE_ENTRIES || self.keys.contains(x)) =>
+            {
+                self.out.push(tag::STRING_REF);
+                let mut keys = std::mem::take(&mut self.keys);
+                self.table_ref(&mut keys, x);
+                self.keys = keys;
+            }
+            other => self.value(other),
+        }
+    }
+
+    fn table_ref(&mut self, table: &mut Vec<String>, x: &str) {
+        match table.iter().position(|t| t == x) {
             Some(i) => self.out.extend_from_slice(&(i as u32).to_le_bytes()),
             None => {
-                self.out.extend_from_slice(&(self.topics.len() as u32).to_le_bytes());
-                self.topics.push(t.to_string());
-                self.str(t);
+                self.out.extend_from_slice(&(table.len() as u32).to_le_bytes());
+                table.push(x.to_string());
+                self.str(x);
             }
         }
     }
@@ -188,7 +215,7 @@ impl BatchBuilder {
                 o(self, tag::MAP);
                 self.out.extend_from_slice(&(xs.len() as u32).to_le_bytes());
                 for (k, x) in xs {
-                    self.value(k);
+                    self.key(k);
                     self.value(x)
                 }
             }

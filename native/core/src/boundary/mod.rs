@@ -44,6 +44,8 @@ pub mod tag {
     pub const DATE: u8 = 16;
     pub const TIME: u8 = 17;
     pub const TIMESTAMP: u8 = 18;
+    /// A string from the batch's string table (the shim writes map keys so).
+    pub const STRING_REF: u8 = 19;
 }
 
 /// A schema from the batch's schema table: what a value alone does not say.
@@ -127,13 +129,14 @@ impl<'a> Batch<'a> {
 /// record or more, and bump-allocating them (then dropping them all at once when the arena is
 /// reset for the next batch) costs a fraction of `malloc` and `free` for each.
 pub fn decode<'a>(buf: &'a [u8], arena: &'a Bump) -> Result<Batch<'a>> {
-    Decoder { r: Reader::new(buf), arena, topics: Vec::new(), schemas: Vec::new() }.batch()
+    Decoder { r: Reader::new(buf), arena, topics: Vec::new(), strings: Vec::new(), schemas: Vec::new() }.batch()
 }
 
 struct Decoder<'a> {
     r: Reader<'a>,
     arena: &'a Bump,
     topics: Vec<&'a str>,
+    strings: Vec<&'a str>,
     schemas: Vec<Schema<'a>>,
 }
 
@@ -176,16 +179,11 @@ impl<'a> Decoder<'a> {
     }
 
     fn topic_ref(&mut self) -> Result<&'a str> {
-        let idx = self.r.u32()? as usize;
-        if idx == self.topics.len() {
-            let t = self.r.string()?;
-            self.topics.push(t);
-            Ok(t)
-        } else {
-            self.topics.get(idx).copied().ok_or_else(|| {
-                bad(&format!("topic ref {} beyond the table ({} entries)", idx, self.topics.len()))
-            })
-        }
+        string_ref(&mut self.r, &mut self.topics, "topic")
+    }
+
+    fn string_ref(&mut self) -> Result<&'a str> {
+        string_ref(&mut self.r, &mut self.strings, "string")
     }
 
     fn schema_ref(&mut self) -> Result<SchemaId> {
@@ -232,6 +230,7 @@ impl<'a> Decoder<'a> {
             tag::FLOAT32 => Value::Float32(f32::from_bits(self.r.u32()?)),
             tag::FLOAT64 => Value::Float64(f64::from_bits(self.r.i64()? as u64)),
             tag::STRING => Value::String(self.r.string()?),
+            tag::STRING_REF => Value::String(self.string_ref()?),
             tag::BYTES => Value::Bytes(self.r.bytes()?),
             tag::ARRAY => {
                 let n = self.r.u32()? as usize;
@@ -274,6 +273,20 @@ impl<'a> Decoder<'a> {
             other => return Err(bad(&format!("unknown value tag {}", other))),
         })
     }
+}
+
+/// A ref into one of the batch's string tables (topics, strings): the definition follows when new.
+fn string_ref<'a>(r: &mut Reader<'a>, table: &mut Vec<&'a str>, what: &str) -> Result<&'a str> {
+    let idx = r.u32()? as usize;
+    if let Some(s) = table.get(idx) {
+        return Ok(s);
+    }
+    if idx > table.len() {
+        return Err(bad(&format!("{} ref {} beyond the table ({} entries)", what, idx, table.len())));
+    }
+    let s = r.string()?;
+    table.push(s);
+    Ok(s)
 }
 
 fn bad(msg: &str) -> Error {

@@ -136,3 +136,41 @@ fn all_scalar_tags_roundtrip() {
     assert_eq!(xs[9], Value::Decimal { scale: 2, unscaled: &[0x04, 0xd2] });
     assert_eq!(xs[12], Value::Timestamp(-1));
 }
+
+#[test]
+fn map_keys_come_from_the_string_table() {
+    let long = "x".repeat(300);
+    let mut b = BatchBuilder::new();
+    b.record("t", 0, 0, V::Map(vec![(s("id"), V::I64(1)), (s("m"), V::Map(vec![(s("id"), V::I64(2))]))]))
+        .record("t", 0, 1, V::Map(vec![(s("id"), V::I64(3)), (s(&long), V::Null), (V::I32(7), V::Null)]));
+    let buf = b.build();
+    // "id" is written out once, by its first use: every later key is a 4-byte ref
+    assert_eq!(buf.windows(2).filter(|w| w == b"id").count(), 1);
+    let arena = Bump::new();
+    let batch = decode(&buf, &arena).unwrap();
+    let Value::Map(first) = &batch.records[0].value else { panic!() };
+    assert_eq!(first[1].1, Value::Map(&[(Value::String("id"), Value::Int64(2))]));
+    let Value::Map(second) = &batch.records[1].value else { panic!() };
+    assert_eq!(second[0], (Value::String("id"), Value::Int64(3)));
+    assert_eq!(second[1].0, Value::String(&long), "a key past the bounds is a plain STRING");
+    assert_eq!(second[2].0, Value::Int32(7));
+    let p = second[0].0.clone();
+    let Value::String(id) = p else { panic!() };
+    assert!(buf.as_ptr_range().contains(&id.as_ptr()), "a ref borrows its definition from the buffer");
+}
+
+#[test]
+fn string_ref_beyond_the_table_or_not_utf8_is_an_error() {
+    let mut b = BatchBuilder::new();
+    b.record("t", 0, 0, V::Map(vec![(s("k"), V::Null)]));
+    let good = b.build();
+    let at = good.len() - 1 - 1 - 4 - 4; // the ref: before the definition "k" and the NULL value
+    assert_eq!(good[at - 1], tag::STRING_REF);
+    let mut beyond = good.clone();
+    beyond[at] = 1;
+    assert!(decode(&beyond, &Bump::new()).unwrap_err().message.contains("string ref 1 beyond the table (0 entries)"));
+    let mut not_utf8 = good.clone();
+    let n = not_utf8.len();
+    not_utf8[n - 2] = 0xff;
+    assert!(decode(&not_utf8, &Bump::new()).unwrap_err().message.contains("UTF-8"));
+}

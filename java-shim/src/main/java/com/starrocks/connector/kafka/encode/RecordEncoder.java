@@ -4,6 +4,7 @@ import com.starrocks.connector.kafka.errors.CommitCoordinates;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -44,18 +45,37 @@ public final class RecordEncoder {
     public static final byte DATE = 16;
     public static final byte TIME = 17;
     public static final byte TIMESTAMP = 18;
+    public static final byte STRING_REF = 19;
 
     /** "SRB1" read as a little-endian u32. */
     private static final int MAGIC = 'S' | 'R' << 8 | 'B' << 16 | '1' << 24;
     private static final long MILLIS_PER_DAY = 24L * 60 * 60 * 1000;
     /** Room for a tag and any fixed-width payload (the largest, DECIMAL's head, is 9 bytes). */
     private static final int SLACK = 16;
+    /**
+     * Bounds of the per-batch table of map keys: maps keyed by ids would otherwise grow it with every record. Keys
+     * past either bound are written as plain strings.
+     */
+    static final int MAX_KEY_TABLE_ENTRIES = 4096;
+    static final int MAX_KEY_TABLE_CHARS = 256;
 
     private ByteBuffer buf;
     /** UTF-8 of one string on its way into {@link #buf}; grows to the longest string seen. */
     private byte[] scratch = new byte[256];
     private final Map<Schema, Integer> schemas = new IdentityHashMap<>();
     private final Map<String, Integer> topics = new HashMap<>();
+    /** Map keys defined in this batch (STRING_REF). */
+    private final Map<String, Integer> keys = new HashMap<>();
+    /**
+     * The key met at each position of the previous record (the n-th map key of a record, nested maps included) and
+     * its ref. Records from one converter repeat their keys in the same order as the same String objects, so an
+     * identity check here answers most lookups without hashing; a miss falls back to {@link #keys}.
+     */
+    private final String[] keyAt = new String[64];
+    private final int[] refAt = new int[64];
+    private int keyPosition;
+    private String lastTopic;
+    private int lastTopicRef;
     private int length;
 
     public RecordEncoder() {
@@ -71,6 +91,9 @@ public final class RecordEncoder {
         buf.clear();
         schemas.clear();
         topics.clear();
+        keys.clear();
+        Arrays.fill(keyAt, null);
+        lastTopic = null;
         buf.putInt(MAGIC);
         buf.putInt(records.size());
         for (SinkRecord record : records) {
@@ -94,6 +117,7 @@ public final class RecordEncoder {
         Integer commitPartition = CommitCoordinates.kafkaPartition(r);
         long commitOffset = CommitCoordinates.offset(r);
         String part = "topic";
+        keyPosition = 0;
         try {
             writeTopic(r.topic());
             writeTopic(commitTopic);
@@ -115,8 +139,14 @@ public final class RecordEncoder {
             throw new DataException("the topic is null");
         }
         ensure(4);
+        if (topic == lastTopic) {
+            buf.putInt(lastTopicRef);
+            return;
+        }
         Integer index = topics.get(topic);
         if (index != null) {
+            lastTopic = topic;
+            lastTopicRef = index;
             buf.putInt(index);
             return;
         }
@@ -257,14 +287,58 @@ public final class RecordEncoder {
         int size = map.size();
         buf.put(MAP).putInt(size);
         int written = 0;
+        // A String key without a named schema would be written as STRING; as a ref it is encoded once per batch.
+        boolean stringKeys = keySchema == null || keySchema.type() == Schema.Type.STRING && keySchema.name() == null;
         for (Map.Entry<?, ?> entry : map.entrySet()) {
-            writeValue(keySchema, entry.getKey());
+            Object key = entry.getKey();
+            if (stringKeys && key instanceof String) {
+                writeKeyRef((String) key);
+            } else {
+                writeValue(keySchema, key);
+            }
             writeValue(valueSchema, entry.getValue());
             written++;
         }
         if (written != size) {
             throw new DataException("the map changed while it was encoded");
         }
+    }
+
+    /**
+     * A map key through the batch's key table. The keys of schemaless maps (JsonConverter's) repeat in every record
+     * and are usually the same String objects (Jackson canonicalizes field names), so a hash lookup replaces the
+     * UTF-8 encoding of every key of every record, and Rust checks each key's UTF-8 once per batch.
+     */
+    private void writeKeyRef(String key) {
+        ensure(SLACK);
+        int position = keyPosition++;
+        boolean cached = position < keyAt.length;
+        if (cached && keyAt[position] == key) {
+            buf.put(STRING_REF).putInt(refAt[position]);
+            return;
+        }
+        Integer index = keys.get(key);
+        if (index != null) {
+            if (cached) {
+                keyAt[position] = key;
+                refAt[position] = index;
+            }
+            buf.put(STRING_REF).putInt(index);
+            return;
+        }
+        if (keys.size() >= MAX_KEY_TABLE_ENTRIES || key.length() > MAX_KEY_TABLE_CHARS) {
+            buf.put(STRING);
+            writeString(key);
+            return;
+        }
+        int next = keys.size();
+        keys.put(key, next);
+        if (cached) {
+            keyAt[position] = key;
+            refAt[position] = next;
+        }
+        buf.put(STRING_REF).putInt(next);
+        writeString(key);
     }
 
     private void writeStruct(Struct struct) {

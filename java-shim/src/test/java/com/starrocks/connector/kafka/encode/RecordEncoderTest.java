@@ -12,7 +12,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import org.apache.kafka.common.record.TimestampType;
@@ -99,6 +101,83 @@ class RecordEncoderTest {
                 .u8(13).i32(0).u8(5).i32(8).u8(0)
                 .get();
         assertArrayEquals(expected, encode(new RecordEncoder(), batch));
+    }
+
+    @Test
+    void mapKeysAreDefinedOncePerBatchAndReferredToAfter() {
+        Map<String, Object> first = new LinkedHashMap<>();
+        first.put("id", 1L);
+        first.put("m", Collections.singletonMap("id", 2L)); // a nested map shares the table
+        List<SinkRecord> batch = Arrays.asList(rec("t", 0, 0, null, first),
+                rec("t", 0, 1, null, Collections.singletonMap(new String("id"), 3L))); // equal, not the same object
+        byte[] expected = new Bytes().u8('S').u8('R').u8('B').u8('1').i32(2)
+                .i32(0).str("t").i32(0).i32(0).i64(0).i64(100).u8(0)
+                .u8(12).i32(2)
+                .u8(19).i32(0).str("id").u8(6).i64(1)
+                .u8(19).i32(1).str("m").u8(12).i32(1).u8(19).i32(0).u8(6).i64(2)
+                .i32(0).i32(0).i32(0).i64(1).i64(100).u8(0)
+                .u8(12).i32(1).u8(19).i32(0).u8(6).i64(3)
+                .get();
+        RecordEncoder encoder = new RecordEncoder();
+        assertArrayEquals(expected, encode(encoder, batch));
+        // the next batch starts with an empty table: "id" is defined again
+        byte[] again = encode(encoder, Collections.singletonList(rec("t", 0, 2, null, Collections.singletonMap("id", 4L))));
+        assertArrayEquals(new Bytes().u8('S').u8('R').u8('B').u8('1').i32(1)
+                .i32(0).str("t").i32(0).i32(0).i64(2).i64(100).u8(0)
+                .u8(12).i32(1).u8(19).i32(0).str("id").u8(6).i64(4).get(), again);
+    }
+
+    @Test
+    void keysInAnotherOrderOrAtNewPositionsGetTheirOwnRefs() {
+        Map<String, Object> ab = new LinkedHashMap<>();
+        ab.put("a", 1L);
+        ab.put("b", Collections.singletonMap("c", 2L));
+        Map<String, Object> ba = new LinkedHashMap<>();
+        ba.put("b", 3L);
+        ba.put("c", 4L);
+        ba.put("a", Collections.singletonMap("a", 5L));
+        List<SinkRecord> batch = Arrays.asList(rec("t", 0, 0, null, ab), rec("u", 0, 1, null, ba),
+                rec("t", 0, 2, null, ab));
+        List<ReferenceDecoder.Row> rows = ReferenceDecoder.decode(encode(new RecordEncoder(), batch));
+        assertEquals("{\"a\":1,\"b\":{\"c\":2}}", rows.get(0).value.toString());
+        assertEquals("{\"b\":3,\"c\":4,\"a\":{\"a\":5}}", rows.get(1).value.toString());
+        assertEquals("{\"a\":1,\"b\":{\"c\":2}}", rows.get(2).value.toString());
+        assertEquals(Arrays.asList("t", "u", "t"), Arrays.asList(rows.get(0).topic, rows.get(1).topic,
+                rows.get(2).topic));
+    }
+
+    @Test
+    void keysBeyondTheTablesBoundsAreWrittenAsPlainStrings() {
+        Map<String, Object> wide = new LinkedHashMap<>();
+        for (int i = 0; i < RecordEncoder.MAX_KEY_TABLE_ENTRIES + 1; i++) {
+            wide.put("k" + i, null);
+        }
+        char[] longKey = new char[RecordEncoder.MAX_KEY_TABLE_CHARS + 1];
+        Arrays.fill(longKey, 'x');
+        Map<Object, Object> odd = new LinkedHashMap<>();
+        odd.put(new String(longKey), null);
+        odd.put(7, null); // not a String: by its class, as before
+        odd.put("k0", null); // defined by the first record: still a ref
+        ByteBuffer buf = new RecordEncoder().encode(Arrays.asList(rec("t", 0, 0, null, wide),
+                rec("t", 0, 1, null, odd)));
+        buf.order(ByteOrder.LITTLE_ENDIAN);
+        int p = 8 + 4 + 4 + "t".length() + 4 + 4 + 8 + 8 + 1; // header, first record's head and NULL key
+        assertEquals(12, buf.get(p));
+        p += 5;
+        for (int i = 0; i < RecordEncoder.MAX_KEY_TABLE_ENTRIES; i++) {
+            assertEquals(19, buf.get(p), "key " + i);
+            assertEquals(i, buf.getInt(p + 1));
+            p += 1 + 4 + 4 + ("k" + i).length() + 1; // ref, definition, NULL value
+        }
+        assertEquals(9, buf.get(p), "the key past the table's last entry is a STRING");
+        p += 1 + 4 + ("k" + RecordEncoder.MAX_KEY_TABLE_ENTRIES).length() + 1;
+        p += 4 + 4 + 4 + 8 + 8 + 1 + 5; // second record's head, NULL key, MAP head
+        assertEquals(9, buf.get(p), "a key longer than the bound is a STRING");
+        p += 1 + 4 + longKey.length + 1;
+        assertEquals(5, buf.get(p), "an Integer key is an INT32");
+        p += 1 + 4 + 1;
+        assertEquals(19, buf.get(p));
+        assertEquals(0, buf.getInt(p + 1));
     }
 
     @Test

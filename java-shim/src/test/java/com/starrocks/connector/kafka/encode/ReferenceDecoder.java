@@ -48,6 +48,7 @@ final class ReferenceDecoder {
 
     private final ByteBuffer buf;
     private final List<String> topics = new ArrayList<>();
+    private final List<String> keys = new ArrayList<>();
     private final List<SchemaDef> schemas = new ArrayList<>();
 
     private final java.util.Set<Integer> tags;
@@ -136,6 +137,16 @@ final class ReferenceDecoder {
         return topics.get((int) ref);
     }
 
+    private String keyRef() {
+        long ref = u32();
+        if (ref == keys.size()) {
+            keys.add(checkedString());
+        } else if (ref > keys.size()) {
+            throw new IllegalArgumentException("string ref " + ref + " beyond the table");
+        }
+        return keys.get((int) ref);
+    }
+
     private SchemaDef schema() {
         long ref = u32();
         if (ref == schemas.size()) {
@@ -188,6 +199,8 @@ final class ReferenceDecoder {
                 }
                 return F.textNode(s);
             }
+            case RecordEncoder.STRING_REF:
+                return F.textNode(keyRef());
             case RecordEncoder.BYTES: {
                 byte[] b = bytes();
                 String s = utf8(b);
