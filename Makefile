@@ -6,7 +6,7 @@
 #                  doc/licenses/) and its .zip
 #   make demo      the docs' quick start on local processes (emulator, broker, Connect standalone)
 #   make test      Rust tests, Java tests (+ the JNI round trip), then pytest over tests/ (end to end)
-#   make bench     benchmarks (criterion, emulator, Connect end to end; docs/performance.md)
+#   make bench     benchmarks (criterion, the Java encoder, emulator, Connect end to end; docs/performance.md)
 #   make fuzz      fuzz the batch decoder (nightly Rust; FUZZ_SECONDS=120)
 #   make docs      regenerate docs/configuration.md's reference section from the ConfigDef
 #   make clean     build outputs (keeps tests/.cache, the resolved Kafka jars; `make distclean` drops them)
@@ -101,6 +101,9 @@ fuzz:
 BENCH_ARGS ?=
 bench: package kafka
 	$(CARGO) bench -p starrocks-sink-core --bench decode_serialize -- --warm-up-time 1 --measurement-time 3
+	$(MVN_Q) -f java-shim/pom.xml test-compile dependency:build-classpath -Dmdep.outputFile=target/test-classpath.txt
+	java -cp "java-shim/target/test-classes:java-shim/target/classes:$$(cat java-shim/target/test-classpath.txt)" \
+	  com.starrocks.connector.kafka.encode.EncoderBench
 	$(CARGO) run --release -p starrocks-emulator --bin emulator-bench
 	$(PYTHON) bench/connect_bench.py $(BENCH_ARGS)
 
