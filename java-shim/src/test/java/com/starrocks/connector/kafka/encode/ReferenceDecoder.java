@@ -128,23 +128,22 @@ final class ReferenceDecoder {
     }
 
     private String topic() {
-        long ref = u32();
-        if (ref == topics.size()) {
-            topics.add(checkedString());
-        } else if (ref > topics.size()) {
-            throw new IllegalArgumentException("topic ref " + ref + " beyond the table");
-        }
-        return topics.get((int) ref);
+        return stringRef(topics, "topic");
     }
 
     private String keyRef() {
+        return stringRef(keys, "string");
+    }
+
+    /** A ref into one of the batch's string tables: the definition follows when it is new. */
+    private String stringRef(List<String> table, String what) {
         long ref = u32();
-        if (ref == keys.size()) {
-            keys.add(checkedString());
-        } else if (ref > keys.size()) {
-            throw new IllegalArgumentException("string ref " + ref + " beyond the table");
+        if (ref == table.size()) {
+            table.add(checkedString());
+        } else if (ref > table.size()) {
+            throw new IllegalArgumentException(what + " ref " + ref + " beyond the table");
         }
-        return keys.get((int) ref);
+        return table.get((int) ref);
     }
 
     private SchemaDef schema() {
