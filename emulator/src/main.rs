@@ -2,7 +2,9 @@
 //! JSON line on stdout, logs to stderr, exits cleanly on SIGTERM/SIGINT.
 
 /// glibc malloc spends a large share of ingest time growing thread arenas (mprotect and page
-/// faults) for the millions of small row allocations a load makes; mimalloc avoids that.
+/// faults) for the millions of small row allocations a load makes; mimalloc avoids that. It is
+/// built with `no_thp`: with transparent huge pages, every page mimalloc purged and took back was
+/// a fresh 2 MiB page the kernel zeroed, half of the emulator's CPU (docs/emulator.md#performance).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
