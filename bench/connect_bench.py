@@ -157,6 +157,28 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def pin(pid: int, cpus: set):
+    """Binds every thread of `pid` to `cpus`. Threads it starts later inherit the binding from
+    their creator, so pinning right after start covers the connector's threads too."""
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except (ProcessLookupError, PermissionError):
+            pass  # a thread that ended meanwhile
+
+
+def pin_layout(spec: str):
+    """`--pin`: (CPUs for the broker and the workers, CPUs for the emulator), or None. The
+    emulator gets the last CPU, everything else the rest, so StarRocks' share of the work cannot
+    take CPU from Connect, as it could not when StarRocks runs on its own machines."""
+    if not spec:
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise SystemExit("--pin needs at least two CPUs")
+    return set(cpus[:-1]), {cpus[-1]}
+
+
 def task_counters(worker) -> dict:
     """The connector's JMX counters (docs/metrics.md) summed over its tasks."""
     from harness import jmx
@@ -181,6 +203,8 @@ def run_one(args, broker, emu, scenario: str, tasks: int, sink: str, topic: str,
     worker = connect.ConnectWorker("standalone", broker.bootstrap, run_dir, paths, heap=args.heap,
                                    worker_properties=worker_props, jmx=True)
     worker.start()
+    if args.layout:
+        pin(worker.process.pid, args.layout[0])
     name = "bench-%s-%d-%s" % (sink, tasks, scenario)
     config = {"topics": topic, "tasks.max": str(tasks), "value.converter": converter}
     if schemas is not None:
@@ -287,6 +311,8 @@ def main(argv=None, broker=None):
     ap.add_argument("--partitions", type=int, default=4)
     ap.add_argument("--tasks", default="1,4", help="tasks.max values (comma separated; default 1 and the partitions)")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--pin", action="store_true",
+                    help="pin the emulator to the last CPU and the broker and workers to the others")
     ap.add_argument("--heap", default="1g", help="worker heap (-Xmx), the same for every run")
     ap.add_argument("--timeout", type=float, default=600, help="seconds one run may take")
     ap.add_argument("--workdir", default=str(ROOT / "target" / "bench" / "connect"))
@@ -297,6 +323,7 @@ def main(argv=None, broker=None):
     if unknown:
         ap.error("unknown scenarios %s (known: %s)" % (sorted(unknown), ", ".join(SCENARIOS)))
     tasks_list = [int(t) for t in args.tasks.split(",")]
+    args.layout = pin_layout(args.pin)
     workdir = Path(args.workdir)
     shutil.rmtree(workdir, ignore_errors=True)  # a broker's old log dirs would refuse the new cluster id
     workdir.mkdir(parents=True, exist_ok=True)
@@ -306,6 +333,9 @@ def main(argv=None, broker=None):
     if own_broker:
         broker = kafka.KafkaBroker(workdir / "broker", heap="1g").start()
     emu = starrocks.start_emulator(workdir / "emulator")
+    if args.layout:
+        pin(broker.process.pid, args.layout[0])
+        pin(emu.proc.pid, args.layout[1])
     runs = []
     try:
         mysql.query(emu.query_port, "CREATE DATABASE %s" % DB)
@@ -344,11 +374,14 @@ def main(argv=None, broker=None):
         emu.stop()
         if own_broker:
             broker.stop()
+        elif args.layout:  # a broker lent by the caller gets all its CPUs back
+            pin(broker.process.pid, os.sched_getaffinity(0))
 
     print()
     print_table(runs)
     result = {"machine": machine(), "records": args.records, "record_bytes": args.record_bytes,
               "partitions": args.partitions, "heap": args.heap,
+              "pinned": args.layout and {"connect": sorted(args.layout[0]), "emulator": sorted(args.layout[1])},
               "wall_seconds": round(time.monotonic() - t_start, 1), "runs": runs}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

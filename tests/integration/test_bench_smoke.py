@@ -35,3 +35,36 @@ def test_benchmark_smoke_run(kafka_broker, workdir):
         assert counters.get("rows-loaded") == records, (name, counters)
         for key, _ in connect_bench.BREAKDOWN:
             assert key in counters, (name, key, sorted(counters))
+
+
+def test_pin_binds_every_thread_and_the_threads_started_later(tmp_path):
+    """`--pin` keeps StarRocks' share of the work off Connect's CPUs: every thread of a process,
+    also one it starts after being pinned, must be bound."""
+    import os
+    import subprocess
+    import time
+
+    connect_cpus, emulator_cpus = connect_bench.pin_layout(True)
+    assert connect_cpus and emulator_cpus and not (connect_cpus & emulator_cpus)
+    go = tmp_path / "go"
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import threading, time, os, sys\n"
+        "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+        "while not os.path.exists(sys.argv[1]): time.sleep(0.02)\n"
+        "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+        "time.sleep(60)\n"), str(go)])
+    try:
+        deadline = time.monotonic() + 10
+        while len(os.listdir("/proc/%d/task" % child.pid)) < 2:
+            assert time.monotonic() < deadline, "the child's first thread did not start"
+            time.sleep(0.02)
+        connect_bench.pin(child.pid, emulator_cpus)
+        go.write_text("")
+        while len(os.listdir("/proc/%d/task" % child.pid)) < 3:
+            assert time.monotonic() < deadline, "the child's later thread did not start"
+            time.sleep(0.02)
+        for tid in os.listdir("/proc/%d/task" % child.pid):
+            assert os.sched_getaffinity(int(tid)) == emulator_cpus, tid
+    finally:
+        child.kill()
+        child.wait()
