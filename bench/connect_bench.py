@@ -12,6 +12,7 @@ connector, where the task's time went (the connector's own JMX counters).
 
     python3 bench/connect_bench.py                      # defaults: 2,000,000 records, tasks 1 and 4
     python3 bench/connect_bench.py --records 200000 --scenarios json,string --tasks 4
+    python3 bench/connect_bench.py --pin                # the emulator on a CPU of its own
 
 Prints a table and writes a JSON file (--out). Figures are measured, never asserted: see
 docs/performance.md for a run and what it shows.
