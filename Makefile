@@ -9,25 +9,43 @@
 #   make bench     benchmarks (criterion, the Java encoder, emulator, Connect end to end; docs/performance.md)
 #   make fuzz      fuzz the batch decoder (nightly Rust; FUZZ_SECONDS=120)
 #   make docs      regenerate docs/configuration.md's reference section from the ConfigDef
-#   make clean     build outputs (keeps tests/.cache, the resolved Kafka jars; `make distclean` drops them)
+#   make clean     build outputs (keeps .venv/ and tests/.cache, the resolved Kafka jars)
+#   make distclean build outputs, .venv/ and tests/.cache
+#
+# Set-up is part of the targets: .venv/ (the project's Python environment, with Zig and
+# cargo-zigbuild) is made from tests/requirements.txt when it is missing or the file changed, and
+# `make test` installs PostgreSQL and the mysql client from Debian when they are missing
+# (scripts/setup_env.py). ZIGBUILD=0 builds the native library with plain cargo instead of Zig: a
+# library for this machine's glibc only, for platforms without Zig; never a release.
 
 SHELL       := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := build
 
-PYTHON ?= python3
+# SYSTEM_PYTHON makes the environment (resolved before PATH changes, so it never names the
+# environment's own python3); every target then runs the environment's python, and its bin/
+# (cargo-zigbuild) comes first on PATH.
+ifeq ($(origin SYSTEM_PYTHON),undefined)
+SYSTEM_PYTHON := $(shell command -v python3 || echo python3)
+endif
+VENV   ?= .venv
+PYTHON := $(abspath $(VENV))/bin/python
+VENV_STAMP := $(VENV)/.requirements-sha256
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export VIRTUAL_ENV := $(abspath $(VENV))
 CARGO  ?= cargo
 MVN    ?= mvn -B -Dstyle.color=never
 MVN_Q  := $(MVN) -q
 PYTEST_ARGS ?=
 
-VERSION      := $(shell $(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); from harness import plugin; print(plugin.version())")
+VERSION      := $(shell $(SYSTEM_PYTHON) -c "import sys; sys.path.insert(0, 'tests'); from harness import plugin; print(plugin.version())")
 # Rust target triples whose native library goes into the jar (native/<os>-<arch>/); each needs its
 # standard library (`rustup target add <triple>`). docs/architecture.md "Packaging" says how to add one.
 NATIVE_TARGETS ?= x86_64-unknown-linux-gnu
 # The oldest glibc the Linux libraries must load on: built with `cargo zigbuild --target <triple>.$(GLIBC_FLOOR)`
-# (Zig from PyPI) and checked with scripts/check_glibc.py. REQUIRE_ZIGBUILD=1 turns a missing zigbuild into an error.
+# (Zig from PyPI, in .venv) and checked with scripts/check_glibc.py. ZIGBUILD=0: plain cargo, not a release.
 GLIBC_FLOOR  ?= 2.17
+ZIGBUILD     ?= 1
 # the library the Java IT and the tests load directly: the linux x86_64 one that goes into the jar
 NATIVE_LIB   := target/x86_64-unknown-linux-gnu/release/libstarrocks_kafka_native.so
 NATIVE_RES   := java-shim/target/native-resources
@@ -36,11 +54,26 @@ PLUGIN_NAME  := starrocks-kafka-connector-$(VERSION)
 PLUGIN_DIR   := target/plugin/$(PLUGIN_NAME)
 PLUGIN_ZIP   := target/plugin/$(PLUGIN_NAME).zip
 
-.PHONY: docs build package demo test test-rust test-java test-e2e fuzz sim-long kafka bench clean distclean
+.PHONY: docs build package demo test test-rust test-java test-e2e fuzz sim-long kafka bench clean distclean \
+        venv build-tools test-tools
 
-build:
+# The environment is remade only when tests/requirements.txt changes (the stamp holds its hash).
+venv: $(VENV_STAMP)
+$(VENV_STAMP): tests/requirements.txt scripts/setup_env.py
+	$(SYSTEM_PYTHON) scripts/setup_env.py venv --venv $(VENV)
+
+build-tools:
+	@$(SYSTEM_PYTHON) scripts/setup_env.py build-tools
+
+test-tools:
+	@$(SYSTEM_PYTHON) scripts/setup_env.py test-tools
+
+build: $(VENV_STAMP) build-tools
+	@echo "==> Rust: the emulator and the workspace (cargo build --release; the first build downloads ~300 crates and takes 5-8 min on 2 cores)"
 	$(CARGO) build --release --workspace
-	CARGO="$(CARGO)" $(PYTHON) scripts/build_native.py --out $(NATIVE_RES) --glibc-floor $(GLIBC_FLOOR) $(NATIVE_TARGETS)
+	@echo "==> Rust: the native library for $(NATIVE_TARGETS) (cargo zigbuild, glibc $(GLIBC_FLOOR))"
+	ZIGBUILD="$(ZIGBUILD)" CARGO="$(CARGO)" $(PYTHON) scripts/build_native.py --out $(NATIVE_RES) --glibc-floor $(GLIBC_FLOOR) $(NATIVE_TARGETS)
+	@echo "==> Maven: the shim jar (the first build downloads the Maven plugins and connect-api)"
 	$(MVN_Q) -f java-shim/pom.xml package -DskipTests
 	@test -f $(SHIM_JAR) || { echo "no $(SHIM_JAR) after mvn package" >&2; exit 1; }
 
@@ -55,10 +88,11 @@ package: build
 	cd target/plugin && $(PYTHON) -m zipfile -c $(PLUGIN_NAME).zip $(PLUGIN_NAME)/
 	@echo "packaged $(PLUGIN_DIR)/ and $(PLUGIN_ZIP)"
 
-# The Kafka jars the harness and the demo run, and Debezium's PostgreSQL connector for the CDC test
+# The Kafka jars the harness and the demo run (3.4: the oldest Connect the README names), and Debezium's PostgreSQL connector for the CDC test
 # (resolved once into tests/.cache by tests/kafka/*/pom.xml).
-kafka:
-	$(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); from harness import kafka; [print(kafka.lib_dir(l)) for l in ('4.4', '3.9')]"
+kafka: $(VENV_STAMP)
+	@echo "==> Kafka 4.4, 3.9 and 3.4 jars, Debezium (resolved once into tests/.cache by Maven)"
+	$(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); from harness import kafka; [print(kafka.lib_dir(l)) for l in ('4.4', '3.9', '3.4')]"
 	$(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); from harness import debezium; [print(debezium.plugins_dir(debezium.version_for(l))) for l in ('4.4', '3.9')]"
 
 demo: package
@@ -71,11 +105,12 @@ test-rust:
 test-java:
 	$(MVN) -ntp -f java-shim/pom.xml verify -Dstarrocks.connector.native.lib=$(abspath $(NATIVE_LIB))
 
-test-e2e: kafka
+test-e2e: kafka test-tools
 	$(PYTHON) -m pytest -v --durations=15 $(PYTEST_ARGS) tests
 
-# Every suite runs even if an earlier one fails; the target fails if any did.
-test: package
+# Every suite runs even if an earlier one fails; the target fails if any did. The Debian tools are
+# checked first, so a machine without them stops at once rather than after the build.
+test: test-tools package
 	@rc=0; \
 	$(MAKE) --no-print-directory test-rust || rc=1; \
 	$(MAKE) --no-print-directory test-java || rc=1; \
@@ -116,7 +151,7 @@ docs:
 clean:
 	$(CARGO) clean
 	rm -rf java-shim/target .pytest_cache
-	find tests scripts -name __pycache__ -type d -prune -exec rm -rf {} +
+	find tests scripts bench -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf tests/.cache
+	rm -rf tests/.cache $(VENV)

@@ -10,9 +10,9 @@ it has seen every record. Each run reports records/s, MB/s (of Kafka record valu
 CPU seconds per million records, the worker's peak RSS, the ratio to the ceiling, and, for our
 connector, where the task's time went (the connector's own JMX counters).
 
-    python3 bench/connect_bench.py                      # defaults: 2,000,000 records, tasks 1 and 4
-    python3 bench/connect_bench.py --records 200000 --scenarios json,string --tasks 4
-    python3 bench/connect_bench.py --pin                # the emulator on a CPU of its own
+    .venv/bin/python bench/connect_bench.py                      # defaults: 2,000,000 records, tasks 1 and 4
+    .venv/bin/python bench/connect_bench.py --records 200000 --scenarios json,string --tasks 4
+    .venv/bin/python bench/connect_bench.py --pin                # the emulator on a CPU of its own
 
 Prints a table and writes a JSON file (--out). Figures are measured, never asserted: see
 docs/performance.md for a run and what it shows.

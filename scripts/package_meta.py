@@ -134,7 +134,7 @@ def release_date() -> str:
 
 def manifest(version: str, plats) -> dict:
     linux = [p for p in plats if p.startswith("linux-")]
-    reqs = ["Apache Kafka Connect 3.4 or later (tested with Kafka 3.9 and 4.4 workers)",
+    reqs = ["Apache Kafka Connect 3.4 or later (tested with Kafka 3.4, 3.9 and 4.4 workers)",
             "Java 8 or later (the Java version the Connect worker needs)",
             "StarRocks 2.5 or later, reachable on the FE and BE HTTP ports (Stream Load)"]
     reqs.append("Native library platforms: %s%s" % (", ".join(plats) or "none",

@@ -144,6 +144,26 @@ def test_numbers_are_right_aligned_as_in_the_docs(emu):
     ]
 
 
+def test_table_without_the_client_prints_what_the_client_prints(emu):
+    """mysql.table() (the demo's output on a machine without the mysql client) matches the real
+    client's `-t` output byte for byte: alignment, NULL, widths, decimals, dates, JSON, wide text."""
+    cli(emu, DOCS_DDL)
+    emu.sql("""INSERT INTO detail VALUES
+        ('2024-01-02', 1, 10, 170141183460469231731687303715884105727, 'n1', 'p1', '2024-01-02 03:04:05', 0.1, 2.5, 12.5, true, '{"b":1,"a":[1,2]}'),
+        ('2024-01-03', -2, 20, -5, 'n2', '東京 p2', '2024-01-02 03:04:05.25', 1.5, 3, -0.125, false, NULL),
+        ('2024-01-03', 2, 30, 0, 'n3', '', NULL, NULL, NULL, NULL, NULL, NULL)""", database="example_db")
+    cli(emu, "INSERT INTO test_tbl VALUES (1, 'New York'), (2, 'Los Angeles'), (3, NULL);", database="example_db")
+    queries = ["SELECT * FROM test_tbl ORDER BY id", "select * from test_tbl;", "SELECT * FROM detail ORDER BY id",
+               "SELECT id, profile FROM detail WHERE id = 20", "SELECT count(*) AS n FROM test_tbl",
+               "SELECT city FROM test_tbl WHERE id = 99"]
+    for q in queries:
+        want = cli(emu, q, database="example_db")
+        got = mysql.table(emu.query_port, q, database="example_db")
+        assert got == want, "%s\n--- client ---\n%s--- table() ---\n%s" % (q, want, got)
+    assert mysql.table(emu.query_port, "SELECT * FROM test_tbl ORDER BY id", database="example_db").splitlines()[3] \
+        == "|    1 | New York    |"
+
+
 def test_primary_key_table_upserts_through_insert(emu):
     cli(emu, DOCS_DDL)
     emu.sql("INSERT INTO customers VALUES (1,'a','a@a.com'), (2,'b','b@b.com')", database="example_db")

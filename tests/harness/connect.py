@@ -244,6 +244,12 @@ def distributed_settings(suffix: str = None) -> dict:
     }
 
 
+def has_health_endpoint(line: str) -> bool:
+    """GET /health exists since Kafka 3.9 (KIP-1017); a 3.4 worker answers it with 404."""
+    major, minor = (int(x) for x in kafka.version_of(line).split(".")[:2])
+    return (major, minor) >= (3, 9)
+
+
 class ConnectWorker:
     """One Connect worker JVM.
 
@@ -254,11 +260,15 @@ class ConnectWorker:
     topics) are added when missing.
 
     `jmx=True` opens JMX on a free loopback port (`jmx_port`, no auth, no TLS) for tests/harness/jmx.py.
+
+    `java` runs that java binary; `kafka_opts` (a str) starts the worker as a user does with
+    `KAFKA_OPTS=... bin/connect-standalone.sh ...`: no `--enable-native-access` from the harness,
+    the words of `kafka_opts` where kafka-run-class.sh puts them (see `kafka.kafka_java`).
     """
 
     def __init__(self, mode, bootstrap, workdir, plugin_path, line=kafka.DEFAULT,
                  worker_properties=None, connector_files=(), heap="768m", name=None,
-                 extra_classpath=(), jmx=False):
+                 extra_classpath=(), jmx=False, java=None, kafka_opts=None):
         assert mode in ("standalone", "distributed")
         self.mode = mode
         self.bootstrap = bootstrap
@@ -271,6 +281,8 @@ class ConnectWorker:
         self.name = name or "connect-%s-%s" % (mode, kafka.version_of(line))
         self.extra_classpath = extra_classpath
         self.jmx_port = ports.free_port() if jmx else None
+        self.java = java
+        self.kafka_opts = kafka_opts
         self.port = None
         self.process = None
         self.rest = None
@@ -329,10 +341,16 @@ class ConnectWorker:
         self.process = kafka.kafka_java(main, [self.properties_file] + self.connector_files,
                                         self.workdir / "worker.log", self.name, self.line,
                                         heap=self.heap, sysprops=sysprops,
-                                        extra_classpath=self.extra_classpath).start()
+                                        extra_classpath=self.extra_classpath, java=self.java,
+                                        kafka_opts=self.kafka_opts).start()
         self.rest = ConnectRest(self.url)
-        self.process.wait_for(lambda: self.rest.request("GET", "/health", timeout=5).status_code == 200,
-                              timeout, "healthy (GET /health)")
+        if has_health_endpoint(self.line):
+            self.process.wait_for(lambda: self.rest.request("GET", "/health", timeout=5).status_code == 200,
+                                  timeout, "healthy (GET /health)")
+        else:  # before 3.9 the REST resources (all of them) appear once the herder has started
+            self.process.wait_for(lambda: self.rest.request("GET", "/connectors", timeout=5).status_code == 200,
+                                  timeout, "answering GET /connectors (Kafka %s has no GET /health)"
+                                  % kafka.version_of(self.line))
         self.process.wait_for(lambda: self.rest.connectors() is not None, 60, "answering GET /connectors")
         return self
 

@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 from . import ports
-from .process import ManagedProcess, java_command
+from .process import ManagedProcess, java_command, kafka_opts_words
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
@@ -22,7 +22,7 @@ KAFKA_DIR = TESTS / "kafka"
 CACHE = Path(os.environ.get("KAFKA_HARNESS_CACHE", TESTS / ".cache"))
 
 # Kafka line -> exact version (the POM in tests/kafka/<line>/ pins the same one).
-VERSIONS = {"4.4": "4.4.0", "3.9": "3.9.2"}
+VERSIONS = {"4.4": "4.4.0", "3.9": "3.9.2", "3.4": "3.4.1"}
 DEFAULT = "4.4"
 
 
@@ -76,12 +76,24 @@ def logging_sysprops(line: str = DEFAULT) -> dict:
     return {"log4j2.configurationFile": "file:%s" % (KAFKA_DIR / "log4j2.properties")}
 
 
-def kafka_java(main_class, args, log_path, name, line=DEFAULT, heap="512m", sysprops=None, extra_classpath=()):
+def kafka_java(main_class, args, log_path, name, line=DEFAULT, heap="512m", sysprops=None, extra_classpath=(),
+               java=None, kafka_opts=None):
+    """A Kafka JVM. `java`: the java binary (default: `process.java_bin()`). `kafka_opts` (a str, as
+    a user sets `KAFKA_OPTS`): start it as Kafka's bin/kafka-run-class.sh does, i.e. the harness adds
+    no `--enable-native-access` of its own and the words of `kafka_opts` go between the classpath and
+    the main class, where the script puts $KAFKA_OPTS; the variable is also set in the child's
+    environment. None (the default) keeps the harness' own flags."""
     props = logging_sysprops(line)
     props.update(sysprops or {})
     cp = [str(c) for c in extra_classpath] + [classpath(line)]
-    argv = java_command(main_class, cp, args, heap=heap, sysprops=props)
-    return ManagedProcess(name, argv, log_path)
+    env = None
+    if kafka_opts is None:
+        argv = java_command(main_class, cp, args, heap=heap, sysprops=props, java=java)
+    else:
+        argv = java_command(main_class, cp, args, heap=heap, sysprops=props, java=java, native_access=False,
+                            after_classpath=kafka_opts_words(kafka_opts))
+        env = {"KAFKA_OPTS": kafka_opts}
+    return ManagedProcess(name, argv, log_path, env=env)
 
 
 def write_properties(path, props) -> Path:
@@ -311,7 +323,7 @@ class KafkaBroker:
         return out
 
 
-FILE_CONNECTOR_VERSIONS = {"4.4": "4.3.1", "3.9": "3.9.1"}
+FILE_CONNECTOR_VERSIONS = {"4.4": "4.3.1", "3.9": "3.9.1", "3.4": "3.4.1"}
 
 
 class ReliableProducer:

@@ -202,17 +202,68 @@ def java_major(java: str = None) -> int:
     return _major_cache[java]
 
 
-def java_command(main_class, classpath, args=(), heap="512m", sysprops=None, java=None, jvm_args=()):
-    """argv for `java -Xms.. -Xmx.. -cp <classpath> [-Dk=v ...] main args...`."""
+def java_command(main_class, classpath, args=(), heap="512m", sysprops=None, java=None, jvm_args=(),
+                 native_access=True, after_classpath=()):
+    """argv for `java -Xms.. -Xmx.. [-Dk=v ...] -cp <classpath> [after_classpath ...] main args...`.
+
+    `native_access`: on Java 22+ the harness adds `--enable-native-access=ALL-UNNAMED` itself (so the
+    JNI load of the plugin prints no warning); pass False to leave that to `after_classpath`, as a
+    user's KAFKA_OPTS does (see `kafka_opts_words`)."""
     java = java or java_bin()
     argv = [java, "-Xms128m", "-Xmx" + heap, "-XX:+UseG1GC", "-Djava.awt.headless=true"]
-    if java_major(java) >= 22:
+    if native_access and java_major(java) >= 22:
         argv.append("--enable-native-access=ALL-UNNAMED")
     argv.extend(jvm_args)
     for k, v in (sysprops or {}).items():
         argv.append("-D%s=%s" % (k, v))
     if isinstance(classpath, (list, tuple)):
         classpath = os.pathsep.join(str(c) for c in classpath)
-    argv += ["-cp", str(classpath), main_class]
+    argv += ["-cp", str(classpath)]
+    argv += [str(a) for a in after_classpath]
+    argv.append(main_class)
     argv += [str(a) for a in args]
     return argv
+
+
+def kafka_opts_words(kafka_opts: str) -> list:
+    """The words `bin/kafka-run-class.sh` makes of $KAFKA_OPTS: it expands the variable unquoted
+    (`exec "$JAVA" $KAFKA_HEAP_OPTS ... -cp "$CLASSPATH" $KAFKA_OPTS "$@"`), so the shell splits it
+    on whitespace and does not interpret quotes."""
+    return (kafka_opts or "").split()
+
+
+# -- the newest JDK on the machine ---------------------------------------------------------------
+JVM_ROOT = "/usr/lib/jvm"
+NEWEST_JAVA_ENV = "NEWEST_JAVA_HOME"
+
+
+def _java_of(home_or_binary: str):
+    p = Path(home_or_binary)
+    for cand in (p / "bin" / "java", p):
+        if cand.is_file() and os.access(str(cand), os.X_OK):
+            return str(cand)
+    return None
+
+
+def newest_java(root: str = JVM_ROOT) -> str:
+    """The `java` of the newest JDK: `$NEWEST_JAVA_HOME` (a JDK home or a java binary) if set, else
+    the one under `root` (/usr/lib/jvm) with the highest `java -version` major (aliases and
+    symlinks to the same JDK count once). Raises RuntimeError if none is found."""
+    forced = os.environ.get(NEWEST_JAVA_ENV)
+    if forced:
+        java = _java_of(forced)
+        if not java:
+            raise RuntimeError("%s=%s holds no bin/java" % (NEWEST_JAVA_ENV, forced))
+        return java
+    best, seen = None, set()
+    for home in sorted(Path(root).glob("*")) if Path(root).is_dir() else []:
+        java = _java_of(str(home))
+        if not java or os.path.realpath(java) in seen:
+            continue
+        seen.add(os.path.realpath(java))
+        major = java_major(java)
+        if best is None or major > best[0]:
+            best = (major, java)
+    if best is None:
+        raise RuntimeError("no JDK under %s (set %s to one)" % (root, NEWEST_JAVA_ENV))
+    return best[1]

@@ -44,15 +44,14 @@ def rest_payload(fe_http_port: int, host: str = "127.0.0.1") -> str:
     return out
 
 
-def create_table_and_user(query_port: int, via_cli: bool = True):
-    """The docs' CREATE DATABASE/USE/CREATE TABLE, then user1 with INSERT on example_db."""
+def create_table_and_user(query_port: int, require_cli: bool = True):
+    """The docs' CREATE DATABASE/USE/CREATE TABLE, then user1 with INSERT on example_db: through the
+    real mysql client (the tests prove the docs' CLI session), or with `require_cli=False` through it
+    only when the machine has it, else PyMySQL (the demo)."""
     sql = read("create_table.sql") + read("users.sql")
-    if via_cli:
+    if require_cli:
         return mysql.cli(query_port, sql, table=False)
-    for stmt in [s.strip() for s in sql.split(";") if s.strip()]:
-        if stmt.upper().startswith("USE "):
-            continue
-        mysql.query(query_port, stmt, database="example_db" if "TABLE" in stmt.upper() else None)
+    return mysql.run_script(query_port, sql)
 
 
 def rows(query_port: int):

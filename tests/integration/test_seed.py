@@ -5,6 +5,8 @@ import json
 import re
 import time
 
+import pytest
+
 from harness import mysql, plugin, seed
 
 
@@ -23,13 +25,22 @@ def _assert_rows_and_offsets(kafka_broker, worker, query_port, timeout=120):
     assert seed.rows(query_port) == seed.EXPECTED_ROWS
 
 
+def start_seed_standalone(workers, workdir, plugin_dir, seed_db, line="4.4", **kw):
+    """A standalone worker of `line` with the docs' connect-standalone.properties and
+    connect-StarRocks-sink.properties (plugin.path = the plugin directory itself, as the docs write it);
+    `kw` go to Workers.start (java=, kafka_opts=)."""
+    props = workdir / "connect-StarRocks-sink.properties"
+    props.write_text(seed.connector_properties(seed_db.fe_http_port), encoding="utf-8")
+    w = workers.start("standalone", plugin_dir, line=line, worker_properties=seed.worker_properties("standalone"),
+                      connector_files=[props], **kw)
+    assert w.rest.json("GET", "/")["version"].startswith(line + "."), w.rest.json("GET", "/")
+    return w
+
+
 def test_seed_standalone_properties_kafka_44(kafka_broker, seed_topic, seed_db, plugin_dir, workers, workdir):
     """(a) connect-StarRocks-sink.properties + the docs' connect-standalone.properties, Kafka 4.4,
     plugin.path = the plugin directory itself (as the docs write it)."""
-    props = workdir / "connect-StarRocks-sink.properties"
-    props.write_text(seed.connector_properties(seed_db.fe_http_port), encoding="utf-8")
-    w = workers.start("standalone", plugin_dir, worker_properties=seed.worker_properties("standalone"),
-                      connector_files=[props])
+    w = start_seed_standalone(workers, workdir, plugin_dir, seed_db)
     w.rest.wait_running(seed.CONNECTOR_NAME, process=w.process)
     _assert_rows_and_offsets(kafka_broker, w, seed_db.query_port)
     # and the docs' query, through the mysql client
@@ -53,12 +64,13 @@ def test_seed_distributed_rest_payload(kafka_broker, seed_topic, seed_db, worker
     _assert_rows_and_offsets(kafka_broker, w, seed_db.query_port)
 
 
-def test_seed_standalone_properties_kafka_39(kafka_broker, seed_topic, seed_db, plugin_dir, workers, workdir):
-    """(e) the same files through a Kafka 3.9 standalone worker (against the shared 4.4 broker)."""
-    props = workdir / "connect-StarRocks-sink.properties"
-    props.write_text(seed.connector_properties(seed_db.fe_http_port), encoding="utf-8")
-    w = workers.start("standalone", plugin_dir, line="3.9", worker_properties=seed.worker_properties("standalone"),
-                      connector_files=[props])
-    assert w.rest.json("GET", "/")["version"].startswith("3.9.")
+@pytest.mark.parametrize("line", ["3.9", "3.4"])
+def test_seed_standalone_properties_older_connect(line, kafka_broker, seed_topic, seed_db, plugin_dir, workers,
+                                                  workdir):
+    """(e) the same files through Kafka 3.9 and 3.4 standalone workers (against the shared 4.4
+    broker). 3.4 is the oldest Connect the README claims: it predates plugin.discovery (3.6) and
+    KIP-793's SinkRecord.original*() (3.6), so it scans plugin.path, and the shim commits the
+    visible coordinates."""
+    w = start_seed_standalone(workers, workdir, plugin_dir, seed_db, line=line)
     w.rest.wait_running(seed.CONNECTOR_NAME, process=w.process)
     _assert_rows_and_offsets(kafka_broker, w, seed_db.query_port)
