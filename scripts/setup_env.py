@@ -42,15 +42,15 @@ def run(argv, **kw):
 
 
 # -- Debian packages ----------------------------------------------------------------------------------
-def apt_install(packages, why):
-    """Install Debian `packages` (needed for `why`) when we are root with apt-get; else stop with the
-    command to run."""
+def apt_install(packages, who, why):
+    """Install Debian `packages`, which `who` needs for `why`, when we are root with apt-get; else
+    stop with the command to run."""
     cmd = "apt-get update && apt-get install -y --no-install-recommends " + " ".join(packages)
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         where = "as root" if shutil.which("apt-get") else "(or your system's equivalent)"
-        raise SystemExit("setup: %s needs %s, which is missing. Run %s:\n\n    %s\n"
-                         % (why, ", ".join(packages), where, ("sudo " if shutil.which("sudo") else "") + cmd))
-    say("installing %s from Debian (%s)" % (", ".join(packages), why))
+        raise SystemExit("setup: %s needs %s (%s), not installed here. Run %s:\n\n    %s\n"
+                         % (who, " and ".join(packages), why, where, ("sudo " if shutil.which("sudo") else "") + cmd))
+    say("installing %s from Debian for %s (%s)" % (" and ".join(packages), who, why))
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     run(["apt-get", "update", "-q"], env=env)
     run(["apt-get", "install", "-y", "-q", "--no-install-recommends"] + list(packages), env=env)
@@ -68,7 +68,7 @@ def mysql_cli_installed() -> bool:
 def build_tools(_args):
     # Rust links its host binaries (the emulator, the tests) with the system's C compiler
     if not (shutil.which("cc") or shutil.which("gcc")):
-        apt_install(["gcc", "libc6-dev"], "Rust's linker (cargo build)")
+        apt_install(["gcc", "libc6-dev"], "cargo build", "Rust links with the system's C compiler")
 
 
 def test_tools(_args):
@@ -78,7 +78,7 @@ def test_tools(_args):
     if not mysql_cli_installed():
         missing.append("mariadb-client")
     if missing:
-        apt_install(missing, "make test (PostgreSQL for the CDC suite, the mysql client for the docs' CLI session)")
+        apt_install(missing, "make test", "PostgreSQL for the CDC suite, the mysql client for the docs' CLI session")
 
 
 # -- the Python environment -------------------------------------------------------------------------
@@ -95,7 +95,7 @@ def _make_venv(venv: Path):
         shutil.rmtree(venv, ignore_errors=True)
         # Debian splits venv (and the ensurepip it needs) out of python3
         minor = "python3.%d-venv" % sys.version_info[1]
-        apt_install(["python3-venv", minor], "the project's Python environment (python3 -m venv)")
+        apt_install(["python3-venv", minor], "the project's Python environment", "python3 -m venv needs ensurepip")
         run([sys.executable, "-m", "venv", str(venv)])
 
 

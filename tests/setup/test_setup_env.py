@@ -39,6 +39,7 @@ def test_a_missing_debian_package_stops_with_the_command_when_not_root(monkeypat
         setup_env.test_tools(None)
     msg = str(e.value)
     assert "apt-get install -y --no-install-recommends postgresql mariadb-client" in msg, msg
+    assert msg.startswith("setup: make test needs postgresql and mariadb-client"), msg
     assert "make test" in msg, msg
 
 
