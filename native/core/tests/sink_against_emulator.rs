@@ -334,6 +334,54 @@ fn without_tolerance_a_filtered_row_fails_the_sink() {
     assert!(env.rows().is_empty(), "a failed load writes nothing");
 }
 
+/// Rows StarRocks cannot take apart: with `json_root`, a document whose root is an array makes
+/// StarRocks refuse the whole load (not filter a row), for a reason the connector cannot see
+/// before loading. Offset 3 is that record.
+fn json_root_batch() -> Vec<u8> {
+    let mut b = BatchBuilder::new();
+    for (offset, id) in [1, 2, 3, 4, 5, 6].iter().enumerate() {
+        let doc = if *id == 4 {
+            r#"{"data":[{"id":4,"city":"x"}]}"#.to_string()
+        } else {
+            format!(r#"{{"data":{{"id":{},"city":"c{}"}}}}"#, id, id)
+        };
+        b.record("topic", 0, offset as i64, s(&doc));
+    }
+    b.build()
+}
+
+const JSON_ROOT: [(&str, &str); 2] = [("sink.properties.json_root", "$.data"), ("sink.properties.strip_outer_array", "false")];
+
+#[test]
+fn a_load_refused_as_a_whole_for_its_data_is_isolated_and_never_retried() {
+    let env = Env::start("");
+    let mut settings = env.settings(&JSON_ROOT);
+    settings.insert("errors.tolerance".into(), "all".into());
+    let mut sink = Sink::open(&settings, Log::new(5)).unwrap();
+    sink.put(&json_root_batch()).unwrap();
+    assert_eq!(committed(&mut sink), Some(6));
+    let ids: Vec<String> = env.rows().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, vec!["1", "2", "3", "5", "6"]);
+    let rejected = sink.drain_rejected();
+    assert_eq!(rejected.iter().map(|r| r.offset).collect::<Vec<_>>(), vec![3]);
+    assert!(rejected[0].reason.contains("The value is array type in json document stream"), "{}", rejected[0].reason);
+    let m = sink.metrics().snapshot();
+    assert_eq!(m[mx::RETRIES], 0, "a data error is not retried: {:?}", m);
+}
+
+#[test]
+fn without_tolerance_a_load_refused_for_its_data_fails_without_retries() {
+    let env = Env::start("");
+    let mut sink = Sink::open(&env.settings(&JSON_ROOT), Log::new(5)).unwrap();
+    sink.put(&json_root_batch()).unwrap();
+    let e = sink.pre_commit().unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Data, "{}", e.message);
+    assert!(e.message.contains("The value is array type in json document stream"), "{}", e.message);
+    assert!(env.rows().is_empty(), "a refused load writes nothing");
+    let m = sink.metrics().snapshot();
+    assert_eq!((m[mx::RETRIES], m[mx::LOAD_FAILURES]), (0, 1), "{:?}", m);
+}
+
 #[test]
 fn an_unreachable_fe_is_skipped_for_the_next_one() {
     let env = Env::start("");

@@ -6,6 +6,9 @@
 //!   parses, `io.debezium.data.Json` is embedded as JSON.
 //! - A whole-record STRING (or BYTES) that starts with `{` is raw JSON text (StringConverter,
 //!   ByteArrayConverter): it is validated and passed through as the row instead of being quoted.
+//! - A row is one JSON object. A record whose row would be anything else (text that is not
+//!   JSON, a JSON scalar or array, a number, a list) is a bad record before anything is loaded:
+//!   StarRocks would refuse the whole load for it, and one message never becomes several rows.
 //! - When the value is an object and the key is an object too, key fields the value lacks are
 //!   added, so a table's key columns are filled even when the producer keeps them in the key.
 
@@ -19,11 +22,32 @@ use crate::error::{Error, Result};
 
 pub fn append_row(w: &RowWriter, batch: &Batch<'_>, rec: &Record<'_>, out: &mut Vec<u8>) -> Result<bool> {
     let start = out.len();
-    let res = Writer { w, batch, rec, out }.row();
+    let res = Writer { w, batch, rec, out: &mut *out }.row().and_then(|wrote| match out.get(start) {
+        // Every path writes an object's `{` first, or the whole of something that is not one.
+        Some(b'{') | None => Ok(wrote),
+        Some(_) => Err(not_an_object(rec, &out[start..])),
+    });
     if res.is_err() {
         out.truncate(start);
     }
     res
+}
+
+/// The bad-record error for a row that came out as JSON other than an object.
+fn not_an_object(rec: &Record<'_>, text: &[u8]) -> Error {
+    let what = match text[0] {
+        b'"' => match rec.value {
+            Value::String(_) | Value::Bytes(_) => "text that is not a JSON object",
+            _ => "a string",
+        },
+        b'[' => "an array (one record is one row)",
+        b't' | b'f' => "a boolean",
+        b'n' => "null",
+        _ => "a number",
+    };
+    let shown: String = String::from_utf8_lossy(text).chars().take(80).collect();
+    let more = if shown.len() < text.len() { "..." } else { "" };
+    record_error(rec, &format!("record value is {}, not a row: in JSON format a row is one JSON object; got {}{}", what, shown, more))
 }
 
 /// Appends the JSON text of one value (used by CSV for nested values).

@@ -46,20 +46,40 @@ pub enum Verdict {
     Unknown(String),
     /// Transient: try again with the same label.
     Retry(String),
-    /// Retrying cannot help; the message says why.
+    /// StarRocks refused the rows of this body (filtered rows, JSON it cannot parse): retrying
+    /// the same body cannot help, loading parts of it finds the records at fault.
+    Refused(String),
+    /// Retrying cannot help, and the rows are not at fault (auth, missing table, limits).
     Fatal(String),
 }
 
-/// Messages of failures that the same request will always hit again.
-/// Whether a load failure's message says retrying cannot help (bad data, auth, missing table).
+/// Whether a load failure's message says retrying cannot help: bad data, auth, missing table.
 pub fn is_fatal_message(message: &str) -> bool {
-    FATAL_MESSAGES.iter().any(|m| message.contains(m))
+    is_data_message(message) || FATAL_MESSAGES.iter().any(|m| message.contains(m))
 }
 
+/// Whether a load failure's message blames the rows of the body.
+pub fn is_data_message(message: &str) -> bool {
+    DATA_MESSAGES.iter().any(|m| message.contains(m))
+}
+
+/// StarRocks' messages for a body whose rows it refuses (docs/stream-load-protocol §4.2, §7):
+/// filtered rows over the ratio, and the JSON parser's errors, which fail the whole load rather
+/// than filter a row.
+const DATA_MESSAGES: &[&str] = &[
+    "too many filtered rows",
+    "Failed to iterate document stream",
+    "Failed to parse json",
+    "The JSON element does not have the requested type",
+    "illegal json started with",
+    "The value is array type in json document stream",
+    "the value should be array type with strip_outer_array",
+];
+
+/// Messages of failures that the same request will always hit again, for reasons other than its rows.
 const FATAL_MESSAGES: &[&str] = &[
     "Access denied",
     "no valid Basic authorization",
-    "too many filtered rows",
     "unknown database",
     "unknown table",
     "Unknown table",
@@ -100,6 +120,8 @@ impl StreamLoadResponse {
                     Verdict::Unknown(msg())
                 } else if self.message.contains("Transaction status unknown") {
                     Verdict::Retry(msg())
+                } else if is_data_message(&self.message) {
+                    Verdict::Refused(msg())
                 } else if is_fatal_message(&self.message) {
                     Verdict::Fatal(msg())
                 } else {
@@ -181,7 +203,7 @@ mod tests {
         .unwrap();
         assert_eq!((r.txn_id, r.loaded_rows, r.filtered_rows), (40124, 3, 1));
         assert_eq!(r.error_url.as_deref(), Some("http://be:8040/api/_load_error_log?file=x"));
-        assert!(matches!(r.verdict(), Verdict::Fatal(m) if m.contains("too many filtered rows")));
+        assert!(matches!(r.verdict(), Verdict::Refused(m) if m.contains("too many filtered rows")));
         assert!(StreamLoadResponse::parse(b"<html>").unwrap_err().contains("<html>"));
     }
 
@@ -204,6 +226,18 @@ mod tests {
             Verdict::Fatal(_)
         ));
         assert!(matches!(answer("Fail", "unknown table \"d.t\"", None).verdict(), Verdict::Fatal(_)));
+        // the rows are at fault: never retried, and the sink can isolate them
+        for m in [
+            "too many filtered rows",
+            "Failed to iterate document stream as object. error: The JSON element does not have the requested type.",
+            "Failed to parse json as array. error: A string is opened, but never closed.",
+            "illegal json started with t",
+            "The value is array type in json document stream, you can set strip_outer_array=true to parse each element of the array as individual rows",
+            "the value should be array type with strip_outer_array=true, value: {\"id\":1}",
+        ] {
+            assert!(matches!(answer("Fail", m, None).verdict(), Verdict::Refused(_)), "{}", m);
+            assert!(is_fatal_message(m), "the exactly-once transaction path must not retry {}", m);
+        }
     }
 
     #[test]

@@ -116,11 +116,10 @@ async fn attempts(
                         )
                     });
                 }
-                if let (Verdict::Fatal(m), Some(url)) = (&v, &answer.error_url) {
-                    let excerpt = client.error_log_excerpt(url, 2000).await.unwrap_or_default();
-                    Verdict::Fatal(format!("{} (error log {}: {})", m, url, excerpt))
-                } else {
-                    v
+                match (v, &answer.error_url) {
+                    (Verdict::Fatal(m), Some(url)) => Verdict::Fatal(with_error_log(client, m, url).await),
+                    (Verdict::Refused(m), Some(url)) => Verdict::Refused(with_error_log(client, m, url).await),
+                    (v, _) => v,
                 }
             }
             Err(v) => v,
@@ -129,11 +128,14 @@ async fn attempts(
         match verdict {
             Verdict::Loaded => return Ok(report(attempt, false, counts)),
             Verdict::AlreadyLoaded => return Ok(report(attempt, true, (rows, 0))),
+            // Rows StarRocks refused are a data problem the sink may isolate and route to the DLQ.
+            Verdict::Refused(m) => {
+                failed();
+                return Err(Error::data(format!("Stream Load {} into {} failed: {}", label, table, m)));
+            }
             Verdict::Fatal(m) => {
                 failed();
-                let message = format!("Stream Load {} into {} failed: {}", label, table, m);
-                // Rows StarRocks filtered are a data problem the sink may route to the DLQ.
-                return Err(if m.contains("too many filtered rows") { Error::data(message) } else { Error::load(message) });
+                return Err(Error::load(format!("Stream Load {} into {} failed: {}", label, table, m)));
             }
             Verdict::Retry(m) => {
                 failed();
@@ -161,6 +163,12 @@ async fn attempts(
         started.elapsed().as_secs(),
         last
     )))
+}
+
+/// `message` with the start of the load's error log, which names the rows StarRocks refused.
+async fn with_error_log(client: &StreamLoadClient, message: String, url: &str) -> String {
+    let excerpt = client.error_log_excerpt(url, 2000).await.unwrap_or_default();
+    format!("{} (error log {}: {})", message, url, excerpt)
 }
 
 /// Polls `get_load_state` until the label's transaction is decided or `limit` passes.

@@ -27,6 +27,12 @@ fn ok(v: V) -> String {
     row(v).unwrap().unwrap()
 }
 
+/// The JSON text of `v` as a field value (a row itself must be an object).
+fn val(v: V) -> String {
+    let out = ok(V::Struct(S::fields(&["v"]), vec![v]));
+    out["{\"v\":".len()..out.len() - 1].to_string()
+}
+
 #[test]
 fn struct_fields_in_schema_order_with_nested_values() {
     let sc = S::fields(&["z", "a", "m"]);
@@ -51,6 +57,30 @@ fn whole_value_json_string_passes_through_but_nested_strings_are_quoted() {
 }
 
 #[test]
+fn a_value_that_is_not_an_object_is_a_bad_record_not_a_row() {
+    let cases: Vec<(V, &str)> = vec![
+        (s("this is not json {"), "text that is not a JSON object"),
+        (V::Bytes(b"this is not json {".to_vec()), "text that is not a JSON object"),
+        (V::Bytes(vec![0xff, 0xfe]), "text that is not a JSON object"),
+        (s("42"), "text that is not a JSON object"),
+        (s("[{\"id\":1},{\"id\":2}]"), "text that is not a JSON object"),
+        (V::I64(42), "a number"),
+        (V::Bool(true), "a boolean"),
+        (V::Array(vec![V::Map(vec![(s("id"), V::I32(1))])]), "an array"),
+        (V::Named(S::named("io.debezium.data.Json"), Box::new(s("[1,2]"))), "an array"),
+    ];
+    for (v, what) in cases {
+        let e = row(v.clone()).unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::Data, "{:?}", v);
+        assert!(e.message.contains(what), "{:?}: {}", v, e.message);
+        assert!(e.message.contains("not a row") && e.message.contains("topic t, partition 4, offset 99"), "{}", e.message);
+    }
+    let long = "x".repeat(500);
+    let e = row(s(&long)).unwrap_err();
+    assert!(e.message.len() < 300 && e.message.contains("..."), "{}", e.message);
+}
+
+#[test]
 fn nan_and_infinity_are_data_errors() {
     for v in [V::F64(f64::NAN), V::F32(f32::INFINITY), V::Array(vec![V::F64(f64::NEG_INFINITY)])] {
         let e = row(v).unwrap_err();
@@ -61,13 +91,13 @@ fn nan_and_infinity_are_data_errors() {
 
 #[test]
 fn floats_use_shortest_representation() {
-    assert_eq!(ok(V::Array(vec![V::F32(0.1), V::F64(0.1), V::F64(-0.25)])), "[0.1,0.1,-0.25]");
+    assert_eq!(val(V::Array(vec![V::F32(0.1), V::F64(0.1), V::F64(-0.25)])), "[0.1,0.1,-0.25]");
 }
 
 #[test]
 fn bytes_text_or_base64_and_escapes() {
-    assert_eq!(ok(V::Array(vec![V::Bytes(vec![0xff, 0, 1]), V::Bytes(b"hi".to_vec())])), r#"["/wAB","hi"]"#);
-    assert_eq!(ok(s("a\"b\\c\n\u{1}é")), r#""a\"b\\c\n\u0001é""#);
+    assert_eq!(val(V::Array(vec![V::Bytes(vec![0xff, 0, 1]), V::Bytes(b"hi".to_vec())])), r#"["/wAB","hi"]"#);
+    assert_eq!(val(s("a\"b\\c\n\u{1}é")), r#""a\"b\\c\n\u0001é""#);
 }
 
 #[test]
@@ -121,7 +151,7 @@ fn key_fields_fill_what_the_value_lacks() {
 fn timestamps_go_to_the_configured_zone_but_debezium_local_times_do_not() {
     let mut b = BatchBuilder::new();
     let named = |n: &str, v: V| V::Named(S::named(n), Box::new(v));
-    let v = V::Array(vec![
+    let v = V::Struct(S::fields(&["a", "b", "c", "d"]), vec![
         V::Timestamp(0),
         named("io.debezium.time.ZonedTimestamp", s("1970-01-01T00:00:00Z")),
         named("io.debezium.time.MicroTimestamp", V::I64(0)),
@@ -135,7 +165,7 @@ fn timestamps_go_to_the_configured_zone_but_debezium_local_times_do_not() {
     w.append_row(&batch, &batch.records[0], &mut out).unwrap();
     assert_eq!(
         String::from_utf8(out).unwrap(),
-        r#"["1970-01-01 09:00:00","1970-01-01 09:00:00","1970-01-01 00:00:00",null]"#
+        r#"{"a":"1970-01-01 09:00:00","b":"1970-01-01 09:00:00","c":"1970-01-01 00:00:00","d":null}"#
     );
 }
 
@@ -143,7 +173,7 @@ fn timestamps_go_to_the_configured_zone_but_debezium_local_times_do_not() {
 fn variable_scale_decimal_is_exact() {
     let vsd = S { name: Some("io.debezium.data.VariableScaleDecimal".into()), ..S::fields(&["scale", "value"]) };
     let v = V::Array(vec![V::Struct(vsd, vec![V::I32(2), V::Bytes(vec![0x30, 0x39])])]);
-    assert_eq!(ok(v), r#"["123.45"]"#);
+    assert_eq!(val(v), r#"["123.45"]"#);
 }
 
 #[test]
