@@ -134,16 +134,17 @@ impl Config {
             properties.insert("format".to_string(), "json".to_string());
         }
         let label_prefix = match get("sink.label.prefix") {
-            Some(p) => {
-                if !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || p.len() > 64 {
+            Some(p) if !p.is_empty() => {
+                if !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || p.len() > LABEL_PREFIX_MAX {
                     return Err(Error::config(format!(
-                        "sink.label.prefix: '{}' must match [-_A-Za-z0-9]{{1,64}}",
-                        p
+                        "sink.label.prefix: '{}' must be at most {} characters of [-A-Za-z0-9_]",
+                        p, LABEL_PREFIX_MAX
                     )));
                 }
                 p.to_string()
             }
-            None => sanitize_label_part(&name, 64),
+            // empty, as the shim's ConfigDef default, or unset: the connector name
+            _ => sanitize_label_part(&name, LABEL_PREFIX_MAX),
         };
         let zone = match get("sink.timezone") {
             None => Zone::UTC,
@@ -297,6 +298,10 @@ pub fn parse_fe_list(s: &str) -> Result<Vec<FeAddr>> {
 }
 
 /// Keeps `[-_A-Za-z0-9]`, replaces anything else by `_`, cuts to `max` characters.
+/// The width a label keeps of its prefix (stream_load/label.rs), so a valid prefix is never cut;
+/// the shim's `StarRocksSinkConfig.LABEL_PREFIX_MAX` is the same (tests/vectors/label_prefix.json).
+pub const LABEL_PREFIX_MAX: usize = 32;
+
 pub fn sanitize_label_part(s: &str, max: usize) -> String {
     let out: String = s
         .chars()
@@ -389,6 +394,28 @@ mod tests {
         let d = format!("{:?}", c);
         assert!(d.contains("trusted_certificates: Some(1)"), "{}", d);
         assert!(!d.contains("trust-pw") && !d.contains("MIIB"), "{}", d);
+    }
+
+    #[test]
+    /// The rule of tests/vectors/label_prefix.json, which the shim's ConfigDef applies too.
+    #[test]
+    fn label_prefix_follows_the_shared_rule() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/label_prefix.json");
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(v["max"].as_u64(), Some(LABEL_PREFIX_MAX as u64));
+        for ok in v["valid"].as_array().unwrap() {
+            let mut m = base();
+            m.insert("sink.label.prefix".into(), ok.as_str().unwrap().into());
+            let c = Config::parse(&m).unwrap_or_else(|e| panic!("{:?}: {}", ok, e.message));
+            let want = if ok.as_str().unwrap().is_empty() { sanitize_label_part(&m["name"], LABEL_PREFIX_MAX) } else { ok.as_str().unwrap().to_string() };
+            assert_eq!(c.label_prefix, want);
+        }
+        for bad in v["invalid"].as_array().unwrap() {
+            let mut m = base();
+            m.insert("sink.label.prefix".into(), bad.as_str().unwrap().into());
+            let e = Config::parse(&m).unwrap_err();
+            assert!(e.message.starts_with("sink.label.prefix"), "{:?}: {}", bad, e.message);
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! first is aborted and the label begun again). And a fencer, which knows the register's offset
 //! and generation, can name every transaction the previous owner may have running.
 
-use crate::config::sanitize_label_part;
+use crate::config::{sanitize_label_part, LABEL_PREFIX_MAX};
 use crate::stream_load::label::Fnv;
 
 #[derive(Debug, Clone)]
@@ -21,7 +21,7 @@ impl EoLabels {
         h.write(db.as_bytes());
         h.write(b"\0");
         h.write(topic.as_bytes());
-        EoLabels { stem: sanitize_label_part(prefix, 32), scope: h.0 }
+        EoLabels { stem: sanitize_label_part(prefix, LABEL_PREFIX_MAX), scope: h.0 }
     }
 
     /// Attempt `attempt` of the transaction that moves `partition`'s register from `from`

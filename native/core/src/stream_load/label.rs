@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::sanitize_label_part;
+use crate::config::{sanitize_label_part, LABEL_PREFIX_MAX};
 use crate::offsets::TopicPartition;
 
 #[derive(Debug, Clone)]
@@ -22,7 +22,7 @@ pub struct LabelMaker {
 
 impl LabelMaker {
     pub fn new(prefix: &str) -> LabelMaker {
-        LabelMaker { stem: sanitize_label_part(prefix, 32) }
+        LabelMaker { stem: sanitize_label_part(prefix, LABEL_PREFIX_MAX) }
     }
 
     /// The label of a load of `ranges` (first and last offset per partition) into `db.table`.

@@ -59,7 +59,10 @@ public class StarRocksSinkConfig extends AbstractConfig {
 
     private static final Pattern URL_ENTRY =
             Pattern.compile("(?i:https?://)?([A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+\\]):([0-9]{1,5})/?");
-    private static final Pattern LABEL = Pattern.compile("[-\\w]{0,40}");
+    /** The width the label keeps of the prefix (native stream_load/label.rs); tests/vectors/label_prefix.json. */
+    static final int LABEL_PREFIX_MAX = 32;
+
+    private static final Pattern LABEL = Pattern.compile("[-A-Za-z0-9_]{0," + LABEL_PREFIX_MAX + "}");
     private static final Pattern HOST_PORT = Pattern.compile("([A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+\\]):([0-9]{1,5})");
 
     public static final ConfigDef CONFIG_DEF = new ConfigDef()
@@ -105,7 +108,7 @@ public class StarRocksSinkConfig extends AbstractConfig {
                     "Longest time one Stream Load HTTP request may take, in ms [1000, 3600000].",
                     G_LOAD, 8, Width.SHORT, "Load timeout")
             .define(LABEL_PREFIX, Type.STRING, "", new LabelPrefixValidator(), Importance.LOW,
-                    "Prefix of the Stream Load labels, at most 40 characters of [-A-Za-z0-9_]; "
+                    "Prefix of the Stream Load labels, at most " + LABEL_PREFIX_MAX + " characters of [-A-Za-z0-9_]; "
                             + "empty derives it from the connector name.", G_LOAD, 9, Width.SHORT, "Label prefix")
             .define(TIMEZONE, Type.STRING, "UTC", new TimeZoneValidator(), Importance.LOW,
                     "IANA time zone (e.g. UTC, Asia/Shanghai) in which Connect Timestamp values and Debezium "
@@ -404,13 +407,13 @@ public class StarRocksSinkConfig extends AbstractConfig {
         public void ensureValid(String name, Object value) {
             String s = value == null ? "" : value.toString();
             if (!LABEL.matcher(s).matches()) {
-                throw new ConfigException(name, s, "at most 40 characters of [-A-Za-z0-9_]");
+                throw new ConfigException(name, s, "at most " + LABEL_PREFIX_MAX + " characters of [-A-Za-z0-9_]");
             }
         }
 
         @Override
         public String toString() {
-            return "[-A-Za-z0-9_]{0,40}";
+            return "[-A-Za-z0-9_]{0," + LABEL_PREFIX_MAX + "}";
         }
     }
 

@@ -232,14 +232,18 @@ class StarRocksSinkConfigTest {
         assertRejected(with("sink.properties.partial_update_mode", "cell"), "sink.properties.partial_update_mode");
     }
 
+    /** The rule of tests/vectors/label_prefix.json, which native/core's config tests apply too. */
     @Test
-    void labelPrefix() {
-        new StarRocksSinkConfig(with("sink.label.prefix", "my-connector_01"));
-        new StarRocksSinkConfig(with("sink.label.prefix", "0123456789012345678901234567890123456789"));
-        assertRejected(with("sink.label.prefix", "01234567890123456789012345678901234567890"),
-                "sink.label.prefix");
-        assertRejected(with("sink.label.prefix", "has space"), "sink.label.prefix");
-        assertRejected(with("sink.label.prefix", "dot.ted"), "sink.label.prefix");
+    void labelPrefix() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode v = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(new java.io.File(System.getProperty("label.vectors.file", "../tests/vectors/label_prefix.json")));
+        assertEquals(StarRocksSinkConfig.LABEL_PREFIX_MAX, v.get("max").asInt());
+        for (com.fasterxml.jackson.databind.JsonNode ok : v.get("valid")) {
+            assertEquals(ok.asText(), new StarRocksSinkConfig(with("sink.label.prefix", ok.asText())).getString("sink.label.prefix"));
+        }
+        for (com.fasterxml.jackson.databind.JsonNode bad : v.get("invalid")) {
+            assertRejected(with("sink.label.prefix", bad.asText()), "sink.label.prefix");
+        }
     }
 
     @Test

@@ -27,13 +27,7 @@ public final class NativeSink implements AutoCloseable {
     /** Opens a sink from the task config (all keys as Connect gave them, plus {@code task.id}). */
     public static NativeSink open(Map<String, String> config, int logLevel) {
         String[][] kv = keysAndValues(config);
-        try {
-            return new NativeSink(NativeMethods.open(kv[0], kv[1], logLevel));
-        } catch (NativeException e) {
-            throw e.toConnectException();
-        } finally {
-            NativeLogs.drain(0);
-        }
+        return new NativeSink(call(0, () -> NativeMethods.open(kv[0], kv[1], logLevel)));
     }
 
     /**
@@ -42,13 +36,7 @@ public final class NativeSink implements AutoCloseable {
      */
     public static String clusterProblem(Map<String, String> config) {
         String[][] kv = keysAndValues(config);
-        try {
-            return NativeMethods.clusterProblem(kv[0], kv[1]);
-        } catch (NativeException e) {
-            throw e.toConnectException();
-        } finally {
-            NativeLogs.drain(0);
-        }
+        return call(0, () -> NativeMethods.clusterProblem(kv[0], kv[1]));
     }
 
     private static String[][] keysAndValues(Map<String, String> config) {
@@ -64,25 +52,16 @@ public final class NativeSink implements AutoCloseable {
 
     public void put(ByteBuffer batch, int length) {
         long h = live();
-        try {
+        call(h, () -> {
             NativeMethods.put(h, batch, length);
-        } catch (NativeException e) {
-            throw e.toConnectException();
-        } finally {
-            NativeLogs.drain(h);
-        }
+            return null;
+        });
     }
 
     /** Flushes and answers the offsets StarRocks acknowledged, in the records' original coordinates. */
     public Map<TopicPartition, OffsetAndMetadata> preCommit() {
         long h = live();
-        try {
-            return decodeOffsets(NativeMethods.preCommit(h));
-        } catch (NativeException e) {
-            throw e.toConnectException();
-        } finally {
-            NativeLogs.drain(h);
-        }
+        return decodeOffsets(call(h, () -> NativeMethods.preCommit(h)));
     }
 
     /** Forgets revoked partitions: their offsets are no longer answered (see {@link NativeMethods#forget}). */
@@ -95,13 +74,10 @@ public final class NativeSink implements AutoCloseable {
             topics[i] = tp.topic();
             numbers[i++] = tp.partition();
         }
-        try {
+        call(h, () -> {
             NativeMethods.forget(h, topics, numbers);
-        } catch (NativeException e) {
-            throw e.toConnectException();
-        } finally {
-            NativeLogs.drain(h);
-        }
+            return null;
+        });
     }
 
     /**
@@ -117,13 +93,7 @@ public final class NativeSink implements AutoCloseable {
             topics[i] = order.get(i).topic();
             numbers[i] = order.get(i).partition();
         }
-        try {
-            return seekOffsets(order, NativeMethods.openPartitions(h, topics, numbers));
-        } catch (NativeException e) {
-            throw e.toConnectException();
-        } finally {
-            NativeLogs.drain(h);
-        }
+        return seekOffsets(order, call(h, () -> NativeMethods.openPartitions(h, topics, numbers)));
     }
 
     /** Pairs {@code partitions} with the native answer (one offset each, -1: no seek); keeps those that seek. */
@@ -145,13 +115,7 @@ public final class NativeSink implements AutoCloseable {
     /** Records refused since the last call (only with {@code errors.tolerance=all}); call after preCommit. */
     public List<RejectedRecord> drainRejected() {
         long h = live();
-        try {
-            return decodeRejected(NativeMethods.drainRejected(h));
-        } catch (NativeException e) {
-            throw e.toConnectException();
-        } finally {
-            NativeLogs.drain(h);
-        }
+        return decodeRejected(call(h, () -> NativeMethods.drainRejected(h)));
     }
 
     /**
@@ -182,12 +146,30 @@ public final class NativeSink implements AutoCloseable {
         }
         handle = 0;
         NativeLogs.drain(h);
-        try {
+        // the handle is dead after this call: what close itself logs is queued as no sink's (0)
+        call(0, () -> {
             NativeMethods.close(h);
+            return null;
+        });
+    }
+
+    /** One native call's answer ({@code null} for a void call). */
+    @FunctionalInterface
+    private interface Call<T> {
+        T run();
+    }
+
+    /**
+     * Runs one native call: a {@link NativeException} becomes the Connect exception of its kind, and the log events
+     * queued for {@code drain} (a handle, or 0 for no sink's) are written out whatever happened.
+     */
+    private static <T> T call(long drain, Call<T> c) {
+        try {
+            return c.run();
         } catch (NativeException e) {
             throw e.toConnectException();
         } finally {
-            NativeLogs.drain(0); // the handle is dead: what close itself logs is queued as no sink's
+            NativeLogs.drain(drain);
         }
     }
 
