@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use crate::offsets::{note_first, set_offset, FirstOffsets, PartitionMap, TopicPartition};
 use crate::rows::RowWriter;
-use crate::stream_load::label::Fnv;
+use crate::hash::Fnv;
 
 /// How rows are framed in one body.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -34,7 +34,8 @@ use crate::pipeline::Pipeline;
 use crate::rows::csv::{parse_delimiter, CsvOptions};
 use crate::rows::{RowFormat, RowWriter};
 use crate::runtime;
-use crate::stream_load::{isolate_rejected, load_with_retry, LabelMaker, Rejected, RetryPolicy, StreamLoadClient};
+use crate::rejected::Rejected;
+use crate::stream_load::{isolate_rejected, load_with_retry, LabelMaker, RetryPolicy, StreamLoadClient};
 
 /// What never changes after `open`.
 struct Settings {

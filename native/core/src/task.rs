@@ -12,7 +12,7 @@ use crate::metrics::Metrics;
 use crate::offsets::TopicPartition;
 use crate::runtime;
 use crate::sink::{row_layout, Sink};
-use crate::stream_load::Rejected;
+use crate::rejected::Rejected;
 
 pub enum TaskSink {
     AtLeastOnce(Sink),

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use starrocks_sink_core::offsets::TopicPartition;
-use starrocks_sink_core::stream_load::Rejected;
+use starrocks_sink_core::rejected::Rejected;
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as u32).to_le_bytes());

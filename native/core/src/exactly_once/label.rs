@@ -6,7 +6,7 @@
 //! and generation, can name every transaction the previous owner may have running.
 
 use crate::config::{sanitize_label_part, LABEL_PREFIX_MAX};
-use crate::stream_load::label::Fnv;
+use crate::hash::Fnv;
 
 #[derive(Debug, Clone)]
 pub struct EoLabels {

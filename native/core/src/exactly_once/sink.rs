@@ -36,7 +36,8 @@ use crate::metrics::Metrics;
 use crate::offsets::TopicPartition;
 use crate::rows::{RowFormat, RowWriter};
 use crate::runtime::RuntimeRef;
-use crate::stream_load::{Rejected, StreamLoadClient};
+use crate::rejected::Rejected;
+use crate::stream_load::StreamLoadClient;
 
 struct Partition {
     /// `None`: another owner fenced us out; records are dropped until Connect revokes it.

@@ -16,15 +16,7 @@ use crate::buffer::{Framing, RowIndex};
 use crate::error::{ErrorKind, Result};
 use crate::log::Log;
 use crate::metrics::Metrics;
-
-/// A record whose row StarRocks refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejected {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-    pub reason: String,
-}
+use crate::rejected::Rejected;
 
 #[allow(clippy::too_many_arguments)]
 pub async fn isolate_rejected(

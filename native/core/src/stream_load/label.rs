@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::{sanitize_label_part, LABEL_PREFIX_MAX};
+use crate::hash::Fnv;
 use crate::offsets::TopicPartition;
 
 #[derive(Debug, Clone)]
@@ -45,23 +46,6 @@ impl LabelMaker {
             None => (0, 0, 0),
         };
         format!("{}-{}-{}-{}-{}-{:016x}", self.stem, sanitize_label_part(table, 24), p, first, last, h.0)
-    }
-}
-
-/// FNV-1a (64 bit), written out because the label must not change between Rust releases
-/// (std's hasher makes no such promise) and it is five lines.
-#[derive(Debug, Clone, Copy)]
-pub struct Fnv(pub u64);
-
-impl Fnv {
-    pub fn new() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-    pub fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= *b as u64;
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
     }
 }
 

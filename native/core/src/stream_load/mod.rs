@@ -14,7 +14,7 @@ pub mod response;
 pub mod retry;
 
 pub use client::StreamLoadClient;
-pub use isolate::{isolate_rejected, Rejected};
+pub use isolate::isolate_rejected;
 pub use label::LabelMaker;
 pub use response::{LoadState, StreamLoadResponse, Verdict};
 pub use retry::{load_with_retry, LoadReport, RetryPolicy};
