@@ -272,6 +272,24 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_m
     })
 }
 
+/// `starrocks_sink_core::metrics::NAMES`, so the shim can check its own copy against them.
+#[no_mangle]
+pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_metricNames<'l>(
+    mut env: JNIEnv<'l>,
+    _class: JClass<'l>,
+) -> jni::sys::jobjectArray {
+    guarded(&mut env, std::ptr::null_mut(), |env| {
+        let names = starrocks_sink_core::metrics::NAMES;
+        let array = env.new_object_array(names.len() as i32, "java/lang/String", JObject::null()).map_err(jni_err)?;
+        for (i, name) in names.iter().enumerate() {
+            let s = env.new_string(name).map_err(jni_err)?;
+            env.set_object_array_element(&array, i as i32, &s).map_err(jni_err)?;
+            env.delete_local_ref(s).map_err(jni_err)?;
+        }
+        Ok(array.into_raw())
+    })
+}
+
 #[no_mangle]
 pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_close<'l>(
     mut env: JNIEnv<'l>,

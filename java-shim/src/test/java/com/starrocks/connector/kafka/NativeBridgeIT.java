@@ -100,6 +100,12 @@ class NativeBridgeIT {
     }
 
     @Test
+    void theShimsMetricNamesAreTheLibrarys() {
+        assertEquals(java.util.Arrays.asList(NativeMethods.metricNames()),
+                java.util.Arrays.asList(com.starrocks.connector.kafka.metrics.NativeMetrics.names()));
+    }
+
+    @Test
     void drainingLogsOfNoSinkWorks() {
         NativeLogs.drain(0);
     }

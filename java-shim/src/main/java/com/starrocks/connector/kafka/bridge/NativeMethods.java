@@ -57,4 +57,7 @@ public final class NativeMethods {
 
     /** Stops and frees the sink; the handle is dead afterwards. */
     public static native void close(long handle);
+
+    /** The names of {@link #metrics}' slots, in order (native {@code metrics::NAMES}). */
+    public static native String[] metricNames();
 }

@@ -36,6 +36,11 @@ public final class NativeMetrics {
         "http-ns", "put-calls",
     };
 
+    /** A copy of {@link #NAMES}, for the checks against the library's own list ({@code NativeMethods.metricNames}). */
+    public static String[] names() {
+        return NAMES.clone();
+    }
+
     private NativeMetrics() {
     }
 }

@@ -257,6 +257,7 @@ class BridgeTest {
         assertEquals(void.class, c.getMethod("close", long.class).getReturnType());
         assertEquals(long[].class, c.getMethod("metrics", long.class).getReturnType());
         assertEquals(String.class, c.getMethod("clusterProblem", String[].class, String[].class).getReturnType());
+        assertEquals(String[].class, c.getMethod("metricNames").getReturnType());
         int natives = 0;
         for (java.lang.reflect.Method m : c.getDeclaredMethods()) {
             assertTrue(java.lang.reflect.Modifier.isStatic(m.getModifiers()), m.toString());
@@ -264,6 +265,6 @@ class BridgeTest {
                 natives++;
             }
         }
-        assertEquals(10, natives);
+        assertEquals(11, natives);
     }
 }
