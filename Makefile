@@ -92,7 +92,7 @@ package: build
 # (resolved once into tests/.cache by tests/kafka/*/pom.xml).
 kafka: $(VENV_STAMP)
 	@echo "==> Kafka 4.4, 3.9 and 3.4 jars, Debezium (resolved once into tests/.cache by Maven)"
-	$(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); from harness import kafka; [print(kafka.lib_dir(l)) for l in ('4.4', '3.9', '3.4')]"
+	$(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); from harness import kafka; [print(kafka.lib_dir(l)) for l in kafka.VERSIONS]"
 	$(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); from harness import debezium; [print(debezium.plugins_dir(debezium.version_for(l))) for l in ('4.4', '3.9')]"
 
 demo: package

@@ -18,7 +18,6 @@ that prove the docs' CLI session works); the demo needs neither.
 Standard library only: it runs before the environment exists.
 """
 import argparse
-import glob
 import hashlib
 import os
 import shutil
@@ -56,13 +55,21 @@ def apt_install(packages, who, why):
     run(["apt-get", "install", "-y", "-q", "--no-install-recommends"] + list(packages), env=env)
 
 
+# The harness finds the tools the same way when the tests run (its modules are standard library).
+sys.path.insert(0, str(ROOT / "tests"))
+from harness import mysql, postgres  # noqa: E402
+
+
 def postgres_installed() -> bool:
-    return bool(os.environ.get("PG_BIN") or glob.glob("/usr/lib/postgresql/*/bin/postgres"))
+    try:
+        postgres.bin_dir()
+        return True
+    except RuntimeError:
+        return False
 
 
 def mysql_cli_installed() -> bool:
-    env = os.environ.get("MYSQL_CLIENT")  # "none" stands for a machine without it (tests/harness/mysql.py)
-    return env != "none" and bool(env or shutil.which("mysql"))
+    return mysql.mysql_bin(required=False) is not None
 
 
 def build_tools(_args):
