@@ -297,11 +297,11 @@ pub fn parse_fe_list(s: &str) -> Result<Vec<FeAddr>> {
     Ok(out)
 }
 
-/// Keeps `[-_A-Za-z0-9]`, replaces anything else by `_`, cuts to `max` characters.
 /// The width a label keeps of its prefix (stream_load/label.rs), so a valid prefix is never cut;
 /// the shim's `StarRocksSinkConfig.LABEL_PREFIX_MAX` is the same (tests/vectors/label_prefix.json).
 pub const LABEL_PREFIX_MAX: usize = 32;
 
+/// Keeps `[-_A-Za-z0-9]`, replaces anything else by `_`, cuts to `max` characters.
 pub fn sanitize_label_part(s: &str, max: usize) -> String {
     let out: String = s
         .chars()
@@ -396,7 +396,6 @@ mod tests {
         assert!(!d.contains("trust-pw") && !d.contains("MIIB"), "{}", d);
     }
 
-    #[test]
     /// The rule of tests/vectors/label_prefix.json, which the shim's ConfigDef applies too.
     #[test]
     fn label_prefix_follows_the_shared_rule() {

@@ -45,8 +45,9 @@ fn not_an_object(rec: &Record<'_>, text: &[u8]) -> Error {
         b'n' => "null",
         _ => "a number",
     };
-    let shown: String = String::from_utf8_lossy(text).chars().take(80).collect();
-    let more = if shown.len() < text.len() { "..." } else { "" };
+    let all = String::from_utf8_lossy(text);
+    let shown: String = all.chars().take(80).collect();
+    let more = if shown.len() < all.len() { "..." } else { "" };
     record_error(rec, &format!("record value is {}, not a row: in JSON format a row is one JSON object; got {}{}", what, shown, more))
 }
 
