@@ -3,7 +3,9 @@ package bench;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
 import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -44,7 +46,12 @@ public class NullSinkTask extends SinkTask {
         long seen = SEEN.addAndGet(records.size());
         if (seen >= expected && !doneFile.isEmpty() && DONE.compareAndSet(false, true)) {
             try {
-                Files.write(Paths.get(doneFile), Long.toString(System.currentTimeMillis()).getBytes(StandardCharsets.UTF_8));
+                // Written beside and renamed into place: the benchmark polls for the file and must
+                // never read it created but still empty.
+                Path done = Paths.get(doneFile);
+                Path partial = done.resolveSibling(done.getFileName() + ".partial");
+                Files.write(partial, Long.toString(System.currentTimeMillis()).getBytes(StandardCharsets.UTF_8));
+                Files.move(partial, done, StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException e) {
                 throw new ConnectException("cannot write " + doneFile, e);
             }
