@@ -2,6 +2,8 @@
 //! A label is taken while a non-ABORTED transaction with that label is remembered; finished
 //! transactions are forgotten after `label_keep_max_second` or when the database holds more than
 //! `label_keep_max_num` of them (oldest first), after which the label reads UNKNOWN again.
+//! The label format rule lives here too, so the BE's stream load and the multi-table core
+//! (`txn_core`) check labels alike without the core depending on the HTTP layer.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -99,6 +101,16 @@ pub struct Labels {
     path: Option<PathBuf>,
     /// Serializes snapshot-and-write so an older snapshot never overwrites a newer one.
     write_lock: Mutex<()>,
+}
+
+/// `^[-\w]{1,128}$`
+pub fn valid_label(l: &str) -> bool {
+    !l.is_empty() && l.len() <= 128 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The FE's answer to a label that `valid_label` rejects.
+pub fn label_error(l: &str) -> String {
+    format!("Label format error. regex: ^[-\\w]{{1,128}}$, label: {l}")
 }
 
 /// Wall-clock seconds since the epoch.
@@ -332,6 +344,15 @@ impl Labels {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn label_regex() {
+        assert!(valid_label("kc-orders_0-42"));
+        assert!(!valid_label("has space"));
+        assert!(!valid_label(""));
+        assert!(!valid_label(&"a".repeat(129)));
+        assert_eq!(label_error("a b"), "Label format error. regex: ^[-\\w]{1,128}$, label: a b");
+    }
 
     #[test]
     fn label_reuse_follows_state() {

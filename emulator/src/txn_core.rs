@@ -19,8 +19,7 @@ use hyper::HeaderMap;
 use starrocks_emulator_store::model::{LoadBatch, LoadRow, LookupError, QueryResult, Store};
 
 use crate::clock::Clock;
-use crate::http::{label_error, valid_label};
-use crate::labels::{BeginError, Labels};
+use crate::labels::{label_error, valid_label, BeginError, Labels};
 use crate::load::params::{Format, LoadParams};
 use crate::load::plan::Plan;
 use crate::load::{self, LoadOutput, EMPTY_LOAD};

@@ -14,10 +14,10 @@ use hyper::{HeaderMap, Method, Request, StatusCode};
 use starrocks_emulator_store::model::{LoadBatch, LookupError, TableSchema};
 
 use super::response::{self, be_json, StreamLoadReply};
-use super::{dropped, header_str, label_error, query_param, valid_label, Conn, HandlerResult, Shared};
+use super::{dropped, header_str, query_param, Conn, HandlerResult, Shared};
 use crate::auth::{self, Credentials};
 use crate::faults::FaultKind;
-use crate::labels::{BeginError, TxnState};
+use crate::labels::{label_error, valid_label, BeginError, TxnState};
 use crate::load::params::{parse_format, Format, LoadParams};
 use crate::load::plan::Plan;
 use crate::load::{self, LoadOutput, EMPTY_LOAD};

@@ -294,15 +294,6 @@ pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     query?.split('&').filter_map(|kv| kv.split_once('=').or(Some((kv, "")))).find(|(k, _)| *k == name).map(|(_, v)| percent_decode(v))
 }
 
-/// `^[-\w]{1,128}$`
-pub fn valid_label(l: &str) -> bool {
-    !l.is_empty() && l.len() <= 128 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-pub fn label_error(l: &str) -> String {
-    format!("Label format error. regex: ^[-\\w]{{1,128}}$, label: {l}")
-}
-
 pub fn header_str<'a>(req: &'a hyper::HeaderMap, name: &str) -> Option<&'a str> {
     req.get(name).and_then(|v| v.to_str().ok())
 }
@@ -318,15 +309,6 @@ mod tests {
         assert_eq!(query_param(Some("x=1&label=a%2Db"), "label").as_deref(), Some("a-b"));
         assert_eq!(query_param(Some("label"), "label").as_deref(), Some(""));
         assert_eq!(query_param(None, "label"), None);
-    }
-
-    #[test]
-    fn label_regex() {
-        assert!(valid_label("kc-orders_0-42"));
-        assert!(!valid_label("has space"));
-        assert!(!valid_label(""));
-        assert!(!valid_label(&"a".repeat(129)));
-        assert_eq!(label_error("a b"), "Label format error. regex: ^[-\\w]{1,128}$, label: a b");
     }
 }
 

@@ -6,7 +6,7 @@
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
-use crate::sql::SqlError;
+use crate::error::SqlError;
 
 pub struct Cursor {
     toks: Vec<Token>,

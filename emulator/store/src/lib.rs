@@ -4,6 +4,8 @@
 
 pub mod catalog;
 pub mod ddl;
+mod error;
+mod kind;
 mod lex;
 pub mod mirror;
 pub mod model;

@@ -13,8 +13,9 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::Connection;
 
 use crate::catalog::Table;
+use crate::error::SqlError;
+use crate::kind::Kind;
 use crate::model::{ColumnType, KeysType, Row, Value};
-use crate::sql::{Kind, SqlError};
 use crate::store::{cmp_values, decode_key, Rows, TableData};
 use crate::types;
 

@@ -12,7 +12,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::route::Router;
+use crate::route::{Router, Target};
 use crate::rows::zone::Zone;
 
 /// Where the shim puts the CA certificates of `starrocks.ssl.truststore.location`, as PEM.
@@ -210,15 +210,12 @@ fn parse_delivery<'a>(
         }
     }
     for table in router.tables() {
-        // the same reading of `db.table` as routing's (`sink::split_target`)
-        if let Some((db, t)) = table.split_once('.') {
-            if !db.is_empty() && !t.is_empty() && db != database {
-                return Err(Error::config(format!(
-                    "starrocks.topic2table.map: target '{}' is not in {}; delivery.guarantee=exactly_once commits all tables \
-                     of a flush in one transaction, which StarRocks allows only within one database",
-                    table, database
-                )));
-            }
+        if Target::parts(database, table).0 != database {
+            return Err(Error::config(format!(
+                "starrocks.topic2table.map: target '{}' is not in {}; delivery.guarantee=exactly_once commits all tables \
+                 of a flush in one transaction, which StarRocks allows only within one database",
+                table, database
+            )));
         }
     }
     if let Some((_, v)) = properties.iter().find(|(k, _)| k.eq_ignore_ascii_case("max_filter_ratio")) {

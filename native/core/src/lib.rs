@@ -1,12 +1,14 @@
 //! Pure-Rust core of the StarRocks sink (no JNI): everything the JNI layer calls lives here, so
 //! unit tests reach all of it without a JVM.
 
+pub mod backoff;
 pub mod boundary;
 pub mod buffer;
 pub mod config;
 pub mod error;
 pub mod exactly_once;
 pub mod hash;
+pub mod intake;
 pub mod log;
 pub mod metrics;
 pub mod offsets;
@@ -21,4 +23,4 @@ pub mod task;
 
 pub use error::{Error, ErrorKind, Result};
 pub use sink::Sink;
-pub use task::TaskSink;
+pub use task::{Delivery, TaskSink};

@@ -50,9 +50,48 @@ impl Router {
     }
 }
 
+/// Where rows load: a database and a table in it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Target {
+    pub database: String,
+    pub table: String,
+}
+
+impl Target {
+    /// The target of a routed name: `db.table`, or `table` in `default_db`.
+    pub fn of(default_db: &str, routed: &str) -> Target {
+        let (database, table) = Target::parts(default_db, routed);
+        Target { database: database.to_string(), table: table.to_string() }
+    }
+
+    /// [`Target::of`] without allocating, for the per-record path: (database, table).
+    pub fn parts<'a>(default_db: &'a str, routed: &'a str) -> (&'a str, &'a str) {
+        match routed.split_once('.') {
+            Some((db, table)) if !db.is_empty() && !table.is_empty() => (db, table),
+            _ => (default_db, routed),
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.database, self.table)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_routed_name_is_a_table_or_db_dot_table() {
+        let t = |db: &str, table: &str| Target { database: db.into(), table: table.into() };
+        assert_eq!(Target::of("d", "orders"), t("d", "orders"));
+        assert_eq!(Target::of("d", "other.orders"), t("other", "orders"));
+        // an empty side is no database: the whole name is the table, as StarRocks would refuse it
+        assert_eq!(Target::of("d", ".orders"), t("d", ".orders"));
+        assert_eq!(Target::of("d", "orders."), t("d", "orders."));
+    }
 
     #[test]
     fn maps_listed_topics_and_defaults_to_the_topic_name() {

@@ -23,19 +23,19 @@ use std::time::{Duration, Instant};
 
 use tokio::task::AbortHandle;
 
-use crate::boundary;
-use crate::buffer::{Framing, TableBuffer};
+use crate::backoff::{Backoff, MAX_LOAD_BACKOFF};
+use crate::buffer::TableBuffer;
+use crate::intake::Intake;
+use crate::task::Delivery;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::offsets::{FirstOffsets, OffsetTracker, TopicPartition};
 use crate::pipeline::Pipeline;
-use crate::rows::csv::{parse_delimiter, CsvOptions};
-use crate::rows::{RowFormat, RowWriter};
 use crate::runtime;
 use crate::rejected::Rejected;
-use crate::stream_load::{isolate_rejected, load_with_retry, LabelMaker, RetryPolicy, StreamLoadClient};
+use crate::stream_load::{isolate_rejected, load_with_retry, LabelMaker, LoadRequest, Loader, RetryPolicy, StreamLoadClient};
 
 /// What never changes after `open`.
 struct Settings {
@@ -43,8 +43,7 @@ struct Settings {
     log: Log,
     client: StreamLoadClient,
     policy: RetryPolicy,
-    writer: RowWriter,
-    framing: Framing,
+    intake: Intake,
     labels: LabelMaker,
     /// Longest a caller waits for a table's load: every attempt may take the whole timeout.
     max_load_wait: Duration,
@@ -93,21 +92,20 @@ pub struct Sink {
 impl Sink {
     pub fn open(map: &HashMap<String, String>, log: Log) -> Result<Sink> {
         let mut cfg = Config::parse(map)?;
-        let layout = row_layout(&mut cfg)?;
-        Sink::with_config(cfg, layout, log)
+        let intake = Intake::new(&mut cfg)?;
+        Sink::with_config(cfg, intake, log)
     }
 
-    /// `cfg` already parsed, with its row layout (`row_layout`).
-    pub fn with_config(cfg: Config, (writer, framing): (RowWriter, Framing), log: Log) -> Result<Sink> {
+    /// `cfg` already parsed, with the intake it made (`Intake::new`).
+    pub fn with_config(cfg: Config, intake: Intake, log: Log) -> Result<Sink> {
         let client = StreamLoadClient::new(&cfg)?;
         let policy = RetryPolicy {
             max_retries: cfg.max_retries,
-            backoff: cfg.retry_backoff,
-            max_backoff: Duration::from_secs(60),
+            backoff: Backoff::new(cfg.retry_backoff, MAX_LOAD_BACKOFF),
             label_wait: cfg.load_timeout,
         };
         let attempts = cfg.max_retries.saturating_add(1);
-        let max_load_wait = (cfg.load_timeout * 2 + policy.max_backoff).saturating_mul(attempts);
+        let max_load_wait = (cfg.load_timeout * 2 + policy.backoff.max).saturating_mul(attempts);
         log.info(|| {
             format!(
                 "StarRocks sink task {} of {}: FE {:?}, database {}, flush at {} bytes or {} ms, {:?} rows",
@@ -117,7 +115,7 @@ impl Sink {
                 cfg.database,
                 cfg.flush_max_bytes,
                 cfg.flush_interval.as_millis(),
-                writer.format
+                intake.writer.format
             )
         });
         let state = State::default();
@@ -127,7 +125,7 @@ impl Sink {
         let rt = runtime::acquire().map_err(|e| Error::internal(format!("cannot start the I/O runtime: {}", e)))?;
         let shared = Arc::new(Shared {
             io: rt.handle().clone(),
-            settings: Settings { cfg, log, client, policy, writer, framing, labels, max_load_wait },
+            settings: Settings { cfg, log, client, policy, intake, labels, max_load_wait },
             state: Mutex::new(state),
             load_done: Condvar::new(),
             metrics,
@@ -153,27 +151,25 @@ impl Sink {
         Ok(Sink { shared, pipeline, _runtime: rt })
     }
 
-    pub fn log(&self) -> &Log {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Delivery for Sink {
+    fn log(&self) -> &Log {
         &self.shared.settings.log
     }
 
     /// The sink's counters; readable from any thread without the sink's lock.
-    pub fn metrics(&self) -> &Arc<Metrics> {
+    fn metrics(&self) -> &Arc<Metrics> {
         &self.shared.metrics
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.shared.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// One `put()` batch in the boundary format: queued for the serializer thread. An error
     /// it meets (a malformed batch, a row that cannot be written, a failed load) is answered by
     /// the next `put` or `pre_commit`.
-    pub fn put(&mut self, buf: &[u8]) -> Result<()> {
-        // A failpoint for the tests that prove a panic fails the task instead of the JVM.
-        if self.shared.settings.cfg.panic_on_put {
-            panic!("testing.panic.on.put is set");
-        }
+    fn put(&mut self, buf: &[u8]) -> Result<()> {
         check(&self.lock())?;
         match self.pipeline.submit(buf) {
             Some(blocked) => {
@@ -186,7 +182,7 @@ impl Sink {
     }
 
     /// Flushes every buffer, waits for every load, and answers the offsets safe to commit.
-    pub fn pre_commit(&mut self) -> Result<BTreeMap<TopicPartition, i64>> {
+    fn pre_commit(&mut self) -> Result<BTreeMap<TopicPartition, i64>> {
         self.pipeline.drain();
         let shared = &self.shared;
         let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -207,7 +203,7 @@ impl Sink {
     /// The records whose rows StarRocks refused (or Rust could not write) since the last call,
     /// when bad records are tolerated. Call after `pre_commit`: the offsets it answered count
     /// these records as done, so they must reach the errant-record reporter first.
-    pub fn drain_rejected(&mut self) -> Vec<Rejected> {
+    fn drain_rejected(&mut self) -> Vec<Rejected> {
         std::mem::take(&mut self.lock().rejected)
     }
 
@@ -219,7 +215,7 @@ impl Sink {
     /// still pending (that commit failed, or the partitions were lost) are loaded all the same,
     /// at worst twice, and no longer hold the partitions' offsets back.
     /// A sink that failed stays failed: `put` and `pre_commit` answer that, not this.
-    pub fn forget(&mut self, partitions: &[TopicPartition]) {
+    fn forget(&mut self, partitions: &[TopicPartition]) {
         if partitions.is_empty() {
             return;
         }
@@ -243,7 +239,7 @@ impl Sink {
 
     /// Stops the loads in flight and frees the buffers. Nothing is committed for them, so
     /// Connect delivers those records again to whoever owns the partitions next.
-    pub fn close(&mut self) {
+    fn close(&mut self) {
         self.lock().closed = true;
         // queued batches are skipped now; the serializer thread ends
         self.pipeline.stop();
@@ -291,30 +287,21 @@ impl Shared {
         if st.closed {
             return Ok(());
         }
-        let batch = boundary::decode(buf, arena)?;
-        m.put_calls.fetch_add(1, Relaxed);
-        m.records_received.fetch_add(batch.records.len() as u64, Relaxed);
+        let batch = s.intake.decode(buf, arena, m)?;
         for rec in &batch.records {
-            let table = s.cfg.router.table(rec.topic);
+            let table = s.intake.route(rec);
             let buffer = match st.buffers.get_mut(table) {
                 Some(b) => b,
-                None => st.buffers.entry(table.to_string()).or_insert_with(|| TableBuffer::new(s.framing.clone(), s.cfg.tolerate_errors)),
+                None => st.buffers.entry(table.to_string()).or_insert_with(|| TableBuffer::new(s.intake.framing.clone(), s.cfg.tolerate_errors)),
             };
             let before = buffer.bytes();
-            match buffer.append(&s.writer, &batch, rec) {
-                Ok(_) => {}
-                Err(e) if s.cfg.tolerate_errors && e.kind == ErrorKind::Data => {
-                    m.rejected_records.fetch_add(1, Relaxed);
-                    st.rejected.push(Rejected {
-                        topic: rec.commit_topic.to_string(),
-                        partition: rec.commit_partition,
-                        offset: rec.commit_offset,
-                        reason: e.message,
-                    })
-                }
-                Err(e) => {
-                    shared.note(&st);
-                    return Err(e);
+            if let Err(e) = buffer.append(&s.intake.writer, &batch, rec) {
+                match s.intake.bad_record(rec, e, m) {
+                    Ok(bad) => st.rejected.push(bad),
+                    Err(e) => {
+                        shared.note(&st);
+                        return Err(e);
+                    }
                 }
             }
             let buffer = st.buffers.get_mut(table).expect("inserted above");
@@ -405,21 +392,21 @@ impl Shared {
             return; // only tombstones: nothing to load, their offsets are done
         }
         let s = &self.settings;
-        let (db, target) = split_target(&s.cfg.database, table);
-        let label = s.labels.label(db, target, &chunk.ranges, chunk.fingerprint);
+        let target = s.intake.target(table);
+        let label = s.labels.label(&target.database, &target.table, &chunk.ranges, chunk.fingerprint);
         s.log.debug(|| format!("loading {} rows ({} bytes) into {} as {}", chunk.rows, chunk.body.len(), table, label));
         let me = Arc::downgrade(self);
         let table_name = table.to_string();
-        let (db, target) = (db.to_string(), target.to_string());
         let bytes = chunk.body.len();
         st.inflight_bytes += bytes;
-        let (body, rows, index) = (chunk.body, chunk.rows, chunk.index);
+        let request = LoadRequest { target, label, body: chunk.body, rows: chunk.rows };
+        let index = chunk.index;
         let task = self.io.spawn(async move {
             let Some(shared) = me.upgrade() else { return };
             let mut done = LoadDone { shared: &shared, table: &table_name, bytes, outcome: None };
             let s = &shared.settings;
-            let m = &shared.metrics;
-            let r = load_with_retry(&s.client, &db, &target, &label, body.clone(), rows, &s.policy, &s.log, m).await;
+            let loader = Loader { client: &s.client, policy: &s.policy, log: &s.log, metrics: &shared.metrics };
+            let r = load_with_retry(&loader, &request).await;
             done.outcome = Some(match (r, &index) {
                 (Ok(report), _) => {
                     if report.deduplicated {
@@ -429,7 +416,7 @@ impl Shared {
                 }
                 (Err(e), Some(index)) if e.kind == ErrorKind::Data => {
                     s.log.warn(|| format!("{}; loading the rows in parts to find the rejected ones", e.message));
-                    isolate_rejected(&s.client, &s.policy, &s.log, &db, &target, &label, &body, &s.framing, index, m).await
+                    isolate_rejected(&loader, &request, &s.intake.framing, index).await
                 }
                 (Err(e), _) => Err(e),
             });
@@ -537,56 +524,4 @@ fn spawn_timer(io: &tokio::runtime::Handle, shared: Weak<Shared>, interval: Dura
             }
         }
     });
-}
-
-/// The row format and body framing from `sink.properties.*`, adding the headers StarRocks
-/// needs for them where the user did not set their own.
-pub fn row_layout(cfg: &mut Config) -> Result<(RowWriter, Framing)> {
-    let format = header(cfg, "format").unwrap_or("json").to_ascii_lowercase();
-    let zone = cfg.zone;
-    match format.as_str() {
-        "json" => {
-            let framing = match header(cfg, "strip_outer_array") {
-                Some(v) if v.eq_ignore_ascii_case("true") => Framing::JsonArray,
-                // NDJSON needs no header at all
-                _ => Framing::Lines(b"\n".to_vec()),
-            };
-            Ok((RowWriter { format: RowFormat::Json, zone }, framing))
-        }
-        "csv" => {
-            let mut opts = CsvOptions::default();
-            if let Some(v) = header(cfg, "column_separator") {
-                opts.separator = parse_delimiter("column_separator", v)?;
-            }
-            if let Some(v) = header(cfg, "row_delimiter") {
-                opts.delimiter = parse_delimiter("row_delimiter", v)?;
-            }
-            match header(cfg, "enclose") {
-                Some(v) => opts.enclose = v.bytes().next(),
-                None => {
-                    cfg.properties.insert("enclose".to_string(), "\"".to_string());
-                }
-            }
-            opts.escape = header(cfg, "escape").and_then(|v| v.bytes().next());
-            opts.columns = header(cfg, "columns").map(|v| {
-                v.split(',').map(str::trim).filter(|c| !c.is_empty() && !c.contains('=')).map(str::to_string).collect()
-            });
-            let framing = Framing::Lines(opts.delimiter.clone());
-            Ok((RowWriter { format: RowFormat::Csv(opts), zone }, framing))
-        }
-        other => Err(Error::config(format!("sink.properties.format: '{}' is neither json nor csv", other))),
-    }
-}
-
-/// A routed name is `table` (in the connector's database) or `db.table`.
-fn split_target<'a>(default_db: &'a str, name: &'a str) -> (&'a str, &'a str) {
-    match name.split_once('.') {
-        Some((db, table)) if !db.is_empty() && !table.is_empty() => (db, table),
-        _ => (default_db, name),
-    }
-}
-
-/// A `sink.properties.*` header, by case-insensitive name.
-fn header<'a>(cfg: &'a Config, name: &str) -> Option<&'a str> {
-    cfg.properties.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }

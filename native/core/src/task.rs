@@ -1,92 +1,92 @@
 //! The sink one Connect task owns, in the delivery mode its config asks for: the JNI layer
-//! holds this and never needs to know which.
+//! holds a [`TaskSink`] and never needs to know which mode runs behind it.
+//!
+//! Both modes share the data path (`intake`: decode, route, serialize, bad records) and differ
+//! in how a flush commits and which offsets `pre_commit` answers: [`Delivery`] is that seam.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::exactly_once::EoSink;
+use crate::intake::Intake;
 use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::offsets::TopicPartition;
-use crate::runtime;
-use crate::sink::{row_layout, Sink};
 use crate::rejected::Rejected;
+use crate::runtime;
+use crate::sink::Sink;
 
-pub enum TaskSink {
-    AtLeastOnce(Sink),
-    ExactlyOnce(EoSink),
+/// What a delivery mode answers to Connect's calls.
+pub trait Delivery: Send {
+    fn log(&self) -> &Log;
+
+    /// The sink's counters; readable from any thread without the sink's lock.
+    fn metrics(&self) -> &Arc<Metrics>;
+
+    /// Connect assigned `tps`: where to seek each (`-1`: keep Connect's position).
+    fn open_partitions(&mut self, tps: &[TopicPartition]) -> Result<Vec<i64>> {
+        Ok(vec![-1; tps.len()])
+    }
+
+    /// One `put()` batch in the boundary format.
+    fn put(&mut self, buf: &[u8]) -> Result<()>;
+
+    /// Flushes what is buffered and answers the offsets safe to commit.
+    fn pre_commit(&mut self) -> Result<BTreeMap<TopicPartition, i64>>;
+
+    /// The bad records since the last call (errors.tolerance=all); after `pre_commit`, whose
+    /// offsets count them as done.
+    fn drain_rejected(&mut self) -> Vec<Rejected>;
+
+    /// Connect revoked `tps`.
+    fn forget(&mut self, tps: &[TopicPartition]);
+
+    fn close(&mut self);
+}
+
+pub struct TaskSink {
+    sink: Box<dyn Delivery>,
+    /// `testing.panic.on.put`: a failpoint for the tests that prove a panic fails the task
+    /// instead of the JVM. Here, so it panics on the caller's thread whatever the mode.
+    panic_on_put: bool,
 }
 
 impl TaskSink {
     pub fn open(map: &HashMap<String, String>, log: Log) -> Result<TaskSink> {
         let mut cfg = Config::parse(map)?;
-        let layout = row_layout(&mut cfg)?;
-        match cfg.exactly_once.clone() {
-            None => Ok(TaskSink::AtLeastOnce(Sink::with_config(cfg, layout, log)?)),
+        let intake = Intake::new(&mut cfg)?;
+        let panic_on_put = cfg.panic_on_put;
+        let sink: Box<dyn Delivery> = match cfg.exactly_once.clone() {
+            None => Box::new(Sink::with_config(cfg, intake, log)?),
             Some(eo) => {
                 let rt = runtime::acquire().map_err(|e| Error::internal(format!("cannot start the I/O runtime: {}", e)))?;
-                Ok(TaskSink::ExactlyOnce(EoSink::open(cfg, eo, layout.0, layout.1, log, rt)?))
+                Box::new(EoSink::open(cfg, eo, intake, log, rt)?)
             }
-        }
-    }
-
-    pub fn log(&self) -> &Log {
-        match self {
-            TaskSink::AtLeastOnce(s) => s.log(),
-            TaskSink::ExactlyOnce(s) => s.log(),
-        }
-    }
-
-    pub fn metrics(&self) -> &Arc<Metrics> {
-        match self {
-            TaskSink::AtLeastOnce(s) => s.metrics(),
-            TaskSink::ExactlyOnce(s) => s.metrics(),
-        }
-    }
-
-    /// Connect assigned `tps`: where to seek each (`-1`: keep Connect's position). Only
-    /// exactly-once mode seeks (to the offsets in its register).
-    pub fn open_partitions(&mut self, tps: &[TopicPartition]) -> Result<Vec<i64>> {
-        match self {
-            TaskSink::AtLeastOnce(_) => Ok(vec![-1; tps.len()]),
-            TaskSink::ExactlyOnce(s) => s.open_partitions(tps),
-        }
+        };
+        Ok(TaskSink { sink, panic_on_put })
     }
 
     pub fn put(&mut self, buf: &[u8]) -> Result<()> {
-        match self {
-            TaskSink::AtLeastOnce(s) => s.put(buf),
-            TaskSink::ExactlyOnce(s) => s.put(buf),
+        if self.panic_on_put {
+            panic!("testing.panic.on.put is set");
         }
+        self.sink.put(buf)
     }
+}
 
-    pub fn pre_commit(&mut self) -> Result<BTreeMap<TopicPartition, i64>> {
-        match self {
-            TaskSink::AtLeastOnce(s) => s.pre_commit(),
-            TaskSink::ExactlyOnce(s) => s.pre_commit(),
-        }
+impl Deref for TaskSink {
+    type Target = dyn Delivery;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.sink
     }
+}
 
-    pub fn drain_rejected(&mut self) -> Vec<Rejected> {
-        match self {
-            TaskSink::AtLeastOnce(s) => s.drain_rejected(),
-            TaskSink::ExactlyOnce(s) => s.drain_rejected(),
-        }
-    }
-
-    pub fn forget(&mut self, tps: &[TopicPartition]) {
-        match self {
-            TaskSink::AtLeastOnce(s) => s.forget(tps),
-            TaskSink::ExactlyOnce(s) => s.forget(tps),
-        }
-    }
-
-    pub fn close(&mut self) {
-        match self {
-            TaskSink::AtLeastOnce(s) => s.close(),
-            TaskSink::ExactlyOnce(s) => s.close(),
-        }
+impl DerefMut for TaskSink {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut *self.sink
     }
 }

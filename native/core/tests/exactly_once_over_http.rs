@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use starrocks_emulator::{EmulatorConfig, RunningEmulator};
 use starrocks_sink_core::config::Config;
+use starrocks_sink_core::backoff::Backoff;
 use starrocks_sink_core::exactly_once::http_api::HttpTxnApi;
 use starrocks_sink_core::exactly_once::setup;
 use starrocks_sink_core::exactly_once::sql::SqlClient;
@@ -107,8 +108,7 @@ fn policy() -> EoPolicy {
     EoPolicy {
         txn_timeout_secs: 20,
         max_attempts: 5,
-        backoff: std::time::Duration::from_millis(20),
-        max_backoff: std::time::Duration::from_millis(200),
+        backoff: Backoff::new(std::time::Duration::from_millis(20), std::time::Duration::from_millis(200)),
         visible_wait: std::time::Duration::from_secs(10),
     }
 }

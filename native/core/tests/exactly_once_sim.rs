@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use starrocks_emulator::clock::ManualClock;
 use starrocks_emulator::txn_core::{CoreOptions, TxnCore, TxnError};
+use starrocks_sink_core::backoff::Backoff;
 use starrocks_sink_core::exactly_once::api::{Begin, Commit, Headers, Load, OneShot, Rollback, TxnApi, TxnState, Unknown};
 use starrocks_sink_core::exactly_once::{EoPolicy, FlushOutcome, PartitionWriter, Register, TableBody};
 
@@ -372,8 +373,8 @@ fn run_schedule(seed: u64) -> Result<Stats, String> {
     let policy = EoPolicy {
         txn_timeout_secs: 20,
         max_attempts: 6,
-        backoff: Duration::from_millis(100),
-        max_backoff: Duration::from_secs(4),
+        // a fixed jitter seed: a schedule's seed replays it exactly
+        backoff: Backoff { initial: Duration::from_millis(100), max: Duration::from_secs(4), seed },
         visible_wait: Duration::from_secs(60),
     };
     let partitions = 1 + rng.below(2) as i32;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use starrocks_sink_core::Delivery;
 use starrocks_sink_core::log::Log;
 use starrocks_sink_core::{runtime, Sink};
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use starrocks_emulator::{EmulatorConfig, TlsPem};
+use starrocks_sink_core::Delivery;
 use starrocks_sink_core::config::TRUSTED_PEM_KEY;
 use starrocks_sink_core::log::Log;
 use starrocks_sink_core::{ErrorKind, Sink};

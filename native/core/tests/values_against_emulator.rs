@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use starrocks_emulator::{EmulatorConfig, RunningEmulator};
+use starrocks_sink_core::Delivery;
 use starrocks_sink_core::boundary::builder::{s, BatchBuilder, S, V};
 use starrocks_sink_core::log::Log;
 use starrocks_sink_core::{ErrorKind, Sink};

@@ -177,6 +177,11 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_p
     })
 }
 
+/// The acknowledged offsets and, in the same answer, the records refused since the last one
+/// (`wire::pre_commit`): one crossing where two were. The rejected are drained after
+/// `pre_commit` succeeded, under the same lock: its offsets count them as done, so Java reports
+/// them before it answers the offsets. A failed `pre_commit` drains nothing; they come with
+/// the next answer.
 #[no_mangle]
 pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_preCommit<'l>(
     mut env: JNIEnv<'l>,
@@ -184,8 +189,11 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_p
     handle: jlong,
 ) -> jbyteArray {
     guarded(&mut env, std::ptr::null_mut(), |env| {
-        let offsets = handles::with_sink(handle, |sink| sink.pre_commit())?;
-        byte_array(env, &wire::offsets(&offsets))
+        let (offsets, rejected) = handles::with_sink(handle, |sink| {
+            let offsets = sink.pre_commit()?;
+            Ok((offsets, sink.drain_rejected()))
+        })?;
+        byte_array(env, &wire::pre_commit(&offsets, &rejected))
     })
 }
 
@@ -231,18 +239,6 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_f
             sink.forget(&tps);
             Ok(())
         })
-    })
-}
-
-#[no_mangle]
-pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_drainRejected<'l>(
-    mut env: JNIEnv<'l>,
-    _class: JClass<'l>,
-    handle: jlong,
-) -> jbyteArray {
-    guarded(&mut env, std::ptr::null_mut(), |env| {
-        let records = handles::with_sink(handle, |sink| Ok(sink.drain_rejected()))?;
-        byte_array_or_null(env, (!records.is_empty()).then(|| wire::rejected(&records)))
     })
 }
 

@@ -12,27 +12,35 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// `u32 count, (topic:string partition:i32 next_offset:i64)*count`
-pub fn offsets(map: &BTreeMap<TopicPartition, i64>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4 + map.len() * 32);
+fn put_offsets(out: &mut Vec<u8>, map: &BTreeMap<TopicPartition, i64>) {
     out.extend_from_slice(&(map.len() as u32).to_le_bytes());
     for ((topic, partition), next) in map {
-        put_str(&mut out, topic);
+        put_str(out, topic);
         out.extend_from_slice(&partition.to_le_bytes());
         out.extend_from_slice(&next.to_le_bytes());
     }
-    out
 }
 
 /// `u32 count, (topic:string partition:i32 offset:i64 reason:string)*count`
-pub fn rejected(records: &[Rejected]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4 + records.iter().map(|r| r.topic.len() + r.reason.len() + 20).sum::<usize>());
+fn put_rejected(out: &mut Vec<u8>, records: &[Rejected]) {
     out.extend_from_slice(&(records.len() as u32).to_le_bytes());
     for r in records {
-        put_str(&mut out, &r.topic);
+        put_str(out, &r.topic);
         out.extend_from_slice(&r.partition.to_le_bytes());
         out.extend_from_slice(&r.offset.to_le_bytes());
-        put_str(&mut out, &r.reason);
+        put_str(out, &r.reason);
     }
+}
+
+/// The answer of `preCommit`, both sections in one array so one JNI call answers them: the
+/// acknowledged offsets, `u32 count, (topic:string partition:i32 next_offset:i64)*count`, then
+/// the records refused since the last answer, `u32 count, (topic:string partition:i32
+/// offset:i64 reason:string)*count` (`u32 0` when none, always without errors.tolerance=all).
+pub fn pre_commit(offsets: &BTreeMap<TopicPartition, i64>, rejected: &[Rejected]) -> Vec<u8> {
+    let rejected_len = 4 + rejected.iter().map(|r| r.topic.len() + r.reason.len() + 20).sum::<usize>();
+    let mut out = Vec::with_capacity(4 + offsets.len() * 32 + rejected_len);
+    put_offsets(&mut out, offsets);
+    put_rejected(&mut out, rejected);
     out
 }
 
@@ -55,9 +63,21 @@ mod tests {
     fn layouts() {
         let mut m = BTreeMap::new();
         m.insert(("ab".to_string(), 3), 258i64);
-        assert_eq!(offsets(&m), vec![1, 0, 0, 0, 2, 0, 0, 0, b'a', b'b', 3, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0]);
+        let offsets = vec![1, 0, 0, 0, 2, 0, 0, 0, b'a', b'b', 3, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0];
+        let mut out = Vec::new();
+        put_offsets(&mut out, &m);
+        assert_eq!(out, offsets);
         assert_eq!(logs(&[(2, "x".into())]), vec![1, 0, 0, 0, 2, 1, 0, 0, 0, b'x']);
         let r = Rejected { topic: "t".into(), partition: 1, offset: 2, reason: "r".into() };
-        assert_eq!(rejected(&[r]), vec![1, 0, 0, 0, 1, 0, 0, 0, b't', 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, b'r']);
+        let rejected = vec![1, 0, 0, 0, 1, 0, 0, 0, b't', 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, b'r'];
+        let mut out = Vec::new();
+        put_rejected(&mut out, &[r.clone()]);
+        assert_eq!(out, rejected);
+
+        // preCommit: the offsets section, then the rejected section
+        assert_eq!(pre_commit(&m, &[r.clone()]), [offsets.clone(), rejected.clone()].concat());
+        assert_eq!(pre_commit(&m, &[]), [offsets, vec![0, 0, 0, 0]].concat());
+        assert_eq!(pre_commit(&BTreeMap::new(), &[r]), [vec![0, 0, 0, 0], rejected].concat());
+        assert_eq!(pre_commit(&BTreeMap::new(), &[]), vec![0, 0, 0, 0, 0, 0, 0, 0]);
     }
 }

@@ -1,5 +1,7 @@
 //! The catalog: databases (with ids that never repeat), tables, users and grants, plus the data
 //! log. Shared by the query port and the HTTP load path (through `model::Store`).
+//! SQL (`sql`) sits above it: the catalog knows no statements, so `Catalog::open` (which replays
+//! logged ones) and `Catalog::execute` are defined in `sql`.
 //!
 //! Lock order, to stay deadlock-free: mirror → catalog state → one table's data → log.
 
@@ -9,12 +11,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::ddl::CreateTable;
+use crate::error::SqlError;
 use crate::mirror::Mirror;
-use crate::model::{
-    KeysType, LoadBatch, LoadRow, LookupError, QueryResult, RowOp, Store, TableSchema,
-};
+use crate::model::{KeysType, LoadBatch, LoadRow, LookupError, RowOp, Store, TableSchema};
 use crate::persist::{Log, Record};
-use crate::sql::{self, Session, SqlError};
 use crate::store::TableData;
 
 pub struct Table {
@@ -148,8 +148,13 @@ pub const ROOT: &str = "root";
 pub const DEFAULT_VERSION: &str = "3.3.0";
 
 impl Catalog {
-    /// The catalog, empty or rebuilt from `data_dir`'s log.
-    pub fn open(root_password: &str, data_dir: Option<&Path>) -> Result<Arc<Catalog>, String> {
+    /// The catalog, empty or rebuilt from `data_dir`'s log. Statements are SQL, which sits above
+    /// the catalog, so `replay_ddl` runs each logged one (in the database it was logged in).
+    pub(crate) fn open_replaying(
+        root_password: &str,
+        data_dir: Option<&Path>,
+        replay_ddl: impl Fn(&Catalog, Option<String>, &str) -> Result<(), SqlError>,
+    ) -> Result<Arc<Catalog>, String> {
         let cat = Arc::new(Catalog {
             state: RwLock::new(State {
                 dbs: BTreeMap::new(),
@@ -169,10 +174,8 @@ impl Catalog {
             for rec in records {
                 match rec {
                     Record::Ddl { db, sql } => {
-                        let mut s = Session::root();
-                        s.db = db;
                         // A statement that no longer replays must not keep the emulator from starting.
-                        if let Err(e) = cat.execute(&mut s, &sql) {
+                        if let Err(e) = replay_ddl(&cat, db, &sql) {
                             eprintln!("starrocks-emulator: data log: skipping `{sql}`: {e}");
                         }
                     }
@@ -214,18 +217,12 @@ impl Catalog {
         Ok(cat)
     }
 
-    /// Runs one SQL statement for `session` (its current database may change).
-    pub fn execute(&self, session: &mut Session, sql: &str) -> Result<QueryResult, SqlError> {
-        self.execute_typed(session, sql).map(|o| o.into_result())
-    }
-
-    /// Like `execute`, with result column types for the wire protocol.
-    pub fn execute_typed(&self, session: &mut Session, sql: &str) -> Result<sql::Output, SqlError> {
+    /// Runs the `set_before_statement` hook, if any; the caller must hold no lock.
+    pub(crate) fn run_before_statement(&self) {
         let hook = self.before_statement.read().unwrap().clone();
         if let Some(h) = hook {
             h();
         }
-        sql::execute(self, session, sql)
     }
 
     pub fn set_before_statement(&self, hook: Option<BeforeStatement>) {
@@ -435,6 +432,3 @@ impl Store for Catalog {
         self.apply_all(db, batches)
     }
 }
-
-#[cfg(test)]
-mod tests;

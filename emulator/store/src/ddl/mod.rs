@@ -3,9 +3,9 @@
 
 use sqlparser::tokenizer::Token;
 
+use crate::error::SqlError;
 use crate::lex::Cursor;
 use crate::model::{Column, ColumnType, KeysType, Value};
-use crate::sql::SqlError;
 use crate::types;
 
 #[derive(Debug, Clone, PartialEq)]

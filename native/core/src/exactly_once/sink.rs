@@ -27,14 +27,15 @@ use super::http_api::HttpTxnApi;
 use super::partition_buffer::PartitionBuffer;
 use super::sql::SqlClient;
 use super::{setup, EoPolicy, FlushOutcome, PartitionWriter, Register, TableBody};
-use crate::boundary::{self, Batch, Record};
-use crate::buffer::Framing;
+use crate::backoff::Backoff;
+use crate::boundary::{Batch, Record};
 use crate::config::{Config, ExactlyOnceConfig};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::offsets::TopicPartition;
-use crate::rows::{RowFormat, RowWriter};
+use crate::intake::Intake;
+use crate::task::Delivery;
 use crate::runtime::RuntimeRef;
 use crate::rejected::Rejected;
 use crate::stream_load::StreamLoadClient;
@@ -49,10 +50,8 @@ struct Partition {
 
 pub struct EoSink {
     cfg: Config,
-    eo: ExactlyOnceConfig,
     log: Log,
-    writer: RowWriter,
-    framing: Framing,
+    intake: Intake,
     client: Arc<StreamLoadClient>,
     api: Arc<HttpTxnApi>,
     policy: EoPolicy,
@@ -75,10 +74,7 @@ pub struct EoSink {
 impl EoSink {
     /// Checks the StarRocks version and the register (creating it when allowed) before anything
     /// loads: a cluster older than 4.0 or a missing register fails the task with a `CONFIG` error.
-    pub fn open(cfg: Config, eo: ExactlyOnceConfig, writer: RowWriter, framing: Framing, log: Log, rt: RuntimeRef) -> Result<EoSink> {
-        if eo.offset_column.is_some() && writer.format != RowFormat::Json {
-            return Err(Error::config("exactly.once.offset.column: works with sink.properties.format=json only"));
-        }
+    pub fn open(cfg: Config, eo: ExactlyOnceConfig, intake: Intake, log: Log, rt: RuntimeRef) -> Result<EoSink> {
         let client = Arc::new(StreamLoadClient::new(&cfg)?);
         let sql = Arc::new(SqlClient::new(&eo.query_host, eo.query_port, &cfg.username, &cfg.password));
         let register = Register { db: cfg.database.clone(), table: eo.register_table.clone(), connector: cfg.name.clone() };
@@ -95,7 +91,7 @@ impl EoSink {
         let policy = EoPolicy {
             // A flush's transaction spans its loads and the register check before the commit.
             txn_timeout_secs: (cfg.load_timeout.as_secs() * 3).max(60),
-            backoff: cfg.retry_backoff.max(Duration::from_millis(50)),
+            backoff: Backoff::new(cfg.retry_backoff.max(Duration::from_millis(50)), EoPolicy::default().backoff.max),
             ..EoPolicy::default()
         };
         let owner = format!("task{}-{:016x}", cfg.task_id, std::collections::hash_map::RandomState::new().build_hasher().finish());
@@ -109,10 +105,8 @@ impl EoSink {
         let metrics = Arc::new(Metrics::new(cfg.flush_max_bytes));
         Ok(EoSink {
             cfg,
-            eo,
             log,
-            writer,
-            framing,
+            intake,
             client,
             api,
             policy,
@@ -127,14 +121,6 @@ impl EoSink {
             arena: Bump::new(),
             rt,
         })
-    }
-
-    pub fn log(&self) -> &Log {
-        &self.log
-    }
-
-    pub fn metrics(&self) -> &Arc<Metrics> {
-        &self.metrics
     }
 
     fn check(&self) -> Result<()> {
@@ -153,31 +139,6 @@ impl EoSink {
         e
     }
 
-    /// Takes ownership of `tps` in the register (in parallel) and answers, for each, where
-    /// Connect must seek (`-1`: nothing loaded yet, keep Connect's position).
-    pub fn open_partitions(&mut self, tps: &[TopicPartition]) -> Result<Vec<i64>> {
-        self.check()?;
-        let jobs = tps.iter().map(|tp| {
-            let (api, policy, register) = (self.api.clone(), self.policy.clone(), self.register.clone());
-            let (prefix, owner, tp) = (self.cfg.label_prefix.clone(), self.owner.clone(), tp.clone());
-            async move { PartitionWriter::fence(&*api, &policy, &register, &prefix, &tp.0, tp.1, &owner).await }
-        });
-        let fenced = self.run_all(jobs.collect());
-        let mut seeks = Vec::with_capacity(tps.len());
-        for (tp, r) in tps.iter().zip(fenced) {
-            let w = r.map_err(|e| self.fail(e))?;
-            let next = w.next_offset();
-            self.log.info(|| format!("{}-{}: owned at generation {}, register at {}", tp.0, tp.1, w.generation(), next));
-            if let Some(old) = self.partitions.remove(tp) {
-                self.buffered -= old.buffer.bytes();
-            }
-            self.partitions.insert(tp.clone(), Partition { writer: Some(w), position: next, buffer: PartitionBuffer::new() });
-            seeks.push(next);
-        }
-        self.note();
-        Ok(seeks)
-    }
-
     /// Runs futures on the runtime, waiting for all; a panic in one becomes an error.
     fn run_all<T: Send + 'static>(&self, jobs: Vec<impl std::future::Future<Output = Result<T>> + Send + 'static>) -> Vec<Result<T>> {
         let handles: Vec<_> = jobs.into_iter().map(|j| self.rt.handle().spawn(j)).collect();
@@ -190,24 +151,9 @@ impl EoSink {
         })
     }
 
-    pub fn put(&mut self, buf: &[u8]) -> Result<()> {
-        if self.cfg.panic_on_put {
-            panic!("testing.panic.on.put is set");
-        }
-        self.check()?;
-        // the batch borrows the arena while the rows are taken by `&mut self` methods
-        let mut arena = std::mem::take(&mut self.arena);
-        arena.reset();
-        let result = self.put_batch(buf, &arena);
-        self.arena = arena;
-        result
-    }
-
     fn put_batch(&mut self, buf: &[u8], arena: &Bump) -> Result<()> {
         let started = Instant::now();
-        let batch = boundary::decode(buf, arena)?;
-        self.metrics.put_calls.fetch_add(1, Relaxed);
-        self.metrics.records_received.fetch_add(batch.records.len() as u64, Relaxed);
+        let batch = self.intake.decode(buf, arena, &self.metrics)?;
         let mut flushing = Duration::ZERO;
         for rec in &batch.records {
             let tp = (rec.commit_topic.to_string(), rec.commit_partition);
@@ -245,42 +191,26 @@ impl EoSink {
             return Ok(());
         }
         p.position = rec.commit_offset + 1;
-        let table = self.cfg.router.table(rec.topic);
-        let table = match table.split_once('.') {
-            Some((db, t)) if db.is_empty() || t.is_empty() => table,
-            Some((db, t)) if db == self.cfg.database => t,
-            Some(_) => {
-                let e = Error::config(format!(
-                    "topic {} routes to {}, outside {}: delivery.guarantee=exactly_once loads only into one database",
-                    rec.topic, table, self.cfg.database
-                ));
-                return Err(self.fail(e));
-            }
-            None => table,
-        };
-        let (writer, column) = (&self.writer, self.eo.offset_column.as_deref());
-        let added = p.buffer.append(table, rec.commit_offset, |out| {
-            let mark = out.len();
-            let wrote = writer.append_row(batch, rec, out)?;
-            if let (true, Some(col)) = (wrote, column) {
-                add_offset_column(col, rec.commit_offset, mark, out)?;
-            }
-            Ok(wrote)
-        });
-        match added {
+        let routed = self.intake.route(rec);
+        let (database, table) = self.intake.target_parts(routed);
+        if database != self.cfg.database {
+            let e = Error::config(format!(
+                "topic {} routes to {}, outside {}: delivery.guarantee=exactly_once loads only into one database",
+                rec.topic, routed, self.cfg.database
+            ));
+            return Err(self.fail(e));
+        }
+        let writer = &self.intake.writer;
+        match p.buffer.append(table, rec.commit_offset, |out| writer.append_row(batch, rec, out)) {
             Ok(n) => self.buffered += n,
-            Err(e) if self.cfg.tolerate_errors && e.kind == ErrorKind::Data => {
-                // The record's offset still moves the partition: it goes to the DLQ instead.
-                p.buffer.note(rec.commit_offset);
-                self.metrics.rejected_records.fetch_add(1, Relaxed);
-                self.rejected.push(Rejected {
-                    topic: rec.commit_topic.to_string(),
-                    partition: rec.commit_partition,
-                    offset: rec.commit_offset,
-                    reason: e.message,
-                });
-            }
-            Err(e) => return Err(self.fail(e)),
+            Err(e) => match self.intake.bad_record(rec, e, &self.metrics) {
+                Ok(bad) => {
+                    // The record's offset still moves the partition: it goes to the DLQ instead.
+                    p.buffer.note(rec.commit_offset);
+                    self.rejected.push(bad);
+                }
+                Err(e) => return Err(self.fail(e)),
+            },
         }
         Ok(())
     }
@@ -296,7 +226,7 @@ impl EoSink {
             let mut bodies = Vec::new();
             let mut rows = 0;
             let mut bytes = 0;
-            for (table, body, n) in p.buffer.bodies(&self.framing) {
+            for (table, body, n) in p.buffer.bodies(&self.intake.framing) {
                 let body = self.client.compress(Bytes::from(body))?;
                 bytes += body.len();
                 rows += n;
@@ -346,8 +276,58 @@ impl EoSink {
         Ok(())
     }
 
+    fn note(&self) {
+        self.metrics.set_buffer_bytes(self.buffered as u64);
+        self.metrics.set_oldest(self.partitions.values().filter_map(|p| p.buffer.since()).min());
+    }
+}
+
+impl Delivery for EoSink {
+    fn log(&self) -> &Log {
+        &self.log
+    }
+
+    fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Takes ownership of `tps` in the register (in parallel) and answers, for each, where
+    /// Connect must seek (`-1`: nothing loaded yet, keep Connect's position).
+    fn open_partitions(&mut self, tps: &[TopicPartition]) -> Result<Vec<i64>> {
+        self.check()?;
+        let jobs = tps.iter().map(|tp| {
+            let (api, policy, register) = (self.api.clone(), self.policy.clone(), self.register.clone());
+            let (prefix, owner, tp) = (self.cfg.label_prefix.clone(), self.owner.clone(), tp.clone());
+            async move { PartitionWriter::fence(&*api, &policy, &register, &prefix, &tp.0, tp.1, &owner).await }
+        });
+        let fenced = self.run_all(jobs.collect());
+        let mut seeks = Vec::with_capacity(tps.len());
+        for (tp, r) in tps.iter().zip(fenced) {
+            let w = r.map_err(|e| self.fail(e))?;
+            let next = w.next_offset();
+            self.log.info(|| format!("{}-{}: owned at generation {}, register at {}", tp.0, tp.1, w.generation(), next));
+            if let Some(old) = self.partitions.remove(tp) {
+                self.buffered -= old.buffer.bytes();
+            }
+            self.partitions.insert(tp.clone(), Partition { writer: Some(w), position: next, buffer: PartitionBuffer::new() });
+            seeks.push(next);
+        }
+        self.note();
+        Ok(seeks)
+    }
+
+    fn put(&mut self, buf: &[u8]) -> Result<()> {
+        self.check()?;
+        // the batch borrows the arena while the rows are taken by `&mut self` methods
+        let mut arena = std::mem::take(&mut self.arena);
+        arena.reset();
+        let result = self.put_batch(buf, &arena);
+        self.arena = arena;
+        result
+    }
+
     /// Flushes every partition and answers the register's offsets: all visible in StarRocks.
-    pub fn pre_commit(&mut self) -> Result<BTreeMap<TopicPartition, i64>> {
+    fn pre_commit(&mut self) -> Result<BTreeMap<TopicPartition, i64>> {
         self.check()?;
         let pending: Vec<TopicPartition> = self.partitions.iter().filter(|(_, p)| !p.buffer.is_empty()).map(|(tp, _)| tp.clone()).collect();
         self.flush(pending)?;
@@ -360,13 +340,13 @@ impl EoSink {
             .collect())
     }
 
-    pub fn drain_rejected(&mut self) -> Vec<Rejected> {
+    fn drain_rejected(&mut self) -> Vec<Rejected> {
         std::mem::take(&mut self.rejected)
     }
 
     /// Connect revoked `tps`: drop their state; whoever owns them next fences and reads the
     /// register.
-    pub fn forget(&mut self, tps: &[TopicPartition]) {
+    fn forget(&mut self, tps: &[TopicPartition]) {
         for tp in tps {
             if let Some(p) = self.partitions.remove(tp) {
                 self.buffered -= p.buffer.bytes();
@@ -377,44 +357,10 @@ impl EoSink {
 
     /// Nothing is in flight between calls; what is buffered is not in the register, so the
     /// next owner loads it.
-    pub fn close(&mut self) {
+    fn close(&mut self) {
         self.partitions.clear();
         self.buffered = 0;
         self.note();
         self.log.info(|| format!("StarRocks sink task {} of {} closed", self.cfg.task_id, self.cfg.name));
-    }
-
-    fn note(&self) {
-        self.metrics.set_buffer_bytes(self.buffered as u64);
-        self.metrics.set_oldest(self.partitions.values().filter_map(|p| p.buffer.since()).min());
-    }
-}
-
-/// Adds `"col":offset` to the JSON object that starts at `mark` in `out`. (JSON only: a CSV
-/// row's columns are positional, and `sink.properties.columns` already orders them.)
-fn add_offset_column(col: &str, offset: i64, mark: usize, out: &mut Vec<u8>) -> Result<()> {
-    if out.len() < mark + 2 || out[mark] != b'{' || out.last() != Some(&b'}') {
-        return Err(Error::data("exactly.once.offset.column needs rows that are JSON objects"));
-    }
-    out.pop();
-    let empty = out.len() == mark + 1;
-    out.extend_from_slice(format!("{}\"{}\":{}}}", if empty { "" } else { "," }, col, offset).as_bytes());
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_offset_column_goes_into_json_objects() {
-        let mut out = b"xx{\"a\":1}".to_vec();
-        add_offset_column("kafka_offset", 42, 2, &mut out).unwrap();
-        assert_eq!(out, b"xx{\"a\":1,\"kafka_offset\":42}".to_vec());
-        let mut out = b"{}".to_vec();
-        add_offset_column("o", 7, 0, &mut out).unwrap();
-        assert_eq!(out, b"{\"o\":7}".to_vec());
-        let mut out = b"[1]".to_vec();
-        assert!(add_offset_column("o", 7, 0, &mut out).is_err());
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::api::{Begin, Commit, Headers, Load, OneShot, Rollback, TxnApi, TxnState, Unknown};
 use super::label::EoLabels;
 use super::register::{Register, RegisterRow};
+use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone)]
@@ -18,8 +19,8 @@ pub struct EoPolicy {
     pub txn_timeout_secs: u64,
     /// Attempts of one flush (or one fence) before the task fails.
     pub max_attempts: u32,
-    pub backoff: Duration,
-    pub max_backoff: Duration,
+    /// Between the attempts of a step (the crate's one backoff).
+    pub backoff: Backoff,
     /// How long a COMMITTED transaction may take to become VISIBLE.
     pub visible_wait: Duration,
 }
@@ -29,17 +30,17 @@ impl Default for EoPolicy {
         EoPolicy {
             txn_timeout_secs: 600,
             max_attempts: 10,
-            backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(10),
+            backoff: Backoff::new(Duration::from_millis(200), Duration::from_secs(10)),
             visible_wait: Duration::from_secs(300),
         }
     }
 }
 
 impl EoPolicy {
+    /// The wait before attempt `attempt` (0-based, so the first retry is attempt 1): twice the
+    /// initial backoff already, as this protocol has always waited.
     fn pause(&self, attempt: u32) -> Duration {
-        let f = 1u32 << attempt.min(16);
-        self.backoff.saturating_mul(f).min(self.max_backoff)
+        self.backoff.delay(attempt + 1)
     }
 }
 

@@ -33,6 +33,15 @@ pub fn append_row(w: &RowWriter, batch: &Batch<'_>, rec: &Record<'_>, out: &mut 
     res
 }
 
+/// Adds `"col":offset` to the JSON object `append_row` wrote at `mark` in `out`. (JSON only: a
+/// CSV row's columns are positional, and `sink.properties.columns` already orders them.)
+pub fn add_offset_column(col: &str, offset: i64, mark: usize, out: &mut Vec<u8>) {
+    debug_assert!(out.get(mark) == Some(&b'{') && out.last() == Some(&b'}'), "append_row writes objects only");
+    out.pop();
+    let empty = out.len() == mark + 1;
+    out.extend_from_slice(format!("{}\"{}\":{}}}", if empty { "" } else { "," }, col, offset).as_bytes());
+}
+
 /// The bad-record error for a row that came out as JSON other than an object.
 fn not_an_object(rec: &Record<'_>, text: &[u8]) -> Error {
     let what = match text[0] {

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod decimal;
 pub mod envelope;
 pub mod json;
+pub mod layout;
 pub mod leaf;
 pub mod temporal;
 pub mod zone;
@@ -27,18 +28,28 @@ pub struct RowWriter {
     pub format: RowFormat,
     /// Where Connect timestamps (instants) are written as wall-clock DATETIMEs.
     pub zone: Zone,
+    /// `exactly.once.offset.column`: every (JSON) row also carries its record's Kafka offset in
+    /// this column. Config allows it with exactly-once JSON loads only.
+    pub offset_column: Option<String>,
 }
 
 impl RowWriter {
     pub fn json() -> RowWriter {
-        RowWriter { format: RowFormat::Json, zone: Zone::UTC }
+        RowWriter { format: RowFormat::Json, zone: Zone::UTC, offset_column: None }
     }
 
     /// Appends the row of `rec` to `out`; `Ok(false)` (nothing written) for a tombstone.
     /// On error `out` is left as it was.
     pub fn append_row(&self, batch: &Batch<'_>, rec: &Record<'_>, out: &mut Vec<u8>) -> Result<bool> {
         match &self.format {
-            RowFormat::Json => json::append_row(self, batch, rec, out),
+            RowFormat::Json => {
+                let mark = out.len();
+                let wrote = json::append_row(self, batch, rec, out)?;
+                if let (true, Some(col)) = (wrote, &self.offset_column) {
+                    json::add_offset_column(col, rec.commit_offset, mark, out);
+                }
+                Ok(wrote)
+            }
             RowFormat::Csv(opts) => csv::append_row(self, opts, batch, rec, out),
         }
     }

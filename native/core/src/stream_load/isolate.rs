@@ -8,47 +8,37 @@
 //! StarRocks' reason for the errant-record reporter. k bad rows among n cost about 2·k·log2(n)
 //! extra loads, which is cheap for the rare bad record this is meant for.
 
-use bytes::Bytes;
-
-use super::retry::{load_with_retry, RetryPolicy};
-use super::StreamLoadClient;
+use super::request::LoadRequest;
+use super::retry::{load_with_retry, Loader};
 use crate::buffer::{Framing, RowIndex};
 use crate::error::{ErrorKind, Result};
-use crate::log::Log;
-use crate::metrics::Metrics;
 use crate::rejected::Rejected;
 
-#[allow(clippy::too_many_arguments)]
-pub async fn isolate_rejected(
-    client: &StreamLoadClient,
-    policy: &RetryPolicy,
-    log: &Log,
-    db: &str,
-    table: &str,
-    label: &str,
-    body: &Bytes,
-    framing: &Framing,
-    index: &RowIndex,
-    metrics: &Metrics,
-) -> Result<Vec<Rejected>> {
+/// Loads `failed`'s rows in halves, quarters, ... down to the single rows StarRocks refuses;
+/// answers those.
+pub async fn isolate_rejected(loader: &Loader<'_>, failed: &LoadRequest, framing: &Framing, index: &RowIndex) -> Result<Vec<Rejected>> {
     let mut rejected = Vec::new();
     let n = index.rows.len();
     // A stack of row ranges, left half on top so rows load in their original order.
     let mut todo = vec![(0, n / 2), (n / 2, n)];
     todo.reverse();
-    let stem: String = label.chars().take(100).collect();
+    let stem: String = failed.label.chars().take(100).collect();
     while let Some((a, b)) = todo.pop() {
         if a >= b {
             continue;
         }
         let rows = &index.rows[a..b];
-        let sub = framing.sub_body(body, rows);
-        let sub_label = format!("{}-{:x}_{:x}", stem, a, b);
-        match load_with_retry(client, db, table, &sub_label, sub, (b - a) as u64, policy, log, metrics).await {
+        let part = LoadRequest {
+            target: failed.target.clone(),
+            label: format!("{}-{:x}_{:x}", stem, a, b),
+            body: framing.sub_body(&failed.body, rows),
+            rows: (b - a) as u64,
+        };
+        match load_with_retry(loader, &part).await {
             Ok(_) => {}
             Err(e) if e.kind == ErrorKind::Data && b - a == 1 => {
                 let (topic, partition) = index.partitions[rows[0].partition as usize].clone();
-                log.warn(|| format!("StarRocks rejected the row of {}-{}@{}: {}", topic, partition, rows[0].offset, e.message));
+                loader.log.warn(|| format!("StarRocks rejected the row of {}-{}@{}: {}", topic, partition, rows[0].offset, e.message));
                 rejected.push(Rejected { topic, partition, offset: rows[0].offset, reason: e.message });
             }
             Err(e) if e.kind == ErrorKind::Data => {

@@ -1,7 +1,7 @@
 //! Stream Load over HTTP: building requests, the FE→BE redirect, reading StarRocks' answer,
 //! labels, and retrying a load until StarRocks has it or says it never will.
 //!
-//! Split as Vector splits its sinks: `label` names a load, `client` does one attempt (two HTTP
+//! Split as Vector splits its sinks: `request` is a load as a value, `label` names it, `client` does one attempt (two HTTP
 //! exchanges), `response` reads and classifies an answer, `retry` drives attempts and label
 //! state polling with backoff, `isolate` finds the rows StarRocks rejects when bad records are
 //! tolerated.
@@ -10,6 +10,7 @@ pub mod client;
 pub mod compress;
 pub mod isolate;
 pub mod label;
+pub mod request;
 pub mod response;
 pub mod retry;
 
@@ -17,4 +18,5 @@ pub use client::StreamLoadClient;
 pub use isolate::isolate_rejected;
 pub use label::LabelMaker;
 pub use response::{LoadState, StreamLoadResponse, Verdict};
-pub use retry::{load_with_retry, LoadReport, RetryPolicy};
+pub use request::LoadRequest;
+pub use retry::{load_with_retry, LoadReport, Loader, RetryPolicy};

@@ -1,13 +1,13 @@
-//! Drives one load to an end: attempts with the same label, exponential backoff with jitter
-//! for transient failures, `get_load_state` when an earlier attempt may still be running.
+//! Drives one load to an end: attempts with the same label, the crate's backoff (`backoff`)
+//! between transient failures, `get_load_state` when an earlier attempt may still be running.
 
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-use bytes::Bytes;
+use std::time::{Duration, Instant};
 
 use super::client::StreamLoadClient;
+use super::request::LoadRequest;
 use super::response::{LoadState, Verdict};
+use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::metrics::Metrics;
@@ -16,22 +16,17 @@ use crate::metrics::Metrics;
 pub struct RetryPolicy {
     /// Attempts after the first.
     pub max_retries: u32,
-    /// Delay before the first retry; doubles each time up to `max_backoff`.
-    pub backoff: Duration,
-    pub max_backoff: Duration,
+    pub backoff: Backoff,
     /// How long to wait for a running earlier attempt to finish.
     pub label_wait: Duration,
 }
 
-impl RetryPolicy {
-    /// Delay before retry number `n` (1-based): `backoff * 2^(n-1)`, capped, minus up to 25 %
-    /// jitter so tasks that failed together do not come back together.
-    pub fn delay(&self, n: u32) -> Duration {
-        let base = self.backoff.saturating_mul(1u32 << (n.saturating_sub(1)).min(16)).min(self.max_backoff);
-        let seed = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-        let jitter = (seed % 1000) as f64 / 4000.0;
-        base.mul_f64(1.0 - jitter)
-    }
+/// What every load of a sink is driven with: one value instead of four arguments.
+pub struct Loader<'a> {
+    pub client: &'a StreamLoadClient,
+    pub policy: &'a RetryPolicy,
+    pub log: &'a Log,
+    pub metrics: &'a Metrics,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,45 +45,25 @@ pub struct LoadReport {
 /// Drives one load to an end (see `attempts`) and counts it in `metrics`: the wall time in
 /// `http-ns`, a success in `loads`, `rows-loaded`, `bytes-loaded` (uncompressed) and the latency,
 /// every failed attempt in `load-failures` and every attempt after the first in `retries`.
-#[allow(clippy::too_many_arguments)]
-pub async fn load_with_retry(
-    client: &StreamLoadClient,
-    db: &str,
-    table: &str,
-    label: &str,
-    body: Bytes,
-    rows: u64,
-    policy: &RetryPolicy,
-    log: &Log,
-    metrics: &Metrics,
-) -> Result<LoadReport> {
+pub async fn load_with_retry(loader: &Loader<'_>, request: &LoadRequest) -> Result<LoadReport> {
     let started = Instant::now();
-    let body_bytes = body.len() as u64;
-    let r = attempts(client, db, table, label, body, rows, policy, log, metrics).await;
+    let r = attempts(loader, request).await;
     let took = started.elapsed();
-    Metrics::add(&metrics.http_ns, took);
+    Metrics::add(&loader.metrics.http_ns, took);
     if let Ok(report) = &r {
-        metrics.load_succeeded(report.loaded_rows, report.filtered_rows, body_bytes, took);
+        loader.metrics.load_succeeded(report.loaded_rows, report.filtered_rows, request.body.len() as u64, took);
     }
     r
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn attempts(
-    client: &StreamLoadClient,
-    db: &str,
-    table: &str,
-    label: &str,
-    body: Bytes,
-    rows: u64,
-    policy: &RetryPolicy,
-    log: &Log,
-    metrics: &Metrics,
-) -> Result<LoadReport> {
+async fn attempts(loader: &Loader<'_>, request: &LoadRequest) -> Result<LoadReport> {
+    let Loader { client, policy, log, metrics } = *loader;
+    let LoadRequest { target, label, rows, .. } = request;
+    let (db, table, rows) = (target.database.as_str(), target.table.as_str(), *rows);
     let started = Instant::now();
-    let body = client.compress(body)?;
+    let body = client.compress(request.body.clone())?;
     let report = |attempts, deduplicated, (loaded_rows, filtered_rows)| LoadReport {
-        label: label.to_string(),
+        label: label.clone(),
         rows,
         attempts,
         deduplicated,
@@ -99,7 +74,7 @@ async fn attempts(
     let mut last = String::new();
     for attempt in 1..=policy.max_retries.saturating_add(1) {
         if attempt > 1 {
-            let d = policy.delay(attempt - 1);
+            let d = policy.backoff.delay(attempt - 1);
             log.warn(|| format!("Stream Load {} into {}: attempt {} in {} ms after: {}", label, table, attempt, d.as_millis(), last));
             tokio::time::sleep(d).await;
             metrics.retries.fetch_add(1, Relaxed);
@@ -183,24 +158,5 @@ async fn wait_for_label(client: &StreamLoadClient, db: &str, label: &str, limit:
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(5));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_is_capped_and_jittered_down_only() {
-        let p = RetryPolicy {
-            max_retries: 5,
-            backoff: Duration::from_millis(1000),
-            max_backoff: Duration::from_millis(5000),
-            label_wait: Duration::from_secs(1),
-        };
-        for (n, full) in [(1, 1000), (2, 2000), (3, 4000), (4, 5000), (30, 5000)] {
-            let d = p.delay(n).as_millis() as u64;
-            assert!(d <= full && d >= full * 3 / 4, "retry {} waited {} ms", n, d);
-        }
     }
 }

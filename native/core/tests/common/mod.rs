@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use starrocks_emulator::{EmulatorConfig, RunningEmulator};
+use starrocks_sink_core::Delivery;
 use starrocks_sink_core::boundary::builder::{s, BatchBuilder, S, V};
 use starrocks_sink_core::Sink;
 use tokio::runtime::Runtime;

@@ -160,7 +160,7 @@ fn timestamps_go_to_the_configured_zone_but_debezium_local_times_do_not() {
     b.record("t", 0, 1, v);
     let buf = b.build();
     let arena = Bump::new();    let batch = decode(&buf, &arena).unwrap();
-    let w = crate::rows::RowWriter { format: crate::rows::RowFormat::Json, zone: crate::rows::zone::Zone::parse("Asia/Tokyo").unwrap() };
+    let w = crate::rows::RowWriter { format: crate::rows::RowFormat::Json, zone: crate::rows::zone::Zone::parse("Asia/Tokyo").unwrap(), offset_column: None };
     let mut out = Vec::new();
     w.append_row(&batch, &batch.records[0], &mut out).unwrap();
     assert_eq!(
@@ -196,4 +196,22 @@ fn schemaless_debezium_envelopes_are_unwrapped() {
 
 fn row_of(v: V) -> Option<String> {
     row(v).unwrap()
+}
+
+#[test]
+fn the_offset_column_goes_into_every_object_row() {
+    let write = |v: V| {
+        let mut b = BatchBuilder::new();
+        b.record("t", 4, 42, v);
+        let buf = b.build();
+        let arena = Bump::new();
+        let batch = decode(&buf, &arena).unwrap();
+        let w = crate::rows::RowWriter { offset_column: Some("kafka_offset".into()), ..crate::rows::RowWriter::json() };
+        let mut out = b"xx".to_vec();
+        let wrote = w.append_row(&batch, &batch.records[0], &mut out).unwrap();
+        (wrote, String::from_utf8(out).unwrap())
+    };
+    assert_eq!(write(V::Struct(S::fields(&["a"]), vec![V::I32(1)])), (true, r#"xx{"a":1,"kafka_offset":42}"#.to_string()));
+    assert_eq!(write(V::Map(vec![])), (true, r#"xx{"kafka_offset":42}"#.to_string()));
+    assert_eq!(write(V::Null), (false, "xx".to_string()), "a tombstone makes no row");
 }

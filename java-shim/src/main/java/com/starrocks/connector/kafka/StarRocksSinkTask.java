@@ -3,6 +3,8 @@ package com.starrocks.connector.kafka;
 import com.starrocks.connector.kafka.bridge.NativeLoader;
 import com.starrocks.connector.kafka.bridge.NativeLogs;
 import com.starrocks.connector.kafka.bridge.NativeSink;
+import com.starrocks.connector.kafka.bridge.PreCommitAnswer;
+import com.starrocks.connector.kafka.bridge.TaskSink;
 import com.starrocks.connector.kafka.encode.RecordEncoder;
 import com.starrocks.connector.kafka.encode.RecordEncodingException;
 import com.starrocks.connector.kafka.errors.ErrantRecords;
@@ -13,6 +15,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -31,8 +34,10 @@ import org.slf4j.LoggerFactory;
 public class StarRocksSinkTask extends SinkTask {
     private static final Logger LOG = LoggerFactory.getLogger(StarRocksSinkTask.class);
 
+    /** Opens the sink from the config {@link StarRocksSinkConfig#nativeConfig} makes; null: the native one. */
+    private final Function<Map<String, String>, ? extends TaskSink> opener;
     private RecordEncoder encoder;
-    private NativeSink sink;
+    private TaskSink sink;
     /** Records kept until loaded, so refused rows can reach the errant record reporter (errors.tolerance=all). */
     private ErrantRecords errant;
     /** A non-retriable error preCommit saw; the next put fails the task with it. */
@@ -46,6 +51,19 @@ public class StarRocksSinkTask extends SinkTask {
      */
     private long wakeAfterMs = -1;
 
+    /** The task Connect creates: {@link #start} loads the native library and opens a {@link NativeSink}. */
+    public StarRocksSinkTask() {
+        this(null);
+    }
+
+    /**
+     * For tests (as Kafka's {@code FileStreamSinkTask} takes its {@code PrintStream}): {@link #start} opens the sink
+     * with {@code opener}, given the config the native sink would get, and loads no native library.
+     */
+    StarRocksSinkTask(Function<Map<String, String>, ? extends TaskSink> opener) {
+        this.opener = opener;
+    }
+
     @Override
     public String version() {
         return Version.get();
@@ -54,14 +72,17 @@ public class StarRocksSinkTask extends SinkTask {
     @Override
     public void start(Map<String, String> props) {
         StarRocksSinkConfig config = new StarRocksSinkConfig(props); // a ConfigException names the key
-        NativeLoader.load();
+        if (opener == null) {
+            NativeLoader.load();
+        }
         encoder = new RecordEncoder();
-        sink = NativeSink.open(config.nativeConfig(props), NativeLogs.enabledLevel());
+        sink = opener == null ? NativeSink.open(config.nativeConfig(props), NativeLogs.enabledLevel())
+                : opener.apply(config.nativeConfig(props));
         if ("all".equalsIgnoreCase(props.get("errors.tolerance"))) {
             errant = new ErrantRecords(reporter());
         }
         wakeAfterMs = config.exactlyOnce() ? config.getLong(StarRocksSinkConfig.BUFFER_INTERVAL_MS) : -1;
-        NativeSink opened = sink;
+        TaskSink opened = sink;
         metrics = new SinkTaskMetrics(props.get("name"), props.get(StarRocksSinkConfig.TASK_ID), opened::metrics)
                 .register(LOG);
         LOG.info("Started StarRocks sink task {} ({})", props.get(StarRocksSinkConfig.TASK_ID),
@@ -121,10 +142,12 @@ public class StarRocksSinkTask extends SinkTask {
             return new HashMap<>();
         }
         try {
-            Map<TopicPartition, OffsetAndMetadata> safe = sink.preCommit();
+            // one native call answers both the offsets and the records refused since the last answer
+            PreCommitAnswer answer = sink.preCommit();
+            Map<TopicPartition, OffsetAndMetadata> safe = answer.offsets();
             if (errant != null) {
                 // Before the offsets are answered: Connect waits for reported records before committing.
-                metrics.addDlqRecords(errant.report(sink.drainRejected()));
+                metrics.addDlqRecords(errant.report(answer.rejected()));
                 errant.release(safe);
             }
             return safe;
@@ -185,7 +208,7 @@ public class StarRocksSinkTask extends SinkTask {
             metrics.logSummary(LOG);
             metrics.unregister();
         }
-        if (sink != null) {
+        if (sink != null && !sink.isClosed()) { // a second stop() closes nothing again
             sink.close();
         }
     }

@@ -14,6 +14,8 @@ import com.starrocks.connector.kafka.bridge.NativeLoader;
 import com.starrocks.connector.kafka.bridge.NativeLogs;
 import com.starrocks.connector.kafka.bridge.NativeMethods;
 import com.starrocks.connector.kafka.bridge.NativeSink;
+import com.starrocks.connector.kafka.bridge.PreCommitAnswer;
+import com.starrocks.connector.kafka.bridge.RejectedRecord;
 import com.starrocks.connector.kafka.encode.RecordEncoder;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -88,7 +90,7 @@ class NativeBridgeIT {
         long deadline = System.currentTimeMillis() + 30_000;
         while (System.currentTimeMillis() < deadline) {
             try {
-                Map<TopicPartition, OffsetAndMetadata> answer = sink.preCommit();
+                Map<TopicPartition, OffsetAndMetadata> answer = sink.preCommit().offsets();
                 assertFalse(answer.containsKey(new TopicPartition("test", 0)),
                         "offsets acknowledged though StarRocks is unreachable: " + answer);
             } catch (ConnectException e) {
@@ -201,14 +203,130 @@ class NativeBridgeIT {
         try (NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel())) {
             // tombstones make no rows, so their offsets are done without a load (StarRocks is unreachable here)
             sink.put(encoder.encode(tombstones(0, 3)), encoder.length());
-            assertEquals(3L, sink.preCommit().get(tp).offset());
+            assertEquals(3L, sink.preCommit().offsets().get(tp).offset());
             sink.forget(Collections.singletonList(tp));
-            assertTrue(sink.preCommit().isEmpty(), "a revoked partition's old position is still answered");
+            assertTrue(sink.preCommit().offsets().isEmpty(), "a revoked partition's old position is still answered");
             sink.put(encoder.encode(tombstones(10, 1)), encoder.length());
-            assertEquals(11L, sink.preCommit().get(tp).offset());
+            assertEquals(11L, sink.preCommit().offsets().get(tp).offset());
             sink.forget(Collections.<TopicPartition>emptyList());
             sink.forget(Collections.singletonList(new TopicPartition("never-seen", 7)));
-            assertEquals(11L, sink.preCommit().get(tp).offset());
+            assertEquals(11L, sink.preCommit().offsets().get(tp).offset());
+        }
+    }
+
+    /** A record whose value Rust cannot write (NaN is no JSON number), at {@code offset} of test-0. */
+    static SinkRecord notARow(long offset) {
+        Map<String, Object> value = new LinkedHashMap<>();
+        value.put("id", Double.NaN);
+        return new SinkRecord("test", 0, null, null, null, value, offset);
+    }
+
+    /** Tombstone 0, a record Rust cannot write at 1, tombstone 2: no row to load, one record rejected. */
+    static List<SinkRecord> withNotARow() {
+        List<SinkRecord> batch = tombstones(0, 1);
+        batch.add(notARow(1));
+        batch.addAll(tombstones(2, 1));
+        return batch;
+    }
+
+    /** The preCommit answer is the offsets section then the rejected section, each {@code u32 count, entries}. */
+    @Test
+    void thePreCommitAnswerIsTheOffsetsThenTheRejectedRecords() {
+        Map<String, String> props = config();
+        props.put("errors.tolerance", "all");
+        long handle = NativeMethods.open(keys(props), values(props), NativeLogs.enabledLevel());
+        try {
+            assertArrayEquals(new byte[8], NativeMethods.preCommit(handle)); // no offsets, no rejected
+            RecordEncoder encoder = new RecordEncoder();
+            NativeMethods.put(handle, encoder.encode(tombstones(0, 1)), encoder.length());
+            assertArrayEquals(le(1, "test", 0, 1L, 0), NativeMethods.preCommit(handle));
+            NativeMethods.put(handle, encoder.encode(Collections.singletonList(notARow(1))), encoder.length());
+            byte[] answer = NativeMethods.preCommit(handle);
+            ByteBuffer buf = ByteBuffer.wrap(answer).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            byte[] offsets = le(1, "test", 0, 2L);
+            byte[] head = new byte[offsets.length];
+            buf.get(head);
+            assertArrayEquals(offsets, head);
+            assertEquals(1, buf.getInt()); // one rejected record
+            byte[] topic = le("test");
+            byte[] rest = new byte[topic.length + 12];
+            buf.get(rest);
+            assertArrayEquals(le("test", 0, 1L), rest);
+            int reason = buf.getInt();
+            assertEquals(reason, buf.remaining(), "the reason is the last thing in the answer");
+            assertArrayEquals(le(1, "test", 0, 2L, 0), NativeMethods.preCommit(handle)); // drained
+        } finally {
+            NativeLogs.drain(handle);
+            NativeMethods.close(handle);
+            NativeLogs.drain(0);
+        }
+    }
+
+    /** Little-endian {@code Integer}, {@code Long} and strings ({@code u32 length} + UTF-8), as the answers are. */
+    static byte[] le(Object... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (Object p : parts) {
+            ByteBuffer b;
+            if (p instanceof Integer) {
+                b = ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt((Integer) p);
+            } else if (p instanceof Long) {
+                b = ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong((Long) p);
+            } else {
+                byte[] str = ((String) p).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                b = ByteBuffer.allocate(4 + str.length).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(str.length)
+                        .put(str);
+            }
+            out.write(b.array(), 0, b.capacity());
+        }
+        return out.toByteArray();
+    }
+
+    /** errors.tolerance=all: the records refused come in the same answer as the offsets that count them done. */
+    @Test
+    void preCommitAnswersTheRejectedRecordsWithTheOffsets() {
+        Map<String, String> props = config();
+        props.put("errors.tolerance", "all");
+        RecordEncoder encoder = new RecordEncoder();
+        TopicPartition tp = new TopicPartition("test", 0);
+        try (NativeSink sink = NativeSink.open(props, NativeLogs.enabledLevel())) {
+            sink.put(encoder.encode(withNotARow()), encoder.length());
+            PreCommitAnswer answer = sink.preCommit();
+            assertEquals(3L, answer.offsets().get(tp).offset());
+            assertEquals(1, answer.offsets().size());
+            assertEquals(1, answer.rejected().size(), answer.toString());
+            RejectedRecord r = answer.rejected().get(0);
+            assertEquals("test", r.topic());
+            assertEquals(0, r.partition());
+            assertEquals(1L, r.offset());
+            assertFalse(r.reason().isEmpty());
+            PreCommitAnswer next = sink.preCommit();
+            assertTrue(next.rejected().isEmpty(), "a rejected record was answered twice: " + next);
+            assertEquals(3L, next.offsets().get(tp).offset());
+        }
+    }
+
+    /** The task reports what the sink rejected before preCommit answers the offsets that count it done. */
+    @Test
+    void theTaskReportsRejectedRecordsBeforeAnsweringTheirOffsets() {
+        Map<String, String> props = config();
+        props.put("errors.tolerance", "all");
+        TopicPartition tp = new TopicPartition("test", 0);
+        RecordingContext context = new RecordingContext(props, Collections.singleton(tp));
+        StarRocksSinkTask task = new StarRocksSinkTask();
+        task.initialize(context);
+        task.start(props);
+        try {
+            List<SinkRecord> batch = withNotARow();
+            task.put(batch);
+            assertTrue(context.reported.isEmpty(), "reported before the sink wrote anything: " + context.reported);
+            Map<TopicPartition, OffsetAndMetadata> offsets = task.preCommit(new HashMap<TopicPartition, OffsetAndMetadata>());
+            assertEquals(Collections.singletonMap(tp, new OffsetAndMetadata(3L)), offsets);
+            assertEquals(Collections.singletonList(batch.get(1)), context.reported);
+            assertEquals(Collections.singletonMap(tp, new OffsetAndMetadata(3L)),
+                    task.preCommit(new HashMap<TopicPartition, OffsetAndMetadata>()));
+            assertEquals(1, context.reported.size());
+        } finally {
+            task.stop();
         }
     }
 

@@ -23,7 +23,13 @@ public final class NativeMethods {
     /** One {@code put()} batch in the boundary format: {@code length} bytes of the direct buffer {@code batch}. */
     public static native void put(long handle, ByteBuffer batch, int length);
 
-    /** Flushes and answers the acknowledged offsets: {@code u32 count, (topic:string partition:i32 next_offset:i64)*}. */
+    /**
+     * Flushes and answers, in one array, the acknowledged offsets {@code u32 count, (topic:string partition:i32
+     * next_offset:i64)*} followed by the records refused since the last answer {@code u32 count, (topic:string
+     * partition:i32 offset:i64 reason:string)*}: rows StarRocks refused or Rust could not write, only with
+     * {@code errors.tolerance=all} (else the count is 0). The offsets count those records as done: the task reports
+     * them to the errant record reporter before it answers the offsets to Connect.
+     */
     public static native byte[] preCommit(long handle);
 
     /**
@@ -39,12 +45,6 @@ public final class NativeMethods {
      * otherwise, and for a partition that needs no seek, the answer is -1. One answer per partition, same order.
      */
     public static native long[] openPartitions(long handle, String[] topics, int[] partitions);
-
-    /**
-     * Records whose rows StarRocks refused or Rust could not write (only with {@code errors.tolerance=all}):
-     * {@code u32 count, (topic:string partition:i32 offset:i64 reason:string)*}, or null when none.
-     */
-    public static native byte[] drainRejected(long handle);
 
     /** Queued log events {@code u32 count, (level:u8 message:string)*}, or null when none; handle 0: no sink's. */
     public static native byte[] drainLogs(long handle);

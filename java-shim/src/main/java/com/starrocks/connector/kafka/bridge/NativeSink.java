@@ -16,7 +16,7 @@ import org.apache.kafka.connect.errors.ConnectException;
  * One native sink, named by its handle. Every call maps {@link NativeException} to the Connect exception of
  * its kind and drains the sink's log events afterwards. {@link #close()} is idempotent.
  */
-public final class NativeSink implements AutoCloseable {
+public final class NativeSink implements TaskSink {
     /** Volatile: {@link #metrics()} runs on JMX threads. */
     private volatile long handle;
 
@@ -50,6 +50,7 @@ public final class NativeSink implements AutoCloseable {
         return new String[][] {keys, values};
     }
 
+    @Override
     public void put(ByteBuffer batch, int length) {
         long h = live();
         call(h, () -> {
@@ -58,13 +59,18 @@ public final class NativeSink implements AutoCloseable {
         });
     }
 
-    /** Flushes and answers the offsets StarRocks acknowledged, in the records' original coordinates. */
-    public Map<TopicPartition, OffsetAndMetadata> preCommit() {
+    /**
+     * Flushes and answers the offsets StarRocks acknowledged, in the records' original coordinates, with the records
+     * refused since the last answer: one native call and one log drain (see {@link NativeMethods#preCommit}).
+     */
+    @Override
+    public PreCommitAnswer preCommit() {
         long h = live();
-        return decodeOffsets(call(h, () -> NativeMethods.preCommit(h)));
+        return decodePreCommit(call(h, () -> NativeMethods.preCommit(h)));
     }
 
     /** Forgets revoked partitions: their offsets are no longer answered (see {@link NativeMethods#forget}). */
+    @Override
     public void forget(Collection<TopicPartition> partitions) {
         long h = live();
         String[] topics = new String[partitions.size()];
@@ -84,6 +90,7 @@ public final class NativeSink implements AutoCloseable {
      * Takes assigned partitions (see {@link NativeMethods#openPartitions}) and answers the offsets Connect must seek
      * them to: only the partitions that need a seek (exactly_once), so the map is empty with at_least_once.
      */
+    @Override
     public Map<TopicPartition, Long> openPartitions(Collection<TopicPartition> partitions) {
         long h = live();
         List<TopicPartition> order = new ArrayList<>(partitions);
@@ -112,16 +119,11 @@ public final class NativeSink implements AutoCloseable {
         return seek;
     }
 
-    /** Records refused since the last call (only with {@code errors.tolerance=all}); call after preCommit. */
-    public List<RejectedRecord> drainRejected() {
-        long h = live();
-        return decodeRejected(call(h, () -> NativeMethods.drainRejected(h)));
-    }
-
     /**
      * The native counters ({@code NativeMetrics} order), or null once closed. Any thread: the handle table makes a
      * read that races with {@link #close()} fail cleanly (null here) instead of touching a freed sink.
      */
+    @Override
     public long[] metrics() {
         long h = handle;
         if (h == 0) {
@@ -134,6 +136,7 @@ public final class NativeSink implements AutoCloseable {
         }
     }
 
+    @Override
     public boolean isClosed() {
         return handle == 0;
     }
@@ -180,31 +183,67 @@ public final class NativeSink implements AutoCloseable {
         return handle;
     }
 
+    /**
+     * Decodes the preCommit answer: the offsets section ({@link #decodeOffsets}' layout), then the rejected section
+     * ({@link #decodeRejected}' layout), with nothing after them.
+     */
+    static PreCommitAnswer decodePreCommit(byte[] answer) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        List<RejectedRecord> rejected = new ArrayList<>();
+        decodeAnswer(answer, "preCommit", buf -> {
+            entries(buf, () -> readOffset(buf, answer, offsets));
+            entries(buf, () -> readRejected(buf, answer, rejected));
+        });
+        return new PreCommitAnswer(offsets, rejected);
+    }
+
+    /** Decodes {@code u32 count, (topic:string partition:i32 next_offset:i64)*count}, little-endian. */
+    static Map<TopicPartition, OffsetAndMetadata> decodeOffsets(byte[] answer) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        decodeAnswer(answer, "offsets", buf -> entries(buf, () -> readOffset(buf, answer, offsets)));
+        return offsets;
+    }
+
     /** Decodes {@code u32 count, (topic:string partition:i32 offset:i64 reason:string)*count}, little-endian. */
     static List<RejectedRecord> decodeRejected(byte[] answer) {
         List<RejectedRecord> out = new ArrayList<>();
-        decodeEntries(answer, "rejected-records", buf -> out.add(new RejectedRecord(string(buf, answer), buf.getInt(),
-                buf.getLong(), string(buf, answer))));
+        decodeAnswer(answer, "rejected-records", buf -> entries(buf, () -> readRejected(buf, answer, out)));
         return out;
     }
 
-    /** Reads {@code u32 count} entries of an answer; a malformed answer is a ConnectException naming it. */
-    private static void decodeEntries(byte[] answer, String what, java.util.function.Consumer<ByteBuffer> entry) {
+    private static void readOffset(ByteBuffer buf, byte[] array, Map<TopicPartition, OffsetAndMetadata> out) {
+        out.put(new TopicPartition(string(buf, array), buf.getInt()), new OffsetAndMetadata(buf.getLong()));
+    }
+
+    private static void readRejected(ByteBuffer buf, byte[] array, List<RejectedRecord> out) {
+        out.add(new RejectedRecord(string(buf, array), buf.getInt(), buf.getLong(), string(buf, array)));
+    }
+
+    /**
+     * Reads a whole answer ({@code null}: nothing) with {@code sections}, which must use it all; a malformed answer
+     * is a ConnectException naming {@code what}.
+     */
+    private static void decodeAnswer(byte[] answer, String what, java.util.function.Consumer<ByteBuffer> sections) {
         if (answer == null) {
             return;
         }
         try {
             ByteBuffer buf = ByteBuffer.wrap(answer).order(ByteOrder.LITTLE_ENDIAN);
-            long count = buf.getInt() & 0xFFFFFFFFL;
-            for (long i = 0; i < count; i++) {
-                entry.accept(buf);
-            }
+            sections.accept(buf);
             if (buf.hasRemaining()) {
                 throw new IllegalArgumentException(buf.remaining() + " trailing bytes");
             }
         } catch (RuntimeException e) {
             throw new ConnectException("Malformed " + what + " answer from the native sink (" + answer.length
                     + " bytes): " + e, e);
+        }
+    }
+
+    /** One section: {@code u32 count}, then {@code entry} runs that many times. */
+    private static void entries(ByteBuffer buf, Runnable entry) {
+        long count = buf.getInt() & 0xFFFFFFFFL;
+        for (long i = 0; i < count; i++) {
+            entry.run();
         }
     }
 
@@ -216,13 +255,5 @@ public final class NativeSink implements AutoCloseable {
         String s = new String(array, buf.position(), len, StandardCharsets.UTF_8);
         buf.position(buf.position() + len);
         return s;
-    }
-
-    /** Decodes {@code u32 count, (topic:string partition:i32 next_offset:i64)*count}, little-endian. */
-    static Map<TopicPartition, OffsetAndMetadata> decodeOffsets(byte[] answer) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        decodeEntries(answer, "offsets", buf -> offsets.put(new TopicPartition(string(buf, answer), buf.getInt()),
-                new OffsetAndMetadata(buf.getLong())));
-        return offsets;
     }
 }

@@ -113,6 +113,38 @@ class BridgeTest {
     }
 
     @Test
+    void decodesPreCommitAnswersOffsetsThenRejected() {
+        PreCommitAnswer a = NativeSink.decodePreCommit(le(2, "orders", 3, 43L, "t\u00e9", 0, 7L,
+                2, "orders", 3, 41L, "bad row", "t\u00e9", 0, 5L, "too long"));
+        assertEquals(2, a.offsets().size());
+        assertEquals(43L, a.offsets().get(new TopicPartition("orders", 3)).offset());
+        assertEquals(7L, a.offsets().get(new TopicPartition("t\u00e9", 0)).offset());
+        assertEquals(2, a.rejected().size());
+        assertEquals("orders-3@41: bad row", a.rejected().get(0).toString());
+        assertEquals("t\u00e9", a.rejected().get(1).topic());
+        assertEquals(0, a.rejected().get(1).partition());
+        assertEquals(5L, a.rejected().get(1).offset());
+        assertEquals("too long", a.rejected().get(1).reason());
+
+        PreCommitAnswer none = NativeSink.decodePreCommit(le(1, "orders", 3, 43L, 0));
+        assertEquals(1, none.offsets().size());
+        assertTrue(none.rejected().isEmpty());
+        PreCommitAnswer onlyRejected = NativeSink.decodePreCommit(le(0, 1, "t", 2, 9L, "bad row"));
+        assertTrue(onlyRejected.offsets().isEmpty());
+        assertEquals(9L, onlyRejected.rejected().get(0).offset());
+        assertTrue(NativeSink.decodePreCommit(le(0, 0)).offsets().isEmpty());
+        assertTrue(NativeSink.decodePreCommit(null).rejected().isEmpty());
+
+        // the rejected section is not optional, and nothing may follow it
+        ConnectException missing = assertThrows(ConnectException.class,
+                () -> NativeSink.decodePreCommit(le(1, "orders", 3, 43L)));
+        assertTrue(missing.getMessage().contains("Malformed preCommit answer"), missing.getMessage());
+        assertThrows(ConnectException.class, () -> NativeSink.decodePreCommit(le(0, 0, 1)));
+        assertThrows(ConnectException.class, () -> NativeSink.decodePreCommit(le(0, 1, "t", 2, 9L)));
+        assertThrows(ConnectException.class, () -> NativeSink.decodePreCommit(le(0, 1, "t", 2, 9L, 100)));
+    }
+
+    @Test
     void decodesLogs() {
         assertEquals(0, NativeLogs.log(NativeLogs.LOG, null));
         assertEquals(5, NativeLogs.log(NativeLogs.LOG, le(5, (byte) 1, "e", (byte) 2, "w", (byte) 3, "i {}",
@@ -250,7 +282,8 @@ class BridgeTest {
         assertEquals(void.class, c.getMethod("put", long.class, ByteBuffer.class, int.class).getReturnType());
         assertEquals(byte[].class, c.getMethod("preCommit", long.class).getReturnType());
         assertEquals(byte[].class, c.getMethod("drainLogs", long.class).getReturnType());
-        assertEquals(byte[].class, c.getMethod("drainRejected", long.class).getReturnType());
+        // the rejected records come with preCommit's answer: no crossing of their own
+        assertThrows(NoSuchMethodException.class, () -> c.getMethod("drainRejected", long.class));
         assertEquals(void.class, c.getMethod("forget", long.class, String[].class, int[].class).getReturnType());
         assertEquals(long[].class, c.getMethod("openPartitions", long.class, String[].class, int[].class)
                 .getReturnType());
@@ -265,6 +298,6 @@ class BridgeTest {
                 natives++;
             }
         }
-        assertEquals(11, natives);
+        assertEquals(10, natives);
     }
 }

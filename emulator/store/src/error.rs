@@ -1,3 +1,6 @@
+//! Below the catalog and the statements alike, so the catalog, the DDL parser and the lexer
+//! report failures in the form the query port sends without depending on `sql`.
+
 /// A statement's failure as the MySQL protocol carries it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqlError {

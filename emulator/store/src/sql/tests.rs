@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::{LoadRow, RowOp, Value};
+use crate::model::{LoadBatch, LoadRow, RowOp, Store, Value};
 
 fn exec(cat: &Catalog, s: &mut Session, sql: &str) -> QueryResult {
     cat.execute(s, sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
