@@ -1,25 +1,26 @@
-//! The task configuration, parsed from the `String → String` map Connect gives the task (plus
-//! `task.id`). Errors are `CONFIG` and name the key. The password is never printed: the Debug
-//! impl redacts it. `sink.properties.<k>` become Stream Load headers `<k>`; `format` defaults
-//! to `json`.
-//!
-//! TLS: the shim reads `starrocks.ssl.truststore.*` (PEM, JKS or PKCS12, with its password) and
-//! passes the CA certificates as PEM under [`TRUSTED_PEM_KEY`]; the core never sees a keystore
-//! and keeps no truststore password.
+//! The task configuration, as the shim hands it over: one JSON document
+//! (tests/vectors/native_config.json) that `StarRocksSinkConfig` writes after Connect's ConfigDef
+//! validated every key, applied its defaults and resolved what derives from other keys (the label
+//! prefix from the connector name, the query address from the first FE, ...). The shim owns the
+//! schema (docs/architecture.md, "One config schema"); the core parses and defaults nothing: serde
+//! reads the document into typed fields, and a missing or unknown field fails the task as the
+//! shim's bug. The password is never printed: the Debug impl redacts it. `sink.properties` are
+//! the Stream Load headers; TLS arrives as the truststore's CA certificates in PEM, so the core
+//! never sees a keystore or its password.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::time::Duration;
 
+use serde::Deserialize;
+
 use crate::error::{Error, Result};
-use crate::route::{Router, Target};
+use crate::route::Router;
 use crate::rows::zone::Zone;
 
-/// Where the shim puts the CA certificates of `starrocks.ssl.truststore.location`, as PEM.
-pub const TRUSTED_PEM_KEY: &str = "__starrocks.ssl.truststore.pem";
-
 /// One FE HTTP endpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FeAddr {
     pub https: bool,
     pub host_port: String,
@@ -106,192 +107,131 @@ impl fmt::Debug for Config {
     }
 }
 
+/// The document as the shim writes it (`StarRocksSinkConfig.nativeConfig`); field names are the
+/// Connect keys they come from.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Document {
+    name: String,
+    #[serde(rename = "task.id")]
+    task_id: String,
+    #[serde(rename = "starrocks.http.url")]
+    fe: Vec<FeAddr>,
+    #[serde(rename = "starrocks.database.name")]
+    database: String,
+    #[serde(rename = "starrocks.username")]
+    username: String,
+    #[serde(rename = "starrocks.password")]
+    password: String,
+    #[serde(rename = "starrocks.topic2table.map")]
+    topic_map: HashMap<String, String>,
+    #[serde(rename = "bufferflush.maxbytes")]
+    flush_max_bytes: u64,
+    #[serde(rename = "bufferflush.intervalms")]
+    flush_interval_ms: u64,
+    #[serde(rename = "connect.timeoutms")]
+    connect_timeout_ms: u64,
+    #[serde(rename = "sink.maxretries")]
+    max_retries: u32,
+    #[serde(rename = "sink.retry.backoffms")]
+    retry_backoff_ms: u64,
+    #[serde(rename = "sink.timeoutms")]
+    load_timeout_ms: u64,
+    #[serde(rename = "sink.label.prefix")]
+    label_prefix: String,
+    #[serde(rename = "sink.timezone")]
+    timezone: String,
+    #[serde(rename = "sink.properties")]
+    properties: BTreeMap<String, String>,
+    #[serde(rename = "errors.tolerance")]
+    tolerance: Tolerance,
+    #[serde(rename = "delivery.guarantee")]
+    delivery: Delivery,
+    #[serde(rename = "starrocks.query.address")]
+    query_address: QueryAddress,
+    #[serde(rename = "exactly.once.register.table")]
+    register_table: String,
+    #[serde(rename = "exactly.once.register.create")]
+    create_register: bool,
+    #[serde(rename = "exactly.once.offset.column", deserialize_with = "nullable")]
+    offset_column: Option<String>,
+    #[serde(rename = "starrocks.ssl.truststore.pem", deserialize_with = "nullable")]
+    trusted_pem: Option<String>,
+    #[serde(rename = "testing.panic.on.put")]
+    panic_on_put: bool,
+}
+
+/// An `Option` field that must be present (as `null` when unset): serde would take a missing
+/// `Option` as `None`, and a field the shim forgot must fail instead.
+fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<T>, D::Error> {
+    Option::<T>::deserialize(d)
+}
+
+#[derive(Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum Tolerance {
+    None,
+    All,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Delivery {
+    AtLeastOnce,
+    ExactlyOnce,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueryAddress {
+    host: String,
+    port: u16,
+}
+
 impl Config {
-    pub fn parse(m: &HashMap<String, String>) -> Result<Config> {
-        let get = |k: &str| m.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
-        let req = |k: &str| get(k).map(str::to_string).ok_or_else(|| Error::config(format!("{} is required", k)));
-        let num = |k: &str, default: u64, min: u64| -> Result<u64> {
-            match get(k) {
-                None => Ok(default),
-                Some(v) => match v.parse::<u64>() {
-                    Ok(n) if n >= min => Ok(n),
-                    _ => Err(Error::config(format!("{}: '{}' is not an integer >= {}", k, v, min))),
-                },
-            }
+    /// Reads the shim's document. It was validated and defaulted by the shim's ConfigDef, so a
+    /// document this cannot read is the shim's bug (`INTERNAL`), never the user's.
+    pub fn from_document(json: &str) -> Result<Config> {
+        let d: Document = serde_json::from_str(json)
+            .map_err(|e| Error::internal(format!("the shim's config document does not fit the native sink: {}", e)))?;
+        // The shim checks the name against the JVM's zone database; the core's (chrono-tz) may be
+        // of another release, so a zone can still be unknown here: the user's to fix.
+        let zone = Zone::parse(&d.timezone)
+            .ok_or_else(|| Error::config(format!("sink.timezone: '{}' is not in the native sink's time zone database", d.timezone)))?;
+        let ms = Duration::from_millis;
+        let exactly_once = match d.delivery {
+            Delivery::AtLeastOnce => None,
+            Delivery::ExactlyOnce => Some(ExactlyOnceConfig {
+                query_host: d.query_address.host,
+                query_port: d.query_address.port,
+                register_table: d.register_table,
+                create_register: d.create_register,
+                offset_column: d.offset_column,
+            }),
         };
-        let name = get("name").unwrap_or("starrocks-sink").to_string();
-        let fe = parse_fe_list(&req("starrocks.http.url")?)?;
-        let mut properties = BTreeMap::new();
-        for (k, v) in m {
-            if let Some(h) = k.strip_prefix("sink.properties.") {
-                if h.is_empty() {
-                    return Err(Error::config("sink.properties.: empty header name"));
-                }
-                properties.insert(h.to_string(), v.clone());
-            }
-        }
-        if !properties.keys().any(|k| k.eq_ignore_ascii_case("format")) {
-            properties.insert("format".to_string(), "json".to_string());
-        }
-        let label_prefix = match get("sink.label.prefix") {
-            Some(p) if !p.is_empty() => {
-                if !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || p.len() > LABEL_PREFIX_MAX {
-                    return Err(Error::config(format!(
-                        "sink.label.prefix: '{}' must be at most {} characters of [-A-Za-z0-9_]",
-                        p, LABEL_PREFIX_MAX
-                    )));
-                }
-                p.to_string()
-            }
-            // empty, as the shim's ConfigDef default, or unset: the connector name
-            _ => sanitize_label_part(&name, LABEL_PREFIX_MAX),
-        };
-        let zone = match get("sink.timezone") {
-            None => Zone::UTC,
-            Some(z) => Zone::parse(z)
-                .ok_or_else(|| Error::config(format!("sink.timezone: '{}' is not an IANA time zone such as UTC or Asia/Shanghai", z)))?,
-        };
-        let database = req("starrocks.database.name")?;
-        let router = Router::parse(m.get("starrocks.topic2table.map").map(String::as_str).unwrap_or(""))?;
-        let exactly_once = parse_delivery(&get, &fe, &database, &router, &properties)?;
         Ok(Config {
-            exactly_once,
-            panic_on_put: get("testing.panic.on.put") == Some("true"),
-            tolerate_errors: get("errors.tolerance").map_or(false, |v| v.eq_ignore_ascii_case("all")),
+            name: d.name,
+            task_id: d.task_id,
+            fe: d.fe,
+            database: d.database,
+            username: d.username,
+            password: d.password,
+            router: Router::new(d.topic_map),
+            flush_max_bytes: d.flush_max_bytes,
+            flush_interval: ms(d.flush_interval_ms),
+            connect_timeout: ms(d.connect_timeout_ms),
+            max_retries: d.max_retries,
+            retry_backoff: ms(d.retry_backoff_ms),
+            load_timeout: ms(d.load_timeout_ms),
+            label_prefix: d.label_prefix,
             zone,
-            task_id: get("task.id").unwrap_or("0").to_string(),
-            fe,
-            database,
-            username: req("starrocks.username")?,
-            // may be empty; not trimmed
-            password: m.get("starrocks.password").cloned().unwrap_or_default(),
-            router,
-            // `testing.bufferflush.maxbytes`: an undocumented override below the 64 MB minimum the
-            // shim's ConfigDef enforces, for the memory tests through a real worker.
-            flush_max_bytes: match get("testing.bufferflush.maxbytes") {
-                Some(_) => num("testing.bufferflush.maxbytes", 94_371_840, 1)?,
-                None => num("bufferflush.maxbytes", 94_371_840, 1)?,
-            },
-            flush_interval: Duration::from_millis(num("bufferflush.intervalms", 1000, 1)?),
-            connect_timeout: Duration::from_millis(num("connect.timeoutms", 1000, 1)?),
-            max_retries: num("sink.maxretries", 3, 0)?.min(u32::MAX as u64) as u32,
-            retry_backoff: Duration::from_millis(num("sink.retry.backoffms", 1000, 0)?),
-            load_timeout: Duration::from_millis(num("sink.timeoutms", 120_000, 1)?),
-            label_prefix,
-            properties,
-            trusted_pem: get(TRUSTED_PEM_KEY).map(str::to_string),
-            name,
+            tolerate_errors: d.tolerance == Tolerance::All,
+            panic_on_put: d.panic_on_put,
+            properties: d.properties,
+            trusted_pem: d.trusted_pem,
+            exactly_once,
         })
     }
-}
-
-/// `delivery.guarantee` and, for `exactly_once`, its keys and refusals: every target table in
-/// the connector's database (one transaction commits them all, and StarRocks' multi-table
-/// transactions stay within one database), and no `max_filter_ratio` above 0 (a filtered row
-/// would be skipped silently yet count as delivered).
-fn parse_delivery<'a>(
-    get: &dyn Fn(&str) -> Option<&'a str>,
-    fe: &[FeAddr],
-    database: &str,
-    router: &Router,
-    properties: &BTreeMap<String, String>,
-) -> Result<Option<ExactlyOnceConfig>> {
-    let offset_column = get("exactly.once.offset.column").map(str::to_string);
-    match get("delivery.guarantee").map(str::to_ascii_lowercase).as_deref() {
-        None | Some("at_least_once") => {
-            if offset_column.is_some() {
-                return Err(Error::config("exactly.once.offset.column: only used with delivery.guarantee=exactly_once"));
-            }
-            return Ok(None);
-        }
-        Some("exactly_once") => {}
-        Some(other) => {
-            return Err(Error::config(format!("delivery.guarantee: '{}' is neither at_least_once nor exactly_once", other)))
-        }
-    }
-    for table in router.tables() {
-        if Target::parts(database, table).0 != database {
-            return Err(Error::config(format!(
-                "starrocks.topic2table.map: target '{}' is not in {}; delivery.guarantee=exactly_once commits all tables \
-                 of a flush in one transaction, which StarRocks allows only within one database",
-                table, database
-            )));
-        }
-    }
-    if let Some((_, v)) = properties.iter().find(|(k, _)| k.eq_ignore_ascii_case("max_filter_ratio")) {
-        if v.trim().parse::<f64>().map_or(true, |r| r != 0.0) {
-            return Err(Error::config(format!(
-                "delivery.guarantee: exactly_once does not allow sink.properties.max_filter_ratio={} (rows StarRocks \
-                 filtered would count as delivered); use errors.tolerance=all to send bad records to the DLQ",
-                v
-            )));
-        }
-    }
-    let (query_host, query_port) = match get("starrocks.query.address") {
-        Some(a) => {
-            let parsed = a.rsplit_once(':').and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?))).filter(|(h, p)| !h.is_empty() && *p > 0);
-            let (h, p) = parsed.ok_or_else(|| Error::config(format!("starrocks.query.address: '{}' is not host:port", a)))?;
-            (h.to_string(), p)
-        }
-        None => {
-            let first = &fe[0].host_port;
-            (first.rsplit_once(':').map_or(first.as_str(), |(h, _)| h).to_string(), 9030)
-        }
-    };
-    let register_table = get("exactly.once.register.table").unwrap_or("kafka_connect_register").to_string();
-    if register_table.len() > 64 || !register_table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(Error::config(format!("exactly.once.register.table: '{}' must match [A-Za-z0-9_]{{1,64}}", register_table)));
-    }
-    if let Some(c) = &offset_column {
-        let ok = c.len() <= 64
-            && c.chars().next().map_or(false, |f| f.is_ascii_alphabetic() || f == '_')
-            && c.chars().all(|x| x.is_ascii_alphanumeric() || x == '_');
-        if !ok {
-            return Err(Error::config(format!("exactly.once.offset.column: '{}' must match [A-Za-z_][A-Za-z0-9_]{{0,63}}", c)));
-        }
-    }
-    let create_register = match get("exactly.once.register.create").map(str::to_ascii_lowercase).as_deref() {
-        None | Some("true") => true,
-        Some("false") => false,
-        Some(v) => return Err(Error::config(format!("exactly.once.register.create: '{}' is neither true nor false", v))),
-    };
-    Ok(Some(ExactlyOnceConfig {
-        // `[::1]` in a URL, `::1` on a socket
-        query_host: query_host.trim_start_matches('[').trim_end_matches(']').to_string(),
-        query_port,
-        register_table,
-        create_register,
-        offset_column,
-    }))
-}
-
-/// Parses `host:port[,host:port...]`, each optionally prefixed by `http://` or `https://`.
-pub fn parse_fe_list(s: &str) -> Result<Vec<FeAddr>> {
-    let mut out = Vec::new();
-    for raw in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let (https, rest) = if let Some(r) = raw.strip_prefix("https://") {
-            (true, r)
-        } else if let Some(r) = raw.strip_prefix("http://") {
-            (false, r)
-        } else if raw.contains("://") {
-            return Err(Error::config(format!("starrocks.http.url: unsupported scheme in '{}'", raw)));
-        } else {
-            (false, raw)
-        };
-        let rest = rest.trim_end_matches('/');
-        let ok = match rest.rsplit_once(':') {
-            Some((h, p)) => !h.is_empty() && !h.contains('/') && p.parse::<u16>().is_ok(),
-            None => false,
-        };
-        if !ok {
-            return Err(Error::config(format!("starrocks.http.url: '{}' is not host:port", raw)));
-        }
-        out.push(FeAddr { https, host_port: rest.to_string() });
-    }
-    if out.is_empty() {
-        return Err(Error::config("starrocks.http.url: no FE address"));
-    }
-    Ok(out)
 }
 
 /// The width a label keeps of its prefix (stream_load/label.rs), so a valid prefix is never cut;
@@ -312,140 +252,99 @@ pub fn sanitize_label_part(s: &str, max: usize) -> String {
 mod tests {
     use super::*;
 
-    fn base() -> HashMap<String, String> {
-        [
-            ("name", "my connector.v1"),
-            ("task.id", "2"),
-            ("starrocks.http.url", "fe1:8030, https://fe2:8443/"),
-            ("starrocks.database.name", "d"),
-            ("starrocks.username", "root"),
-            ("starrocks.password", "s3cret"),
-            ("starrocks.topic2table.map", "a:ta"),
-            ("sink.properties.strip_outer_array", "false"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    fn vector() -> serde_json::Value {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/native_config.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
+    fn document() -> serde_json::Value {
+        vector()["document"].clone()
+    }
+
+    fn read(d: &serde_json::Value) -> Result<Config> {
+        Config::from_document(&d.to_string())
+    }
+
+    /// The shim's side of this vector is java-shim NativeConfigTest: a field the shim writes
+    /// that the core does not read, or one the core needs that the shim does not write, fails
+    /// one of the two.
     #[test]
-    fn parses_defaults_and_values() {
-        let c = Config::parse(&base()).unwrap();
+    fn reads_the_document_the_shim_writes() {
+        let c = read(&document()).unwrap();
+        assert_eq!(c.name, "vector sink.v1");
+        assert_eq!(c.task_id, "2");
         assert_eq!(c.fe[0], FeAddr { https: false, host_port: "fe1:8030".into() });
         assert_eq!(c.fe[1].base_url(), "https://fe2:8443");
+        assert_eq!((c.database.as_str(), c.username.as_str(), c.password.as_str()), ("d", "root", "s3cret"));
+        assert_eq!((c.router.table("a"), c.router.table("b"), c.router.table("c")), ("ta", "other.tb", "c"));
         assert_eq!(c.flush_max_bytes, 94_371_840);
         assert_eq!(c.flush_interval, Duration::from_millis(1000));
+        assert_eq!(c.connect_timeout, Duration::from_millis(1000));
         assert_eq!(c.max_retries, 3);
+        assert_eq!(c.retry_backoff, Duration::from_millis(1000));
         assert_eq!(c.load_timeout, Duration::from_millis(120_000));
-        assert_eq!(c.label_prefix, "my_connector_v1");
+        assert_eq!(c.label_prefix, "vector_sink_v1");
+        assert_eq!(c.zone, Zone::UTC);
         assert_eq!(c.properties.get("format").map(String::as_str), Some("json"));
-        assert_eq!(c.properties.get("strip_outer_array").map(String::as_str), Some("false"));
-        assert_eq!(c.router.table("a"), "ta");
-        assert_eq!(c.task_id, "2");
+        assert_eq!(c.properties.get("Columns").map(String::as_str), Some("id,city"));
+        assert!(!c.tolerate_errors && !c.panic_on_put);
+        assert_eq!(c.exactly_once, None);
+        assert_eq!(c.trusted_pem, None);
     }
 
     #[test]
-    fn exactly_once_keys_and_refusals() {
-        assert_eq!(Config::parse(&base()).unwrap().exactly_once, None);
-        let mut m = base();
-        m.insert("delivery.guarantee".into(), "EXACTLY_ONCE".into());
-        m.insert("starrocks.topic2table.map".into(), "a:d.ta,b:tb".into());
-        let eo = Config::parse(&m).unwrap().exactly_once.unwrap();
-        assert_eq!((eo.query_host.as_str(), eo.query_port), ("fe1", 9030));
-        assert_eq!(eo.register_table, "kafka_connect_register");
-        assert!(eo.create_register);
-        assert_eq!(eo.offset_column, None);
-        m.insert("starrocks.query.address".into(), "[::1]:19030".into());
-        m.insert("exactly.once.offset.column".into(), "kafka_offset".into());
-        m.insert("exactly.once.register.create".into(), "false".into());
-        m.insert("sink.properties.max_filter_ratio".into(), "0".into());
-        let eo = Config::parse(&m).unwrap().exactly_once.unwrap();
+    fn a_field_on_one_side_only_is_refused() {
+        let fields = document().as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        for f in &fields {
+            let mut d = document();
+            d.as_object_mut().unwrap().remove(f);
+            let e = read(&d).err().unwrap_or_else(|| panic!("a document without {} was read", f));
+            assert_eq!(e.kind, crate::ErrorKind::Internal);
+            assert!(e.message.contains(f.as_str()), "{}: {}", f, e.message);
+        }
+        let mut d = document();
+        d["sink.new.key"] = serde_json::json!(1);
+        let e = read(&d).unwrap_err();
+        assert!(e.message.contains("sink.new.key"), "{}", e.message);
+    }
+
+    #[test]
+    fn exactly_once_takes_its_fields() {
+        let mut d = document();
+        d["delivery.guarantee"] = "exactly_once".into();
+        d["starrocks.query.address"] = serde_json::json!({"host": "::1", "port": 19030});
+        d["exactly.once.offset.column"] = "kafka_offset".into();
+        d["exactly.once.register.create"] = false.into();
+        d["errors.tolerance"] = "all".into();
+        let c = read(&d).unwrap();
+        let eo = c.exactly_once.unwrap();
         assert_eq!((eo.query_host.as_str(), eo.query_port), ("::1", 19030));
+        assert_eq!(eo.register_table, "kafka_connect_register");
         assert_eq!(eo.offset_column.as_deref(), Some("kafka_offset"));
-        assert!(!eo.create_register);
-        m.insert("sink.properties.max_filter_ratio".into(), "0.1".into());
-        let e = Config::parse(&m).unwrap_err();
-        assert!(e.message.starts_with("delivery.guarantee") && e.message.contains("max_filter_ratio"), "{}", e.message);
-        let mut m = base();
-        m.insert("exactly.once.offset.column".into(), "kafka_offset".into());
-        assert!(Config::parse(&m).unwrap_err().message.starts_with("exactly.once.offset.column"));
+        assert!(!eo.create_register && c.tolerate_errors);
+        d["delivery.guarantee"] = "sometimes".into();
+        assert!(read(&d).unwrap_err().message.contains("sometimes"));
     }
 
+    /// The shim validates and resolves the prefix to this width (tests/vectors/label_prefix.json);
+    /// a label keeps this much of it, so a valid prefix is never cut.
     #[test]
-    fn debug_redacts_the_password() {
-        let c = Config::parse(&base()).unwrap();
-        let d = format!("{:?}", c);
-        assert!(!d.contains("s3cret"), "{}", d);
-        assert!(d.contains("<redacted>"));
-    }
-
-    #[test]
-    fn trusted_certificates_come_as_pem_and_are_not_printed() {
-        let mut m = base();
-        m.insert("starrocks.ssl.truststore.password".into(), "trust-pw".into());
-        assert_eq!(Config::parse(&m).unwrap().trusted_pem, None);
-        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-        m.insert(TRUSTED_PEM_KEY.into(), pem.into());
-        let c = Config::parse(&m).unwrap();
-        assert_eq!(c.trusted_pem.as_deref(), Some(pem.trim()));
-        let d = format!("{:?}", c);
-        assert!(d.contains("trusted_certificates: Some(1)"), "{}", d);
-        assert!(!d.contains("trust-pw") && !d.contains("MIIB"), "{}", d);
-    }
-
-    /// The rule of tests/vectors/label_prefix.json, which the shim's ConfigDef applies too.
-    #[test]
-    fn label_prefix_follows_the_shared_rule() {
+    fn the_label_prefix_width_is_the_shims() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/label_prefix.json");
         let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         assert_eq!(v["max"].as_u64(), Some(LABEL_PREFIX_MAX as u64));
-        for ok in v["valid"].as_array().unwrap() {
-            let mut m = base();
-            m.insert("sink.label.prefix".into(), ok.as_str().unwrap().into());
-            let c = Config::parse(&m).unwrap_or_else(|e| panic!("{:?}: {}", ok, e.message));
-            let want = if ok.as_str().unwrap().is_empty() { sanitize_label_part(&m["name"], LABEL_PREFIX_MAX) } else { ok.as_str().unwrap().to_string() };
-            assert_eq!(c.label_prefix, want);
-        }
-        for bad in v["invalid"].as_array().unwrap() {
-            let mut m = base();
-            m.insert("sink.label.prefix".into(), bad.as_str().unwrap().into());
-            let e = Config::parse(&m).unwrap_err();
-            assert!(e.message.starts_with("sink.label.prefix"), "{:?}: {}", bad, e.message);
+        for ok in v["valid"].as_array().unwrap().iter().filter_map(|p| p.as_str()).filter(|p| !p.is_empty()) {
+            assert_eq!(sanitize_label_part(ok, LABEL_PREFIX_MAX), ok);
         }
     }
 
     #[test]
-    fn errors_name_the_key() {
-        for (k, v) in [
-            ("bufferflush.maxbytes", "lots"),
-            ("sink.maxretries", "-1"),
-            ("starrocks.http.url", "fe1"),
-            ("starrocks.http.url", "ftp://fe1:1"),
-            ("sink.label.prefix", "bad prefix"),
-            ("sink.timezone", "Mars/Olympus"),
-        ] {
-            let mut m = base();
-            m.insert(k.into(), v.into());
-            let e = Config::parse(&m).unwrap_err();
-            assert_eq!(e.kind, crate::ErrorKind::Config);
-            assert!(e.message.starts_with(k), "{} -> {}", k, e.message);
-        }
-        for (k, v) in [
-            ("starrocks.topic2table.map", "a:other.ta"),
-            ("delivery.guarantee", "sometimes"),
-            ("starrocks.query.address", "fe1"),
-            ("exactly.once.register.table", "bad-name"),
-            ("exactly.once.offset.column", "1col"),
-            ("exactly.once.register.create", "maybe"),
-        ] {
-            let mut m = base();
-            m.insert("delivery.guarantee".into(), "exactly_once".into());
-            m.insert(k.into(), v.into());
-            let e = Config::parse(&m).unwrap_err();
-            assert!(e.message.starts_with(k), "{} -> {}", k, e.message);
-        }
-        let mut m = base();
-        m.remove("starrocks.database.name");
-        assert!(Config::parse(&m).unwrap_err().message.contains("starrocks.database.name"));
+    fn debug_redacts_the_password_and_the_certificates() {
+        let mut d = document();
+        d["starrocks.ssl.truststore.pem"] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".into();
+        let c = read(&d).unwrap();
+        let shown = format!("{:?}", c);
+        assert!(!shown.contains("s3cret") && shown.contains("<redacted>"), "{}", shown);
+        assert!(shown.contains("trusted_certificates: Some(1)") && !shown.contains("MIIB"), "{}", shown);
     }
 }

@@ -7,6 +7,7 @@ pub mod buffer;
 pub mod config;
 pub mod error;
 pub mod exactly_once;
+pub mod flush_policy;
 pub mod hash;
 pub mod intake;
 pub mod log;

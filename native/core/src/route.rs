@@ -1,10 +1,9 @@
 //! Topic → table routing. The topic is the record's topic *after* SMTs (a RegexRouter may
 //! have renamed it); `starrocks.topic2table.map` maps it to a table, otherwise the table has
-//! the topic's name (the Java connector's behaviour).
+//! the topic's name (the Java connector's behaviour). A routed name is `table` (in the
+//! connector's database) or `db.table`; [`Target::of`] is the one place that reads it.
 
 use std::collections::HashMap;
-
-use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Router {
@@ -12,36 +11,9 @@ pub struct Router {
 }
 
 impl Router {
-    /// Parses `topic:table,topic:table` (spaces around entries are ignored; empty = no map).
-    pub fn parse(spec: &str) -> Result<Router> {
-        let mut map = HashMap::new();
-        for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let (topic, table) = entry.split_once(':').ok_or_else(|| {
-                Error::config(format!(
-                    "starrocks.topic2table.map: entry '{}' is not 'topic:table'",
-                    entry
-                ))
-            })?;
-            let (topic, table) = (topic.trim(), table.trim());
-            if topic.is_empty() || table.is_empty() {
-                return Err(Error::config(format!(
-                    "starrocks.topic2table.map: entry '{}' has an empty topic or table",
-                    entry
-                )));
-            }
-            if map.insert(topic.to_string(), table.to_string()).is_some() {
-                return Err(Error::config(format!(
-                    "starrocks.topic2table.map: topic '{}' is mapped twice",
-                    topic
-                )));
-            }
-        }
-        Ok(Router { map })
-    }
-
-    /// The tables the map names (topics not in the map load into the table of their name).
-    pub fn tables(&self) -> impl Iterator<Item = &str> {
-        self.map.values().map(String::as_str)
+    /// `map`: topic → routed name, as the shim read `starrocks.topic2table.map`.
+    pub fn new(map: HashMap<String, String>) -> Router {
+        Router { map }
     }
 
     /// The table for a topic.
@@ -95,19 +67,10 @@ mod tests {
 
     #[test]
     fn maps_listed_topics_and_defaults_to_the_topic_name() {
-        let r = Router::parse(" orders:t_orders , users:t_users").unwrap();
+        let r = Router::new([("orders", "t_orders"), ("users", "db.t_users")].map(|(t, n)| (t.to_string(), n.to_string())).into());
         assert_eq!(r.table("orders"), "t_orders");
-        assert_eq!(r.table("users"), "t_users");
+        assert_eq!(r.table("users"), "db.t_users");
         assert_eq!(r.table("other"), "other");
-        assert_eq!(Router::parse("").unwrap().table("x"), "x");
-    }
-
-    #[test]
-    fn rejects_malformed_entries() {
-        for bad in ["orders", "orders:", ":t", "a:x,a:y"] {
-            let e = Router::parse(bad).unwrap_err();
-            assert_eq!(e.kind, crate::ErrorKind::Config, "{}", bad);
-            assert!(e.message.contains("starrocks.topic2table.map"), "{}", bad);
-        }
+        assert_eq!(Router::default().table("x"), "x");
     }
 }

@@ -25,6 +25,7 @@ use tokio::task::AbortHandle;
 
 use crate::backoff::{Backoff, MAX_LOAD_BACKOFF};
 use crate::buffer::TableBuffer;
+use crate::flush_policy::FlushPolicy;
 use crate::intake::Intake;
 use crate::task::Delivery;
 use crate::config::Config;
@@ -44,6 +45,7 @@ struct Settings {
     client: StreamLoadClient,
     policy: RetryPolicy,
     intake: Intake,
+    flush: FlushPolicy,
     labels: LabelMaker,
     /// Longest a caller waits for a table's load: every attempt may take the whole timeout.
     max_load_wait: Duration,
@@ -90,8 +92,9 @@ pub struct Sink {
 }
 
 impl Sink {
-    pub fn open(map: &HashMap<String, String>, log: Log) -> Result<Sink> {
-        let mut cfg = Config::parse(map)?;
+    /// `config`: the shim's config document (`config.rs`).
+    pub fn open(config: &str, log: Log) -> Result<Sink> {
+        let mut cfg = Config::from_document(config)?;
         let intake = Intake::new(&mut cfg)?;
         Sink::with_config(cfg, intake, log)
     }
@@ -125,7 +128,7 @@ impl Sink {
         let rt = runtime::acquire().map_err(|e| Error::internal(format!("cannot start the I/O runtime: {}", e)))?;
         let shared = Arc::new(Shared {
             io: rt.handle().clone(),
-            settings: Settings { cfg, log, client, policy, intake, labels, max_load_wait },
+            settings: Settings { flush: FlushPolicy::new(&cfg), cfg, log, client, policy, intake, labels, max_load_wait },
             state: Mutex::new(state),
             load_done: Condvar::new(),
             metrics,
@@ -308,17 +311,14 @@ impl Shared {
             let grown = buffer.bytes() - before;
             st.buffered += grown;
             st.offsets.seen(rec.commit_topic, rec.commit_partition, rec.commit_offset);
-            if st.buffered as u64 >= s.cfg.flush_max_bytes {
-                // The flush size is for all tables together: load the biggest buffer.
-                let biggest = st.buffers.iter().max_by_key(|(_, b)| b.bytes()).map(|(t, _)| t.clone());
-                if let Some(t) = biggest {
-                    shared.note(&st);
-                    let waiting = Instant::now();
-                    let r = shared.wait_for_table(st, &t);
-                    clock.waited += waiting.elapsed();
-                    st = r?;
-                    shared.start_load(&mut st, &t);
-                }
+            // The flush size is for all tables together: load the biggest buffer.
+            if let Some(t) = s.flush.over_size(st.buffered, st.buffers.iter().map(|(t, b)| (t, b.bytes()))) {
+                shared.note(&st);
+                let waiting = Instant::now();
+                let r = shared.wait_for_table(st, &t);
+                clock.waited += waiting.elapsed();
+                st = r?;
+                shared.start_load(&mut st, &t);
             }
             // Memory budget: what waits in buffers plus what loads carry stays within twice the
             // flush size (plus the one row that crossed it). Past that, `put` waits for loads:
@@ -513,12 +513,8 @@ fn spawn_timer(io: &tokio::runtime::Handle, shared: Weak<Shared>, interval: Dura
             if st.failure.is_some() {
                 continue;
             }
-            let due: Vec<String> = st
-                .buffers
-                .iter()
-                .filter(|(t, b)| b.since().map_or(false, |s| s.elapsed() >= interval) && !st.inflight.contains_key(*t))
-                .map(|(t, _)| t.clone())
-                .collect();
+            let idle = st.buffers.iter().filter(|(t, _)| !st.inflight.contains_key(*t));
+            let due = shared.settings.flush.due(idle.map(|(t, b)| (t, b.since())));
             for t in due {
                 shared.start_load(&mut st, &t);
             }

@@ -4,7 +4,7 @@
 //! Both modes share the data path (`intake`: decode, route, serialize, bad records) and differ
 //! in how a flush commits and which offsets `pre_commit` answers: [`Delivery`] is that seam.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
@@ -55,8 +55,9 @@ pub struct TaskSink {
 }
 
 impl TaskSink {
-    pub fn open(map: &HashMap<String, String>, log: Log) -> Result<TaskSink> {
-        let mut cfg = Config::parse(map)?;
+    /// `config`: the shim's config document (`config.rs`).
+    pub fn open(config: &str, log: Log) -> Result<TaskSink> {
+        let mut cfg = Config::from_document(config)?;
         let intake = Intake::new(&mut cfg)?;
         let panic_on_put = cfg.panic_on_put;
         let sink: Box<dyn Delivery> = match cfg.exactly_once.clone() {

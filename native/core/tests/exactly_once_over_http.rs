@@ -2,6 +2,9 @@
 //! HTTP, `get_load_state`, one-shot Stream Load) and `SqlClient` (the register over the MySQL
 //! protocol) against the in-process emulator, with its fault points armed through its admin API.
 
+mod common;
+
+use common::document;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -44,7 +47,7 @@ impl Env {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        let cfg = Config::parse(&settings).unwrap();
+        let cfg = Config::from_document(&document(&settings)).unwrap();
         let client = Arc::new(StreamLoadClient::new(&cfg).unwrap());
         let sql = Arc::new(SqlClient::new("127.0.0.1", emu.query_port, "root", ""));
         let api = HttpTxnApi { client, sql, db: "d".into() };

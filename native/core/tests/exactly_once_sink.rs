@@ -10,7 +10,7 @@ use starrocks_sink_core::{ErrorKind, TaskSink};
 
 mod common;
 
-use common::{cities, Env};
+use common::{Env, cities, document};
 
 fn tp() -> (String, i32) {
     ("topic".to_string(), 0)
@@ -27,7 +27,7 @@ fn settings(env: &Env, extra: &[(&str, &str)]) -> HashMap<String, String> {
 }
 
 fn open(env: &Env) -> TaskSink {
-    TaskSink::open(&settings(env, &[]), Log::new(5)).expect("exactly-once sink opens")
+    TaskSink::open(&document(&settings(env, &[])), Log::new(5)).expect("exactly-once sink opens")
 }
 
 fn committed(sink: &mut TaskSink) -> Option<i64> {
@@ -84,7 +84,7 @@ fn a_zombie_that_lost_the_partition_cannot_load() {
 #[test]
 fn starrocks_older_than_4_0_is_refused_by_name() {
     let env = Env::start_with(EmulatorConfig { starrocks_version: "3.3.9".into(), ..EmulatorConfig::default() });
-    let e = TaskSink::open(&settings(&env, &[]), Log::new(5)).err().expect("refused");
+    let e = TaskSink::open(&document(&settings(&env, &[])), Log::new(5)).err().expect("refused");
     assert_eq!(e.kind, ErrorKind::Config);
     assert!(e.message.contains("4.0") && e.message.contains("3.3.9"), "{}", e.message);
 }
@@ -92,7 +92,7 @@ fn starrocks_older_than_4_0_is_refused_by_name() {
 #[test]
 fn a_missing_register_is_refused_with_its_ddl_when_creating_is_not_allowed() {
     let env = Env::start_with(EmulatorConfig::default());
-    let e = TaskSink::open(&settings(&env, &[("exactly.once.register.create", "false")]), Log::new(5)).err().expect("refused");
+    let e = TaskSink::open(&document(&settings(&env, &[("exactly.once.register.create", "false")])), Log::new(5)).err().expect("refused");
     assert_eq!(e.kind, ErrorKind::Config);
     assert!(e.message.contains("CREATE TABLE"), "{}", e.message);
 }
@@ -105,7 +105,7 @@ fn the_offset_column_carries_each_rows_kafka_offset() {
          DISTRIBUTED BY HASH(id) BUCKETS 1",
     );
     let extra = [("starrocks.topic2table.map", "topic:pk"), ("exactly.once.offset.column", "kafka_offset")];
-    let mut sink = TaskSink::open(&settings(&env, &extra), Log::new(5)).unwrap();
+    let mut sink = TaskSink::open(&document(&settings(&env, &extra)), Log::new(5)).unwrap();
     sink.open_partitions(&[tp()]).unwrap();
     sink.put(&cities(7, &["Oslo", "Bergen"])).unwrap();
     assert_eq!(committed(&mut sink), Some(9));
@@ -118,17 +118,17 @@ fn the_offset_column_carries_each_rows_kafka_offset() {
 fn validation_names_an_old_cluster_and_passes_a_new_or_unreachable_one() {
     use starrocks_sink_core::exactly_once::setup::validation_problem;
     let old = Env::start_with(EmulatorConfig { starrocks_version: "3.3.9".into(), ..EmulatorConfig::default() });
-    let problem = validation_problem(&settings(&old, &[])).expect("3.3.9 is refused");
+    let problem = validation_problem(&document(&settings(&old, &[]))).expect("3.3.9 is refused");
     assert!(problem.contains("4.0") && problem.contains("3.3.9"), "{}", problem);
 
     let new = Env::start_with(EmulatorConfig::default());
-    assert_eq!(validation_problem(&settings(&new, &[])), None);
+    assert_eq!(validation_problem(&document(&settings(&new, &[]))), None);
     // at-least-once asks nothing, even of an old cluster
     let mut at_least_once = settings(&old, &[]);
     at_least_once.insert("delivery.guarantee".into(), "at_least_once".into());
-    assert_eq!(validation_problem(&at_least_once), None);
+    assert_eq!(validation_problem(&document(&at_least_once)), None);
     // a cluster that is down while the connector is created does not keep it from being created
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let down = settings(&new, &[("starrocks.query.address", &format!("127.0.0.1:{}", free))]);
-    assert_eq!(validation_problem(&down), None);
+    assert_eq!(validation_problem(&document(&down)), None);
 }

@@ -1,6 +1,9 @@
 //! No thread survives the last sink: the I/O runtime starts with the first sink and stops with
 //! the last. (Its own test binary: other tests' sinks would keep the runtime alive.)
 
+mod common;
+
+use common::document;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -48,8 +51,8 @@ fn settings() -> HashMap<String, String> {
 #[test]
 fn the_last_sink_to_close_stops_every_io_thread() {
     assert!(!runtime::is_running());
-    let mut a = Sink::open(&settings(), Log::new(1)).unwrap();
-    let b = Sink::open(&settings(), Log::new(1)).unwrap();
+    let mut a = Sink::open(&document(&settings()), Log::new(1)).unwrap();
+    let b = Sink::open(&document(&settings()), Log::new(1)).unwrap();
     assert!(runtime::is_running());
     wait_for(|| io_threads() == 2, "the 2 I/O threads to start");
     // A thread names itself once it runs, which under load can be a moment after spawn.
@@ -65,7 +68,7 @@ fn the_last_sink_to_close_stops_every_io_thread() {
     wait_for(|| io_threads() == 0, "the I/O threads to end");
     assert_eq!(serializer_threads(), 0, "dropping a sink joins its serializer thread");
     // and a new sink starts it again
-    let c = Sink::open(&settings(), Log::new(1)).unwrap();
+    let c = Sink::open(&document(&settings()), Log::new(1)).unwrap();
     assert!(runtime::is_running());
     drop(c);
 }

@@ -12,7 +12,7 @@ use starrocks_sink_core::{ErrorKind, Sink};
 
 mod common;
 
-use common::{cities, committed, Env};
+use common::{Env, cities, committed, document};
 
 /// The shared `Env` on an emulator whose root has `root_password`, with the fault endpoint and
 /// the settings of these tests.
@@ -59,7 +59,7 @@ impl SinkEnv for Env {
 #[test]
 fn rows_land_and_offsets_follow_them() {
     let env = Env::start("");
-    let mut sink = Sink::open(&env.settings(&[]), Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&[])), Log::new(5)).unwrap();
     sink.put(&cities(0, &["New York", "Los Angeles", "Chicago"])).unwrap();
     assert!(env.rows().is_empty(), "nothing is loaded before a flush is due");
     assert_eq!(committed(&mut sink), Some(3));
@@ -76,7 +76,7 @@ fn rows_land_and_offsets_follow_them() {
 #[test]
 fn a_full_buffer_loads_without_waiting_for_a_commit() {
     let env = Env::start("");
-    let mut sink = Sink::open(&env.settings(&[("bufferflush.maxbytes", "64")]), Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&[("bufferflush.maxbytes", "64")])), Log::new(5)).unwrap();
     sink.put(&cities(0, &["New York", "Los Angeles", "Chicago", "Houston", "Phoenix"])).unwrap();
     // the buffer crossed 64 bytes at least once during put, so a load started then
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -91,7 +91,7 @@ fn a_full_buffer_loads_without_waiting_for_a_commit() {
 #[test]
 fn a_wrong_password_fails_with_starrocks_message_and_commits_nothing() {
     let env = Env::start("secret");
-    let mut sink = Sink::open(&env.settings(&[("starrocks.password", "wrong")]), Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&[("starrocks.password", "wrong")])), Log::new(5)).unwrap();
     sink.put(&cities(0, &["New York"])).unwrap();
     let e = sink.pre_commit().unwrap_err();
     assert_eq!(e.kind, ErrorKind::Load);
@@ -104,7 +104,7 @@ fn a_wrong_password_fails_with_starrocks_message_and_commits_nothing() {
 #[test]
 fn an_unknown_table_fails_with_starrocks_message() {
     let env = Env::start("");
-    let mut sink = Sink::open(&env.settings(&[("starrocks.topic2table.map", "topic:missing")]), Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&[("starrocks.topic2table.map", "topic:missing")])), Log::new(5)).unwrap();
     sink.put(&cities(0, &["New York"])).unwrap();
     let e = sink.pre_commit().unwrap_err();
     assert!(e.message.contains("missing"), "{}", e.message);
@@ -114,7 +114,7 @@ fn an_unknown_table_fails_with_starrocks_message() {
 fn a_transient_failure_is_retried_and_lands_once() {
     let env = Env::start("");
     env.fault("http_500", 1);
-    let mut sink = Sink::open(&env.settings(&[]), Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&[])), Log::new(5)).unwrap();
     sink.put(&cities(0, &["New York", "Chicago"])).unwrap();
     assert_eq!(committed(&mut sink), Some(2));
     assert_eq!(env.rows().len(), 2);
@@ -125,7 +125,7 @@ fn a_lost_answer_is_retried_with_the_same_label_and_lands_once() {
     let env = Env::start("");
     env.fault("commit_then_drop", 1);
     let log = Log::new(5);
-    let mut sink = Sink::open(&env.settings(&[]), log.clone()).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&[])), log.clone()).unwrap();
     sink.put(&cities(0, &["New York", "Chicago"])).unwrap();
     assert_eq!(committed(&mut sink), Some(2));
     assert_eq!(env.rows().len(), 2, "the retry must not load the rows twice");
@@ -137,7 +137,7 @@ fn a_lost_answer_is_retried_with_the_same_label_and_lands_once() {
 fn retries_run_out_into_a_clear_failure() {
     let env = Env::start("");
     env.fault("http_500", 10);
-    let mut sink = Sink::open(&env.settings(&[("sink.maxretries", "2")]), Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&[("sink.maxretries", "2")])), Log::new(5)).unwrap();
     sink.put(&cities(0, &["New York"])).unwrap();
     let e = sink.pre_commit().unwrap_err();
     assert!(e.message.contains("after 3 attempts") && e.message.contains("500"), "{}", e.message);
@@ -159,7 +159,7 @@ fn primary_key_upserts_deletes_and_key_fill() {
         "CREATE TABLE d.pk (id INT NOT NULL, city VARCHAR(64), pop BIGINT) PRIMARY KEY(id) \
          DISTRIBUTED BY HASH(id) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
     );
-    let mut sink = Sink::open(&env.settings(&[("starrocks.topic2table.map", "topic:pk")]), Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&[("starrocks.topic2table.map", "topic:pk")])), Log::new(5)).unwrap();
     let key = |id: i64| V::Struct(S::fields(&["id"]), vec![V::I64(id)]);
     let row = S::fields(&["city", "pop", "__op"]);
     sink.put(&one_batch(vec![
@@ -198,7 +198,7 @@ fn partial_update(mode: &str) {
         ("sink.properties.partial_update_mode", mode),
         ("sink.properties.columns", "id,pop"),
     ]);
-    let mut sink = Sink::open(&settings, Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&settings), Log::new(5)).unwrap();
     let v = V::Struct(S::fields(&["id", "pop"]), vec![V::I64(1), V::I64(9)]);
     sink.put(&one_batch(vec![(0, V::Null, v)])).unwrap();
     assert_eq!(committed(&mut sink), Some(1));
@@ -214,7 +214,7 @@ fn schemaless_maps_raw_json_strings_and_other_databases() {
         "CREATE TABLE other.t (id INT NOT NULL, city VARCHAR(64)) DUPLICATE KEY(id) \
          DISTRIBUTED BY HASH(id) BUCKETS 1 PROPERTIES ('replication_num' = '1')",
     );
-    let mut sink = Sink::open(&env.settings(&[("starrocks.topic2table.map", "topic:other.t")]), Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&[("starrocks.topic2table.map", "topic:other.t")])), Log::new(5)).unwrap();
     sink.put(&one_batch(vec![
         (0, V::Null, V::Map(vec![(s("id"), V::I64(1)), (s("city"), s("Oslo"))])),
         (1, V::Null, s(r#"{"id": 2, "city": "Bergen"}"#)),
@@ -241,19 +241,19 @@ fn stamped(first_offset: i64, names: &[&str], ts: i64) -> Vec<u8> {
 fn a_restarted_task_replaying_the_same_records_is_recognised() {
     let env = Env::start("");
     let batch = stamped(0, &["New York", "Chicago"], 1_700_000_000_000);
-    let mut first = Sink::open(&env.settings(&[]), Log::new(5)).unwrap();
+    let mut first = Sink::open(&document(&env.settings(&[])), Log::new(5)).unwrap();
     first.put(&batch).unwrap();
     assert_eq!(committed(&mut first), Some(2));
     drop(first); // crashed before Connect stored the offsets: the records come again
     let log = Log::new(5);
-    let mut second = Sink::open(&env.settings(&[]), log.clone()).unwrap();
+    let mut second = Sink::open(&document(&env.settings(&[])), log.clone()).unwrap();
     second.put(&batch).unwrap();
     assert_eq!(committed(&mut second), Some(2));
     assert_eq!(env.rows().len(), 2, "the replay was loaded twice");
     assert!(log.drain().iter().any(|(_, m)| m.contains("already in StarRocks")));
 
     // the topic deleted and created again: same offsets, new records
-    let mut third = Sink::open(&env.settings(&[]), Log::new(5)).unwrap();
+    let mut third = Sink::open(&document(&env.settings(&[])), Log::new(5)).unwrap();
     third.put(&stamped(0, &["Boston", "Denver"], 1_800_000_000_000)).unwrap();
     assert_eq!(committed(&mut third), Some(2));
     assert_eq!(env.rows().len(), 4, "new records at old offsets must load");
@@ -262,7 +262,7 @@ fn a_restarted_task_replaying_the_same_records_is_recognised() {
 #[test]
 fn a_revoked_partition_that_comes_back_starts_clean() {
     let env = Env::start("");
-    let mut sink = Sink::open(&env.settings(&[]), Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&[])), Log::new(5)).unwrap();
     let tp = ("topic".to_string(), 0);
     sink.put(&cities(0, &["New York", "Los Angeles"])).unwrap();
     assert_eq!(committed(&mut sink), Some(2));
@@ -290,7 +290,7 @@ fn put_waits_for_loads_instead_of_growing_past_the_budget() {
     // put must block
     env.fault_for("hang", 3, 1.0);
     let settings = env.settings(&[("bufferflush.maxbytes", "64"), ("sink.timeoutms", "20000")]);
-    let mut sink = Sink::open(&settings, Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&settings), Log::new(5)).unwrap();
     let started = std::time::Instant::now();
     for i in 0..4 {
         sink.put(&cities(i * 2, &["New York", "Los Angeles"])).unwrap();
@@ -303,7 +303,7 @@ fn put_waits_for_loads_instead_of_growing_past_the_budget() {
 #[test]
 fn tolerated_bad_rows_come_back_and_good_rows_land() {
     let env = Env::start("");
-    let mut sink = Sink::open(&env.settings(&[("errors.tolerance", "all")]), Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&[("errors.tolerance", "all")])), Log::new(5)).unwrap();
     let st = S::fields(&["id", "city"]);
     let mut b = BatchBuilder::new();
     // id is NOT NULL: offsets 2 and 5 are rows StarRocks filters; offset 4 cannot be written at all
@@ -324,7 +324,7 @@ fn tolerated_bad_rows_come_back_and_good_rows_land() {
 #[test]
 fn without_tolerance_a_filtered_row_fails_the_sink() {
     let env = Env::start("");
-    let mut sink = Sink::open(&env.settings(&[]), Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&[])), Log::new(5)).unwrap();
     let st = S::fields(&["id", "city"]);
     let mut b = BatchBuilder::new();
     b.record("topic", 0, 0, V::Struct(st.clone(), vec![V::I64(1), s("ok")]));
@@ -358,7 +358,7 @@ fn a_load_refused_as_a_whole_for_its_data_is_isolated_and_never_retried() {
     let env = Env::start("");
     let mut settings = env.settings(&JSON_ROOT);
     settings.insert("errors.tolerance".into(), "all".into());
-    let mut sink = Sink::open(&settings, Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&settings), Log::new(5)).unwrap();
     sink.put(&json_root_batch()).unwrap();
     assert_eq!(committed(&mut sink), Some(6));
     let ids: Vec<String> = env.rows().into_iter().map(|(id, _)| id).collect();
@@ -373,7 +373,7 @@ fn a_load_refused_as_a_whole_for_its_data_is_isolated_and_never_retried() {
 #[test]
 fn without_tolerance_a_load_refused_for_its_data_fails_without_retries() {
     let env = Env::start("");
-    let mut sink = Sink::open(&env.settings(&JSON_ROOT), Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&JSON_ROOT)), Log::new(5)).unwrap();
     sink.put(&json_root_batch()).unwrap();
     let e = sink.pre_commit().unwrap_err();
     assert_eq!(e.kind, ErrorKind::Data, "{}", e.message);
@@ -388,7 +388,7 @@ fn an_unreachable_fe_is_skipped_for_the_next_one() {
     let env = Env::start("");
     let url = format!("127.0.0.1:1, http://127.0.0.1:{}", env.emu().fe_http_port);
     let log = Log::new(5);
-    let mut sink = Sink::open(&env.settings(&[("starrocks.http.url", url.as_str())]), log.clone()).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&[("starrocks.http.url", url.as_str())])), log.clone()).unwrap();
     sink.put(&cities(0, &["New York"])).unwrap();
     assert_eq!(committed(&mut sink), Some(1));
     assert_eq!(env.rows().len(), 1);
@@ -399,7 +399,7 @@ fn an_unreachable_fe_is_skipped_for_the_next_one() {
 fn a_refusal_before_a_large_body_still_reports_starrocks_message() {
     let env = Env::start("");
     let settings = env.settings(&[("starrocks.topic2table.map", "topic:missing"), ("sink.maxretries", "1")]);
-    let mut sink = Sink::open(&settings, Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&settings), Log::new(5)).unwrap();
     let long = "x".repeat(4000);
     let names: Vec<&str> = (0..3000).map(|_| long.as_str()).collect(); // ~12 MB body
     sink.put(&cities(0, &names)).unwrap();
@@ -427,7 +427,7 @@ fn two_topics(first_offset: i64, n: usize, pad: usize) -> Vec<u8> {
 #[test]
 fn metrics_follow_puts_and_loads() {
     let env = Env::start("");
-    let mut sink = Sink::open(&env.settings(&[]), Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&[])), Log::new(5)).unwrap();
     let m = sink.metrics().clone();
     let s0 = m.snapshot();
     assert_eq!(s0[mx::BUFFER_BUDGET_BYTES], 2 * 94_371_840);
@@ -469,7 +469,7 @@ fn metrics_follow_puts_and_loads() {
 fn metrics_count_failed_attempts_and_retries() {
     let env = Env::start("");
     env.fault("http_500", 2);
-    let mut sink = Sink::open(&env.settings(&[]), Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&[])), Log::new(5)).unwrap();
     sink.put(&cities(0, &["New York", "Chicago"])).unwrap();
     assert_eq!(committed(&mut sink), Some(2));
     let s = sink.metrics().snapshot();
@@ -479,7 +479,7 @@ fn metrics_count_failed_attempts_and_retries() {
 #[test]
 fn tolerated_bad_rows_are_counted_as_rejected() {
     let env = Env::start("");
-    let mut sink = Sink::open(&env.settings(&[("errors.tolerance", "all")]), Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&env.settings(&[("errors.tolerance", "all")])), Log::new(5)).unwrap();
     let st = S::fields(&["id", "city"]);
     let mut b = BatchBuilder::new();
     b.record("topic", 0, 0, V::Struct(st.clone(), vec![V::I64(1), s("Oslo")]));
@@ -516,7 +516,7 @@ fn peak_memory_stays_within_the_budget_under_backpressure() {
         ("starrocks.topic2table.map", "topic:wide1,topic2:wide2"),
         ("sink.timeoutms", "20000"),
     ]);
-    let mut sink = Sink::open(&settings, Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&settings), Log::new(5)).unwrap();
     let m = sink.metrics().clone();
     let (batches, per_batch, pad) = (20, 100, 100);
     let row = format!(r#",{{"id":{},"city":"{}"}}"#, 100_000, "c".repeat(pad)).len() as i64;

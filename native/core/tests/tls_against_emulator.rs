@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use starrocks_emulator::{EmulatorConfig, TlsPem};
 use starrocks_sink_core::Delivery;
-use starrocks_sink_core::config::TRUSTED_PEM_KEY;
 use starrocks_sink_core::log::Log;
 use starrocks_sink_core::{ErrorKind, Sink};
 
@@ -36,7 +35,7 @@ fn pki_for(name: &str, names: &[&str]) -> Pki {
 
 mod common;
 
-use common::{cities, Env};
+use common::{Env, cities, document};
 
 /// The shared `Env` on an emulator serving HTTPS with `tls`, and task settings for an
 /// `https://` FE at `host` trusting `trusted_pem`.
@@ -53,7 +52,7 @@ impl TlsEnv for Env {
     fn settings(&self, host: &str, trusted_pem: Option<&str>) -> HashMap<String, String> {
         let mut m = self.base_settings("sink-tls", format!("https://{}:{}", host, self.emu().fe_http_port));
         if let Some(pem) = trusted_pem {
-            m.insert(TRUSTED_PEM_KEY.into(), pem.to_string());
+            m.insert("starrocks.ssl.truststore.pem".into(), pem.to_string());
         }
         m
     }
@@ -66,7 +65,7 @@ fn loads_over_https_with_a_private_ca_following_the_https_redirect() {
     // A bundle with an unrelated CA first: every certificate of the truststore counts.
     let bundle = format!("{}{}", pki("other").ca_pem, trusted.ca_pem);
     for (host, first) in [("127.0.0.1", 0), ("localhost", 2)] {
-        let mut sink = Sink::open(&env.settings(host, Some(&bundle)), Log::new(5)).unwrap();
+        let mut sink = Sink::open(&document(&env.settings(host, Some(&bundle))), Log::new(5)).unwrap();
         sink.put(&cities(first, &["Oslo", "Lima"])).unwrap();
         let offsets = sink.pre_commit().unwrap();
         assert_eq!(offsets.get(&("topic".to_string(), 0)).copied(), Some(first + 2), "via {}", host);
@@ -82,7 +81,7 @@ fn an_untrusted_certificate_fails_at_once_naming_the_fe() {
         // 5 retries with 10 ms backoff: a retried TLS failure would show as "after 6 attempts".
         let mut m = env.settings("127.0.0.1", trusted.as_deref());
         m.insert("sink.maxretries".into(), "5".into());
-        let mut sink = Sink::open(&m, Log::new(5)).unwrap();
+        let mut sink = Sink::open(&document(&m), Log::new(5)).unwrap();
         sink.put(&cities(0, &["Quito"])).unwrap();
         let e = sink.pre_commit().unwrap_err();
         let fe = format!("https://127.0.0.1:{}", env.emu().fe_http_port);
@@ -102,7 +101,7 @@ fn a_host_name_the_certificate_does_not_name_is_not_trusted() {
     let pki = pki_for("trusted", &["127.0.0.1"]);
     let env = Env::start(pki.server);
     // A trusted CA, but the certificate names 127.0.0.1 only, and the sink asks for localhost.
-    let mut sink = Sink::open(&env.settings("localhost", Some(&pki.ca_pem)), Log::new(5)).unwrap();
+    let mut sink = Sink::open(&document(&env.settings("localhost", Some(&pki.ca_pem))), Log::new(5)).unwrap();
     sink.put(&cities(0, &["Bern"])).unwrap();
     let e = sink.pre_commit();
     match e {
@@ -115,7 +114,7 @@ fn a_host_name_the_certificate_does_not_name_is_not_trusted() {
 #[test]
 fn a_truststore_pem_without_certificates_is_a_config_error() {
     let env = Env::start(pki("server").server);
-    let e = Sink::open(&env.settings("127.0.0.1", Some("not a certificate")), Log::new(5)).err().expect("refused");
+    let e = Sink::open(&document(&env.settings("127.0.0.1", Some("not a certificate"))), Log::new(5)).err().expect("refused");
     assert_eq!(e.kind, ErrorKind::Config);
     assert!(e.message.starts_with("starrocks.ssl.truststore.location"), "{}", e.message);
 }

@@ -2,6 +2,9 @@
 //! the shim encodes them go through the sink into the real emulator over HTTP, and the table is
 //! read back through its SQL engine. Expected values are what StarRocks stores for them.
 
+mod common;
+
+use common::document;
 use std::collections::HashMap;
 
 use starrocks_emulator::{EmulatorConfig, RunningEmulator};
@@ -152,7 +155,7 @@ impl Env {
         for (k, v) in extra {
             m.insert(k.to_string(), v.to_string());
         }
-        Sink::open(&m, Log::new(3)).unwrap()
+        Sink::open(&document(&m), Log::new(3)).unwrap()
     }
 }
 

@@ -5,7 +5,6 @@
 mod handles;
 mod wire;
 
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use jni::objects::{JByteBuffer, JClass, JIntArray, JObject, JObjectArray, JString, JValue};
@@ -87,13 +86,13 @@ fn strings(env: &mut JNIEnv<'_>, array: &JObjectArray<'_>) -> Result<Vec<String>
     Ok(out)
 }
 
-fn settings(env: &mut JNIEnv<'_>, keys: &JObjectArray<'_>, values: &JObjectArray<'_>) -> Result<HashMap<String, String>, Error> {
-    let keys = strings(env, keys)?;
-    let values = strings(env, values)?;
-    if keys.len() != values.len() {
-        return Err(Error::internal("keys and values differ in length"));
+/// The shim's config document (`StarRocksSinkConfig.nativeConfig`, tests/vectors/native_config.json)
+/// as a Rust string; the core deserializes it. `null` is the shim's bug.
+fn document(env: &mut JNIEnv<'_>, config: &JString<'_>) -> Result<String, Error> {
+    if config.is_null() {
+        return Err(Error::internal("no config document (null)"));
     }
-    Ok(keys.into_iter().zip(values).collect())
+    Ok(env.get_string(config).map_err(jni_err)?.into())
 }
 
 fn byte_array(env: &mut JNIEnv<'_>, bytes: &[u8]) -> Result<jbyteArray, Error> {
@@ -118,15 +117,14 @@ fn byte_array_or_null(env: &mut JNIEnv<'_>, bytes: Option<Vec<u8>>) -> Result<jb
 pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_open<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
-    keys: JObjectArray<'l>,
-    values: JObjectArray<'l>,
+    config: JString<'l>,
     log_level: jint,
 ) -> jlong {
     guarded(&mut env, 0, |env| {
         install_panic_hook();
-        let settings = settings(env, &keys, &values)?;
+        let config = document(env, &config)?;
         let log = Log::new(log_level);
-        match TaskSink::open(&settings, log.clone()) {
+        match TaskSink::open(&config, log.clone()) {
             Ok(sink) => Ok(handles::insert(sink)),
             Err(e) => {
                 log.forward_to(Log::global());
@@ -141,13 +139,12 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_o
 pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_clusterProblem<'l>(
     mut env: JNIEnv<'l>,
     _class: JClass<'l>,
-    keys: JObjectArray<'l>,
-    values: JObjectArray<'l>,
+    config: JString<'l>,
 ) -> jstring {
     guarded(&mut env, std::ptr::null_mut(), |env| {
         install_panic_hook();
-        let settings = settings(env, &keys, &values)?;
-        match starrocks_sink_core::exactly_once::setup::validation_problem(&settings) {
+        let config = document(env, &config)?;
+        match starrocks_sink_core::exactly_once::setup::validation_problem(&config) {
             Some(problem) => Ok(env.new_string(problem).map_err(jni_err)?.into_raw()),
             None => Ok(std::ptr::null_mut()),
         }

@@ -71,11 +71,11 @@ mod tests {
         let r = Rejected { topic: "t".into(), partition: 1, offset: 2, reason: "r".into() };
         let rejected = vec![1, 0, 0, 0, 1, 0, 0, 0, b't', 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, b'r'];
         let mut out = Vec::new();
-        put_rejected(&mut out, &[r.clone()]);
+        put_rejected(&mut out, std::slice::from_ref(&r));
         assert_eq!(out, rejected);
 
         // preCommit: the offsets section, then the rejected section
-        assert_eq!(pre_commit(&m, &[r.clone()]), [offsets.clone(), rejected.clone()].concat());
+        assert_eq!(pre_commit(&m, std::slice::from_ref(&r)), [offsets.clone(), rejected.clone()].concat());
         assert_eq!(pre_commit(&m, &[]), [offsets, vec![0, 0, 0, 0]].concat());
         assert_eq!(pre_commit(&BTreeMap::new(), &[r]), [vec![0, 0, 0, 0], rejected].concat());
         assert_eq!(pre_commit(&BTreeMap::new(), &[]), vec![0, 0, 0, 0, 0, 0, 0, 0]);

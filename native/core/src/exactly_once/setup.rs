@@ -3,7 +3,6 @@
 //! version check also runs when the connector's config is validated, so an old cluster refuses
 //! the connector before it is created.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use super::register::Register;
@@ -41,8 +40,8 @@ pub async fn check_version(sql: &SqlClient) -> Result<String> {
 /// at-least-once, does not parse (its own keys carry that error), or StarRocks cannot be reached
 /// in time: a cluster that is down while the connector is created must not keep it from being
 /// created, and the task checks again on start.
-pub fn validation_problem(map: &HashMap<String, String>) -> Option<String> {
-    let cfg = Config::parse(map).ok()?;
+pub fn validation_problem(config: &str) -> Option<String> {
+    let cfg = Config::from_document(config).ok()?;
     let eo = cfg.exactly_once.as_ref()?;
     let rt = runtime::acquire().ok()?;
     let sql = SqlClient::new(&eo.query_host, eo.query_port, &cfg.username, &cfg.password);

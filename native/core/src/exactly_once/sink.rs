@@ -34,6 +34,7 @@ use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::offsets::TopicPartition;
+use crate::flush_policy::FlushPolicy;
 use crate::intake::Intake;
 use crate::task::Delivery;
 use crate::runtime::RuntimeRef;
@@ -52,6 +53,7 @@ pub struct EoSink {
     cfg: Config,
     log: Log,
     intake: Intake,
+    flush_policy: FlushPolicy,
     client: Arc<StreamLoadClient>,
     api: Arc<HttpTxnApi>,
     policy: EoPolicy,
@@ -104,6 +106,7 @@ impl EoSink {
         let api = Arc::new(HttpTxnApi { client: client.clone(), sql, db: cfg.database.clone() });
         let metrics = Arc::new(Metrics::new(cfg.flush_max_bytes));
         Ok(EoSink {
+            flush_policy: FlushPolicy::new(&cfg),
             cfg,
             log,
             intake,
@@ -163,16 +166,13 @@ impl EoSink {
                 self.log.warn(|| format!("{}-{}: records arrived before open(); register at {}", tp.0, tp.1, seek[0]));
             }
             self.take(&batch, rec, &tp)?;
-            if self.buffered as u64 >= self.cfg.flush_max_bytes {
-                let biggest = self.partitions.iter().max_by_key(|(_, p)| p.buffer.bytes()).map(|(tp, _)| tp.clone());
+            if let Some(biggest) = self.flush_policy.over_size(self.buffered, self.partitions.iter().map(|(tp, p)| (tp, p.buffer.bytes()))) {
                 let t = Instant::now();
-                self.flush(biggest.into_iter().collect())?;
+                self.flush(vec![biggest])?;
                 flushing += t.elapsed();
             }
         }
-        let interval = self.cfg.flush_interval;
-        let due: Vec<TopicPartition> =
-            self.partitions.iter().filter(|(_, p)| p.buffer.since().map_or(false, |s| s.elapsed() >= interval)).map(|(tp, _)| tp.clone()).collect();
+        let due = self.flush_policy.due(self.partitions.iter().map(|(tp, p)| (tp, p.buffer.since())));
         if !due.is_empty() {
             let t = Instant::now();
             self.flush(due)?;

@@ -5,6 +5,9 @@
 
 use std::collections::HashMap;
 
+use serde_json::{json, Value};
+use starrocks_sink_core::config::{sanitize_label_part, LABEL_PREFIX_MAX};
+
 use starrocks_emulator::{EmulatorConfig, RunningEmulator};
 use starrocks_sink_core::Delivery;
 use starrocks_sink_core::boundary::builder::{s, BatchBuilder, S, V};
@@ -88,4 +91,72 @@ pub fn cities(first_offset: i64, names: &[&str]) -> Vec<u8> {
 /// The offset `pre_commit` answers for `topic`/0.
 pub fn committed(sink: &mut Sink) -> Option<i64> {
     sink.pre_commit().unwrap().get(&("topic".to_string(), 0)).copied()
+}
+
+/// The shim's config document for a task whose Connect props are `m`: what
+/// `StarRocksSinkConfig.nativeConfig` writes (tests/vectors/native_config.json, which java-shim's
+/// NativeConfigTest holds the shim to), for the keys these tests set. Test support only: the core
+/// reads documents, never props. A key the document does not carry fails here, loudly.
+pub fn document(m: &HashMap<String, String>) -> String {
+    let vector: Value = serde_json::from_str(include_str!("../../../../tests/vectors/native_config.json")).unwrap();
+    let mut d = vector["document"].clone();
+    d["sink.properties"] = json!({});
+    for (k, v) in m {
+        if let Some(header) = k.strip_prefix("sink.properties.") {
+            d["sink.properties"][header] = v.as_str().into();
+            continue;
+        }
+        let value = match k.as_str() {
+            "starrocks.http.url" => v
+                .split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(|e| {
+                    let https = e.starts_with("https://");
+                    let rest = e.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/');
+                    json!({"https": https, "host_port": rest})
+                })
+                .collect(),
+            "starrocks.topic2table.map" => v
+                .split(',')
+                .filter_map(|e| e.split_once(':'))
+                .map(|(t, n)| (t.trim().to_string(), Value::from(n.trim())))
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+            "starrocks.query.address" => query_address(v),
+            "testing.bufferflush.maxbytes" => {
+                d["bufferflush.maxbytes"] = v.parse::<u64>().unwrap().into();
+                continue;
+            }
+            "delivery.guarantee" | "errors.tolerance" => v.to_ascii_lowercase().into(),
+            "exactly.once.offset.column" | "starrocks.ssl.truststore.pem" if v.is_empty() => Value::Null,
+            "exactly.once.offset.column" | "starrocks.ssl.truststore.pem" => v.as_str().into(),
+            _ => match &d[k.as_str()] {
+                Value::Number(_) => v.parse::<u64>().unwrap_or_else(|_| panic!("{}: '{}' is not a number", k, v)).into(),
+                Value::Bool(_) => (v == "true").into(),
+                Value::String(_) => v.as_str().into(),
+                _ => panic!("the shim passes no key {} to the native sink", k),
+            },
+        };
+        d[k.as_str()] = value;
+    }
+    if !d["sink.properties"].as_object().unwrap().keys().any(|k| k.eq_ignore_ascii_case("format")) {
+        d["sink.properties"]["format"] = "json".into();
+    }
+    let name = m.get("name").cloned().unwrap_or_else(|| "starrocks-sink".into());
+    d["name"] = name.as_str().into();
+    d["task.id"] = m.get("task.id").map_or("0", String::as_str).into();
+    if m.get("sink.label.prefix").is_none_or(|p| p.is_empty()) {
+        d["sink.label.prefix"] = sanitize_label_part(&name, LABEL_PREFIX_MAX).into();
+    }
+    if !m.contains_key("starrocks.query.address") {
+        let first = d["starrocks.http.url"][0]["host_port"].as_str().unwrap().to_string();
+        d["starrocks.query.address"] = query_address(&format!("{}:9030", first.rsplit_once(':').unwrap().0));
+    }
+    d.to_string()
+}
+
+fn query_address(v: &str) -> Value {
+    let (host, port) = v.rsplit_once(':').unwrap();
+    json!({"host": host.trim_start_matches('[').trim_end_matches(']'), "port": port.parse::<u16>().unwrap()})
 }

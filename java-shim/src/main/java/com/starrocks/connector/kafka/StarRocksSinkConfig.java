@@ -2,10 +2,8 @@ package com.starrocks.connector.kafka;
 
 import com.starrocks.connector.kafka.tls.TrustedCertificates;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -19,8 +17,10 @@ import org.apache.kafka.common.config.types.Password;
 
 /**
  * Every key of StarRocks' connector documentation, with its documented default and range, plus our own
- * {@code sink.*} keys. Keys under {@code sink.properties.} that are not declared here pass through to Stream
- * Load as headers; the Rust core reads all keys from the raw task config, this class only validates them.
+ * {@code sink.*} keys: the one config schema (docs/architecture.md). Keys under {@code sink.properties.} that are
+ * not declared here pass through to Stream Load as headers. This class validates every key and every rule that
+ * involves several; the Rust core gets the result as one typed document ({@link #nativeConfig}, written by
+ * {@link NativeConfig}) and parses, validates and defaults nothing itself.
  */
 public class StarRocksSinkConfig extends AbstractConfig {
     public static final String HTTP_URL = "starrocks.http.url";
@@ -63,6 +63,8 @@ public class StarRocksSinkConfig extends AbstractConfig {
     static final int LABEL_PREFIX_MAX = 32;
 
     private static final Pattern LABEL = Pattern.compile("[-A-Za-z0-9_]{0," + LABEL_PREFIX_MAX + "}");
+    /** A plain decimal number, as the core's {@code f64} parser took {@link #MAX_FILTER_RATIO} (no NaN, no inf). */
+    private static final Pattern DECIMAL = Pattern.compile("[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?");
     private static final Pattern HOST_PORT = Pattern.compile("([A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+\\]):([0-9]{1,5})");
 
     public static final ConfigDef CONFIG_DEF = new ConfigDef()
@@ -71,7 +73,8 @@ public class StarRocksSinkConfig extends AbstractConfig {
                             + "http:// or https:// may prefix an entry.", G_CONN, 1, Width.LONG, "FE HTTP URLs")
             .define(DATABASE, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
                     Importance.HIGH, "Name of the StarRocks database.", G_CONN, 2, Width.MEDIUM, "Database")
-            .define(USERNAME, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
+            .define(USERNAME, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
+                    Importance.HIGH,
                     "StarRocks user; needs INSERT privilege on the target tables.", G_CONN, 3, Width.MEDIUM, "User")
             .define(PASSWORD, Type.PASSWORD, ConfigDef.NO_DEFAULT_VALUE, Importance.HIGH,
                     "Password of the StarRocks user (may be empty).", G_CONN, 4, Width.MEDIUM, "Password")
@@ -170,6 +173,9 @@ public class StarRocksSinkConfig extends AbstractConfig {
                 getString(EO_OFFSET_COLUMN), getString(FORMAT), maxFilterRatio(originals()))) {
             throw new ConfigException(p.key, p.value, p.message);
         }
+        for (Problem p : undeclaredProblems(originals())) {
+            throw new ConfigException(p.key, p.value, p.message);
+        }
         trustedPem = readTruststore(getString(SSL_TRUSTSTORE_LOCATION), getPassword(SSL_TRUSTSTORE_PASSWORD),
                 getString(SSL_TRUSTSTORE_TYPE));
     }
@@ -194,15 +200,19 @@ public class StarRocksSinkConfig extends AbstractConfig {
 
     /**
      * The value of {@link #MAX_FILTER_RATIO} among {@code props}, found by case-insensitive name as the native side
-     * finds Stream Load headers; null when unset.
+     * finds Stream Load headers; null when unset. Of several spellings, one that is not 0 when there is one.
      */
     static String maxFilterRatio(Map<String, ?> props) {
+        String found = null;
         for (Map.Entry<String, ?> e : props.entrySet()) {
-            if (e.getKey() != null && e.getKey().equalsIgnoreCase(MAX_FILTER_RATIO)) {
-                return e.getValue() == null ? null : e.getValue().toString();
+            if (e.getKey() != null && e.getValue() != null && e.getKey().equalsIgnoreCase(MAX_FILTER_RATIO)) {
+                found = e.getValue().toString();
+                if (filterRatio(found) != 0) {
+                    break;
+                }
             }
         }
-        return null;
+        return found;
     }
 
     /**
@@ -245,17 +255,46 @@ public class StarRocksSinkConfig extends AbstractConfig {
             }
         }
         if (maxFilterRatio != null) {
-            double ratio;
-            try {
-                ratio = Double.parseDouble(maxFilterRatio.trim());
-            } catch (NumberFormatException e) {
-                ratio = Double.NaN;
-            }
-            // anything but 0, as the native side refuses it (an empty or negative value too)
-            if (ratio != 0) { // NaN too
+            // anything but 0: an empty, negative or unreadable value too
+            if (filterRatio(maxFilterRatio) != 0) { // NaN too
                 problems.add(new Problem(DELIVERY_GUARANTEE, guarantee, EXACTLY_ONCE + " loads a flush's rows all "
                         + "or none, so " + MAX_FILTER_RATIO + " must be 0 or unset (it is '" + maxFilterRatio
                         + "'); with errors.tolerance=all, rows StarRocks refuses go to the dead letter queue instead"));
+            }
+        }
+        return problems;
+    }
+
+    /** A max_filter_ratio as a number, NaN unless a plain decimal (Double.parseDouble would also take 0f or 0x0p0). */
+    private static double filterRatio(String value) {
+        String s = value.trim();
+        return DECIMAL.matcher(s).matches() ? Double.parseDouble(s) : Double.NaN;
+    }
+
+    /**
+     * What keys ConfigDef does not declare rule out, each on its own key (Connect's validate endpoint shows an
+     * undeclared key's errors too): a {@code sink.properties.} key without a header name, and an
+     * {@link NativeConfig#TESTING_MAX_BYTES} that is not a positive integer (blank counts as unset).
+     */
+    static List<Problem> undeclaredProblems(Map<String, ?> props) {
+        List<Problem> problems = new ArrayList<>();
+        for (Map.Entry<String, ?> e : props.entrySet()) {
+            if (NativeConfig.HEADER_PREFIX.equals(e.getKey())) {
+                problems.add(new Problem(e.getKey(), e.getValue(), "empty header name: a Stream Load header is "
+                        + NativeConfig.HEADER_PREFIX + "<name>"));
+            }
+        }
+        Object testing = props.get(NativeConfig.TESTING_MAX_BYTES);
+        String bytes = testing == null ? "" : testing.toString().trim();
+        if (!bytes.isEmpty()) {
+            long n;
+            try {
+                n = Long.parseLong(bytes);
+            } catch (NumberFormatException e) {
+                n = 0;
+            }
+            if (n < 1) {
+                problems.add(new Problem(NativeConfig.TESTING_MAX_BYTES, testing, "expected a positive integer"));
             }
         }
         return problems;
@@ -274,22 +313,13 @@ public class StarRocksSinkConfig extends AbstractConfig {
     }
 
     /**
-     * The config the Rust core is opened with: {@code props} plus the truststore's certificates as PEM under
-     * {@link TrustedCertificates#NATIVE_PEM_KEY} (the core reads no keystore itself), without the truststore
-     * password (the core has no use for it), and with {@link #DELIVERY_GUARANTEE} in lower case (Connect accepts
-     * any case).
+     * The config the Rust core is opened with: one JSON document (tests/vectors/native_config.json) of this config's
+     * parsed values, with what derives from other keys resolved, the Stream Load headers of {@code props} and the
+     * truststore's certificates as PEM (the core reads no keystore and never sees the truststore password).
+     * {@code props} is the config this one was built from, as Connect gave it (plus {@code task.id} in a task).
      */
-    public Map<String, String> nativeConfig(Map<String, String> props) {
-        Map<String, String> out = new HashMap<>(props);
-        if (out.containsKey(DELIVERY_GUARANTEE)) {
-            out.put(DELIVERY_GUARANTEE, getString(DELIVERY_GUARANTEE).toLowerCase(Locale.ROOT));
-        }
-        out.remove(SSL_TRUSTSTORE_PASSWORD);
-        out.remove(TrustedCertificates.NATIVE_PEM_KEY);
-        if (trustedPem != null) {
-            out.put(TrustedCertificates.NATIVE_PEM_KEY, trustedPem);
-        }
-        return out;
+    public String nativeConfig(Map<String, String> props) {
+        return NativeConfig.document(this, props, trustedPem);
     }
 
     /** Parses {@code topic:table,topic:table}; throws naming the malformed entry. Empty input maps nothing. */

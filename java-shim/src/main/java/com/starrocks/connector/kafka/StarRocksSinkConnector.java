@@ -70,10 +70,19 @@ public class StarRocksSinkConnector extends SinkConnector {
         return StarRocksSinkConfig.CONFIG_DEF;
     }
 
-    /** ConfigDef's per-key checks, plus the checks that involve more than one key. */
+    /**
+     * ConfigDef's per-key checks, plus the checks that involve more than one key and those of keys ConfigDef does not
+     * declare (each on an entry of its own, which Connect's validate endpoint shows too).
+     */
     @Override
     public Config validate(Map<String, String> connectorConfigs) {
-        Config config = super.validate(connectorConfigs);
+        Config declared = super.validate(connectorConfigs);
+        List<ConfigValue> all = new ArrayList<>(declared.configValues());
+        for (StarRocksSinkConfig.Problem p : StarRocksSinkConfig.undeclaredProblems(connectorConfigs)) {
+            all.add(new ConfigValue(p.key, p.value, new ArrayList<Object>(),
+                    new ArrayList<>(java.util.Collections.singletonList(p.message))));
+        }
+        Config config = new Config(all);
         Map<String, ConfigValue> values = new HashMap<>();
         for (ConfigValue v : config.configValues()) {
             values.put(v.name(), v);

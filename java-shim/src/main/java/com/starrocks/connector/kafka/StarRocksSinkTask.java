@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
 public class StarRocksSinkTask extends SinkTask {
     private static final Logger LOG = LoggerFactory.getLogger(StarRocksSinkTask.class);
 
-    /** Opens the sink from the config {@link StarRocksSinkConfig#nativeConfig} makes; null: the native one. */
-    private final Function<Map<String, String>, ? extends TaskSink> opener;
+    /** Opens the sink from the document {@link StarRocksSinkConfig#nativeConfig} writes; null: the native one. */
+    private final Function<String, ? extends TaskSink> opener;
     private RecordEncoder encoder;
     private TaskSink sink;
     /** Records kept until loaded, so refused rows can reach the errant record reporter (errors.tolerance=all). */
@@ -58,9 +58,9 @@ public class StarRocksSinkTask extends SinkTask {
 
     /**
      * For tests (as Kafka's {@code FileStreamSinkTask} takes its {@code PrintStream}): {@link #start} opens the sink
-     * with {@code opener}, given the config the native sink would get, and loads no native library.
+     * with {@code opener}, given the config document the native sink would get, and loads no native library.
      */
-    StarRocksSinkTask(Function<Map<String, String>, ? extends TaskSink> opener) {
+    StarRocksSinkTask(Function<String, ? extends TaskSink> opener) {
         this.opener = opener;
     }
 
@@ -78,7 +78,7 @@ public class StarRocksSinkTask extends SinkTask {
         encoder = new RecordEncoder();
         sink = opener == null ? NativeSink.open(config.nativeConfig(props), NativeLogs.enabledLevel())
                 : opener.apply(config.nativeConfig(props));
-        if ("all".equalsIgnoreCase(props.get("errors.tolerance"))) {
+        if (NativeConfig.tolerateErrors(props)) { // as the document tells the sink: it hands bad records back
             errant = new ErrantRecords(reporter());
         }
         wakeAfterMs = config.exactlyOnce() ? config.getLong(StarRocksSinkConfig.BUFFER_INTERVAL_MS) : -1;

@@ -117,14 +117,35 @@ class NativeBridgeIT {
         Map<String, String> props = config();
         props.put("bufferflush.maxbytes", "lots");
         ConfigException e = assertThrows(ConfigException.class,
-                () -> NativeSink.open(props, NativeLogs.enabledLevel()));
+                () -> NativeSink.open(document(props), NativeLogs.enabledLevel()));
         assertTrue(e.getMessage().contains("bufferflush.maxbytes"), e.getMessage());
+    }
+
+    /**
+     * The core reads the shim's document and nothing else: one that misses a field, has one too many, or is no JSON
+     * at all is the shim's bug, refused when the sink opens (and no cluster problem when validating).
+     */
+    @Test
+    void aDocumentTheCoreCannotReadIsRefused() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode missing =
+                (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(document(config()));
+        missing.remove("sink.timeoutms");
+        com.fasterxml.jackson.databind.node.ObjectNode extra =
+                (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(document(config()));
+        extra.put("bufferflush.maxbytes.typo", 1);
+        for (String bad : new String[] {missing.toString(), extra.toString(), "not json", "{}"}) {
+            ConnectException e = assertThrows(ConnectException.class,
+                    () -> NativeSink.open(bad, NativeLogs.enabledLevel()).close(), bad);
+            assertTrue(e.getCause() instanceof NativeException, String.valueOf(e.getCause()));
+            assertNull(NativeSink.clusterProblem(bad));
+        }
     }
 
     @Test
     void unreachableStarRocksFailsTheLoadWithAClearMessage() throws Exception {
         RecordEncoder encoder = new RecordEncoder();
-        try (NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel())) {
+        try (NativeSink sink = NativeSink.open(document(config()), NativeLogs.enabledLevel())) {
             ByteBuffer buf = encoder.encode(batch(3));
             sink.put(buf, encoder.length());
             ConnectException e = awaitLoadFailure(sink);
@@ -136,7 +157,7 @@ class NativeBridgeIT {
     @Test
     void metricsAreReadableFromAnotherThreadAndAClosedHandleIsAnError() throws Exception {
         RecordEncoder encoder = new RecordEncoder();
-        NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel());
+        NativeSink sink = NativeSink.open(document(config()), NativeLogs.enabledLevel());
         ByteBuffer buf = encoder.encode(batch(5));
         sink.put(buf, encoder.length());
         // put hands the batch to the serializer thread; the buffer gauge moves last, when it is done
@@ -159,7 +180,7 @@ class NativeBridgeIT {
 
     @Test
     void malformedBatchIsRefused() {
-        try (NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel())) {
+        try (NativeSink sink = NativeSink.open(document(config()), NativeLogs.enabledLevel())) {
             ByteBuffer bad = ByteBuffer.allocateDirect(16);
             bad.put("NOPE".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(0);
             // Rust decodes off the task thread: the refusal comes with the next call, and stays
@@ -173,13 +194,13 @@ class NativeBridgeIT {
 
     @Test
     void closeIsIdempotentAndAClosedHandleIsAnError() {
-        NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel());
+        NativeSink sink = NativeSink.open(document(config()), NativeLogs.enabledLevel());
         sink.close();
         sink.close();
         assertTrue(sink.isClosed());
         assertThrows(ConnectException.class, sink::preCommit);
 
-        long handle = NativeMethods.open(keys(config()), values(config()), NativeLogs.enabledLevel());
+        long handle = NativeMethods.open(document(config()), NativeLogs.enabledLevel());
         NativeMethods.close(handle);
         NativeException stale = assertThrows(NativeException.class, () -> NativeMethods.close(handle));
         assertTrue(stale.kind() >= NativeException.CONFIG && stale.kind() <= NativeException.INTERNAL, stale.toString());
@@ -200,7 +221,7 @@ class NativeBridgeIT {
     void revokedPartitionsAreForgotten() {
         RecordEncoder encoder = new RecordEncoder();
         TopicPartition tp = new TopicPartition("test", 0);
-        try (NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel())) {
+        try (NativeSink sink = NativeSink.open(document(config()), NativeLogs.enabledLevel())) {
             // tombstones make no rows, so their offsets are done without a load (StarRocks is unreachable here)
             sink.put(encoder.encode(tombstones(0, 3)), encoder.length());
             assertEquals(3L, sink.preCommit().offsets().get(tp).offset());
@@ -234,7 +255,7 @@ class NativeBridgeIT {
     void thePreCommitAnswerIsTheOffsetsThenTheRejectedRecords() {
         Map<String, String> props = config();
         props.put("errors.tolerance", "all");
-        long handle = NativeMethods.open(keys(props), values(props), NativeLogs.enabledLevel());
+        long handle = NativeMethods.open(document(props), NativeLogs.enabledLevel());
         try {
             assertArrayEquals(new byte[8], NativeMethods.preCommit(handle)); // no offsets, no rejected
             RecordEncoder encoder = new RecordEncoder();
@@ -288,7 +309,7 @@ class NativeBridgeIT {
         props.put("errors.tolerance", "all");
         RecordEncoder encoder = new RecordEncoder();
         TopicPartition tp = new TopicPartition("test", 0);
-        try (NativeSink sink = NativeSink.open(props, NativeLogs.enabledLevel())) {
+        try (NativeSink sink = NativeSink.open(document(props), NativeLogs.enabledLevel())) {
             sink.put(encoder.encode(withNotARow()), encoder.length());
             PreCommitAnswer answer = sink.preCommit();
             assertEquals(3L, answer.offsets().get(tp).offset());
@@ -333,7 +354,7 @@ class NativeBridgeIT {
     /** at_least_once: opening partitions fences nothing and seeks nothing; the answer is one -1 per partition. */
     @Test
     void openPartitionsAtLeastOnceSeeksNothing() {
-        long handle = NativeMethods.open(keys(config()), values(config()), NativeLogs.enabledLevel());
+        long handle = NativeMethods.open(document(config()), NativeLogs.enabledLevel());
         try {
             assertArrayEquals(new long[] {-1L, -1L, -1L}, NativeMethods.openPartitions(handle,
                     new String[] {"test", "test", "other"}, new int[] {0, 1, 0}));
@@ -343,7 +364,7 @@ class NativeBridgeIT {
         }
         assertThrows(NativeException.class, () -> NativeMethods.openPartitions(handle, new String[] {"test"},
                 new int[] {0}));
-        try (NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel())) {
+        try (NativeSink sink = NativeSink.open(document(config()), NativeLogs.enabledLevel())) {
             assertTrue(sink.openPartitions(java.util.Arrays.asList(new TopicPartition("test", 0),
                     new TopicPartition("test", 1))).isEmpty());
         }
@@ -355,7 +376,7 @@ class NativeBridgeIT {
         Map<String, String> props = config();
         props.put("delivery.guarantee", "exactly_once");
         props.put("starrocks.query.address", UNREACHABLE);
-        ConnectException e = assertThrows(ConnectException.class, () -> NativeSink.open(props,
+        ConnectException e = assertThrows(ConnectException.class, () -> NativeSink.open(document(props),
                 NativeLogs.enabledLevel()).close());
         assertTrue(lower(e).contains("exactly_once"), e.getMessage());
     }
@@ -370,11 +391,11 @@ class NativeBridgeIT {
         props.remove("task.id");
         props.put("delivery.guarantee", "EXACTLY_ONCE");
         props.put("starrocks.query.address", UNREACHABLE);
-        assertNull(NativeSink.clusterProblem(props));
+        assertNull(NativeSink.clusterProblem(document(props)));
         assertTrue(new StarRocksSinkConnector().validate(props).configValues().stream()
                 .allMatch(v -> v.errorMessages().isEmpty()));
         props.put("delivery.guarantee", "at_least_once");
-        assertNull(NativeSink.clusterProblem(props));
+        assertNull(NativeSink.clusterProblem(document(props)));
     }
 
     @Test
@@ -382,7 +403,7 @@ class NativeBridgeIT {
         Map<String, String> props = config();
         props.put("testing.panic.on.put", "true");
         RecordEncoder encoder = new RecordEncoder();
-        try (NativeSink sink = NativeSink.open(props, NativeLogs.enabledLevel())) {
+        try (NativeSink sink = NativeSink.open(document(props), NativeLogs.enabledLevel())) {
             ByteBuffer buf = encoder.encode(batch(1));
             ConnectException first = assertThrows(ConnectException.class, () -> sink.put(buf, encoder.length()));
             assertTrue(lower(first).contains("panic"), first.getMessage());
@@ -391,7 +412,7 @@ class NativeBridgeIT {
             assertTrue(lower(again).contains("restart the task"), again.getMessage());
         }
         // the JVM and the library are fine: a new sink works
-        try (NativeSink sink = NativeSink.open(config(), NativeLogs.enabledLevel())) {
+        try (NativeSink sink = NativeSink.open(document(config()), NativeLogs.enabledLevel())) {
             assertFalse(sink.isClosed());
         }
     }
@@ -429,16 +450,8 @@ class NativeBridgeIT {
         }
     }
 
-    static String[] keys(Map<String, String> m) {
-        return m.keySet().toArray(new String[0]);
-    }
-
-    static String[] values(Map<String, String> m) {
-        String[] v = new String[m.size()];
-        int i = 0;
-        for (String k : m.keySet()) {
-            v[i++] = m.get(k);
-        }
-        return v;
+    /** The config document the shim opens the sink with, for {@code props} (a ConfigException when invalid). */
+    static String document(Map<String, String> props) {
+        return new StarRocksSinkConfig(props).nativeConfig(props);
     }
 }

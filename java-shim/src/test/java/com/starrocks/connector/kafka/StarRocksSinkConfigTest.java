@@ -155,6 +155,13 @@ class StarRocksSinkConfigTest {
         new StarRocksSinkConfig(with("starrocks.password", ""));
     }
 
+    /** The core refused an empty user ("starrocks.username is required"); ConfigDef refuses it now. */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "  "})
+    void emptyUsernameIsRejected(String user) {
+        assertRejected(with("starrocks.username", user), "starrocks.username");
+    }
+
     @Test
     void emptyDatabaseIsRejected() {
         assertRejected(with("starrocks.database.name", ""), "starrocks.database.name");
@@ -269,6 +276,40 @@ class StarRocksSinkConfigTest {
         assertEquals(0, errorCount(props));
     }
 
+    /** A key under sink.properties. is a Stream Load header; one without a name is refused, on its own entry. */
+    @Test
+    void aHeaderWithoutANameIsRefused() {
+        Map<String, String> props = with("sink.properties.", "x");
+        assertRejected(props, "sink.properties.", "empty header name");
+        assertEquals(1, errorCount(props));
+        // the undeclared key's error keeps the cluster from being asked, as any error does
+        List<Map<String, String>> asked = new ArrayList<>();
+        Map<String, String> eo = exactlyOnce();
+        eo.put("sink.properties.", "");
+        new StarRocksSinkConnector(p -> {
+            asked.add(p);
+            return null;
+        }).validate(eo);
+        assertTrue(asked.isEmpty());
+        assertRejected(eo, "sink.properties.", "empty header name");
+    }
+
+    /** The undocumented test override of the buffer size: a positive integer, or blank (unset). */
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-1", "lots", "1.5", "99999999999999999999"})
+    void badTestingMaxBytesIsRefused(String bytes) {
+        assertRejected(with("testing.bufferflush.maxbytes", bytes), "testing.bufferflush.maxbytes",
+                "positive integer");
+        assertEquals(1, errorCount(with("testing.bufferflush.maxbytes", bytes)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1", " 4096 ", "1048576", "", " "})
+    void goodTestingMaxBytes(String bytes) {
+        new StarRocksSinkConfig(with("testing.bufferflush.maxbytes", bytes));
+        assertEquals(0, errorCount(with("testing.bufferflush.maxbytes", bytes)));
+    }
+
     @Test
     void validateReportsEveryBadKeyAtOnce() {
         Map<String, String> props = with("starrocks.http.url", "nope");
@@ -286,9 +327,13 @@ class StarRocksSinkConfigTest {
     void deliveryGuaranteeIsEitherInAnyCase() {
         StarRocksSinkConfig c = new StarRocksSinkConfig(with("delivery.guarantee", "EXACTLY_ONCE"));
         assertTrue(c.exactlyOnce());
-        assertEquals("exactly_once", c.nativeConfig(with("delivery.guarantee", "EXACTLY_ONCE")).get("delivery.guarantee"));
+        assertEquals("exactly_once", NativeConfigTest.document(with("delivery.guarantee", "EXACTLY_ONCE"))
+                .get("delivery.guarantee").asText());
         assertFalse(new StarRocksSinkConfig(with("delivery.guarantee", "At_Least_Once")).exactlyOnce());
-        assertFalse(new StarRocksSinkConfig(docsExample()).nativeConfig(docsExample()).containsKey("delivery.guarantee"));
+        assertEquals("at_least_once", NativeConfigTest.document(with("delivery.guarantee", "At_Least_Once"))
+                .get("delivery.guarantee").asText());
+        // unset: the default, spelled out for the core
+        assertEquals("at_least_once", NativeConfigTest.document(docsExample()).get("delivery.guarantee").asText());
         assertEquals(0, errorCount(exactlyOnce()));
         assertRejected(with("delivery.guarantee", "exactly-once"), "delivery.guarantee", "exactly-once");
         assertRejected(with("delivery.guarantee", "at_most_once"), "delivery.guarantee", "at_most_once");
@@ -416,7 +461,9 @@ class StarRocksSinkConfigTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"0.1", "1", "lots", "NaN", "", "-0.1"})
+    @ValueSource(strings = {"0.1", "1", "lots", "NaN", "", "-0.1", "inf", "Infinity",
+        // Double.parseDouble reads these as 0, the core's number parser never did: refused, as the core refused them
+        "0f", "0d", "0x0p0", "0.0D", "."})
     void exactlyOnceRefusesAMaxFilterRatio(String ratio) {
         Map<String, String> props = exactlyOnce();
         props.put("sink.properties.max_filter_ratio", ratio);
@@ -429,7 +476,7 @@ class StarRocksSinkConfigTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"0", "0.0", " 0 ", "-0"})
+    @ValueSource(strings = {"0", "0.0", " 0 ", "-0", "+0", "0.", ".0", "00", "0e5", "0E-3"})
     void exactlyOnceAllowsANoFilterRatio(String ratio) {
         Map<String, String> props = exactlyOnce();
         props.put("sink.properties.max_filter_ratio", ratio);
@@ -442,6 +489,12 @@ class StarRocksSinkConfigTest {
         Map<String, String> props = exactlyOnce();
         props.put("sink.properties.MAX_FILTER_RATIO", "0.5");
         assertRejected(props, "delivery.guarantee", "sink.properties.max_filter_ratio");
+        // of several spellings, every one must be 0 (each is sent as a header)
+        for (String zero : new String[] {"sink.properties.max_filter_ratio", "sink.properties.Max_Filter_Ratio",
+            "sink.properties.max_filter_RATIO"}) {
+            props.put(zero, "0");
+            assertRejected(props, "delivery.guarantee", "sink.properties.max_filter_ratio", "0.5");
+        }
     }
 
     @Test

@@ -59,7 +59,8 @@ class StarRocksSinkTaskTest {
         final Deque<Map<TopicPartition, Long>> seekAnswers = new ArrayDeque<>();
         /** Every call by name, in order. */
         final List<String> calls = new ArrayList<>();
-        Map<String, String> config;
+        /** The config document the task opened this sink with. */
+        String config;
         int preCommits;
         int closes;
         long[] counters = new long[NativeMetrics.COUNT];
@@ -193,8 +194,12 @@ class StarRocksSinkTaskTest {
         StarRocksSinkTask task = started(sink, context(props), props);
         try {
             assertNotNull(sink.config);
-            assertEquals("at_least_once", sink.config.get("delivery.guarantee")); // nativeConfig's form
-            assertEquals("test:test_tbl", sink.config.get("starrocks.topic2table.map"));
+            com.fasterxml.jackson.databind.JsonNode document =
+                    new com.fasterxml.jackson.databind.ObjectMapper().readTree(sink.config);
+            assertEquals("at_least_once", document.get("delivery.guarantee").asText()); // nativeConfig's form
+            assertEquals(new com.fasterxml.jackson.databind.ObjectMapper().readTree("{\"test\": \"test_tbl\"}"),
+                    document.get("starrocks.topic2table.map"));
+            assertEquals(new StarRocksSinkConfig(props).nativeConfig(props), sink.config);
             List<SinkRecord> first = records(0, 0, 3);
             List<SinkRecord> second = records(1, 10, 2);
             task.put(first);

@@ -10,7 +10,6 @@ import java.io.File;
 import java.lang.reflect.Method;
 import java.net.URL;
 import java.net.URLClassLoader;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -72,8 +71,8 @@ class TwoPluginCopiesIT {
             Class<?> sinkB = b.loadClass("com.starrocks.connector.kafka.bridge.NativeSink");
             assertNotSame(sinkA, sinkB);
             for (Class<?> sink : new Class<?>[] {sinkA, sinkB}) {
-                Method open = sink.getMethod("open", Map.class, int.class);
-                Object s = open.invoke(null, NativeBridgeIT.config(), 3);
+                Method open = sink.getMethod("open", String.class, int.class);
+                Object s = open.invoke(null, NativeBridgeIT.document(NativeBridgeIT.config()), 3);
                 assertEquals(Boolean.FALSE, sink.getMethod("isClosed").invoke(s));
                 sink.getMethod("close").invoke(s);
             }

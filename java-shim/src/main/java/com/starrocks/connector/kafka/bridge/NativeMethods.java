@@ -10,15 +10,19 @@ public final class NativeMethods {
     private NativeMethods() {
     }
 
-    /** Builds a sink from the task config; {@code logLevel} is the most verbose enabled level, 1 ERROR .. 5 TRACE. */
-    public static native long open(String[] keys, String[] values, int logLevel);
+    /**
+     * Builds a sink from the task's config document (JSON, {@code StarRocksSinkConfig.nativeConfig}:
+     * tests/vectors/native_config.json); {@code logLevel} is the most verbose enabled level, 1 ERROR .. 5 TRACE.
+     */
+    public static native long open(String config, int logLevel);
 
     /**
      * For the connector's validation, from any thread and without a sink: why the StarRocks cluster of this config
      * cannot take it (with {@code delivery.guarantee=exactly_once}: older than 4.0), or null. Null too when the
-     * cluster cannot be reached within 10 s; the task checks again on start.
+     * cluster cannot be reached within 10 s; the task checks again on start. {@code config}: the document
+     * {@link #open} takes.
      */
-    public static native String clusterProblem(String[] keys, String[] values);
+    public static native String clusterProblem(String config);
 
     /** One {@code put()} batch in the boundary format: {@code length} bytes of the direct buffer {@code batch}. */
     public static native void put(long handle, ByteBuffer batch, int length);

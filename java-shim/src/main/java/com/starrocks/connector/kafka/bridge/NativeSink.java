@@ -24,30 +24,17 @@ public final class NativeSink implements TaskSink {
         this.handle = handle;
     }
 
-    /** Opens a sink from the task config (all keys as Connect gave them, plus {@code task.id}). */
-    public static NativeSink open(Map<String, String> config, int logLevel) {
-        String[][] kv = keysAndValues(config);
-        return new NativeSink(call(0, () -> NativeMethods.open(kv[0], kv[1], logLevel)));
+    /** Opens a sink from the task's config document ({@code StarRocksSinkConfig.nativeConfig}). */
+    public static NativeSink open(String config, int logLevel) {
+        return new NativeSink(call(0, () -> NativeMethods.open(config, logLevel)));
     }
 
     /**
      * Why the StarRocks cluster of a connector config cannot take it, or null (see
-     * {@link NativeMethods#clusterProblem}); the config in the form {@link #open} takes.
+     * {@link NativeMethods#clusterProblem}); the config as the document {@link #open} takes.
      */
-    public static String clusterProblem(Map<String, String> config) {
-        String[][] kv = keysAndValues(config);
-        return call(0, () -> NativeMethods.clusterProblem(kv[0], kv[1]));
-    }
-
-    private static String[][] keysAndValues(Map<String, String> config) {
-        String[] keys = new String[config.size()];
-        String[] values = new String[config.size()];
-        int i = 0;
-        for (Map.Entry<String, String> e : config.entrySet()) {
-            keys[i] = e.getKey();
-            values[i++] = e.getValue();
-        }
-        return new String[][] {keys, values};
+    public static String clusterProblem(String config) {
+        return call(0, () -> NativeMethods.clusterProblem(config));
     }
 
     @Override

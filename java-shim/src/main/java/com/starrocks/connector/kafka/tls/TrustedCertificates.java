@@ -33,8 +33,6 @@ public final class TrustedCertificates {
     public static final String LOCATION = "starrocks.ssl.truststore.location";
     public static final String PASSWORD = "starrocks.ssl.truststore.password";
     public static final String TYPE = "starrocks.ssl.truststore.type";
-    /** Key under which the Rust core receives the certificates (PEM); set by the shim, not a user setting. */
-    public static final String NATIVE_PEM_KEY = "__starrocks.ssl.truststore.pem";
 
     private static final Pattern PEM_CERT = Pattern.compile(
             "-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\\s]*)-----END CERTIFICATE-----");

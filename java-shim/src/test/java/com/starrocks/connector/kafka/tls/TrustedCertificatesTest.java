@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.starrocks.connector.kafka.StarRocksSinkConfig;
 import com.starrocks.connector.kafka.StarRocksSinkConnector;
 import java.io.ByteArrayInputStream;
@@ -216,18 +218,25 @@ class TrustedCertificatesTest {
     void theConfigHandsTheCoreThePemAndValidateShowsProblemsOnTheirKey() throws Exception {
         Path p12 = keystore("PKCS12", "trust.p12", PASSWORD, false);
         Map<String, String> ok = config(p12.toString(), PASSWORD);
-        Map<String, String> forNative = new StarRocksSinkConfig(ok).nativeConfig(ok);
+        String text = new StarRocksSinkConfig(ok).nativeConfig(ok);
+        JsonNode forNative = new ObjectMapper().readTree(text);
         assertEquals(BOTH, subjects(TrustedCertificates.load(write("native.pem",
-                forNative.get(TrustedCertificates.NATIVE_PEM_KEY)).toString(), null, null)));
-        assertNull(forNative.get(TrustedCertificates.PASSWORD), "the truststore password stays in the JVM");
-        assertEquals(ok.get(TrustedCertificates.LOCATION), forNative.get(TrustedCertificates.LOCATION));
-        assertEquals("https://fe.example:8443", forNative.get("starrocks.http.url"), "other keys pass unchanged");
+                forNative.get("starrocks.ssl.truststore.pem").asText()).toString(), null, null)));
+        assertFalse(forNative.has(TrustedCertificates.PASSWORD), "the truststore password stays in the JVM");
+        assertFalse(text.contains(PASSWORD), "the truststore password stays in the JVM");
+        // the core gets the certificates, not where they came from
+        assertFalse(forNative.has(TrustedCertificates.LOCATION));
+        assertFalse(forNative.has(TrustedCertificates.TYPE));
+        assertEquals(new ObjectMapper().readTree("[{\"https\": true, \"host_port\": \"fe.example:8443\"}]"),
+                forNative.get("starrocks.http.url"), "other keys pass");
         assertTrue(errors(ok, TrustedCertificates.LOCATION).isEmpty());
 
         Map<String, String> none = config(null, null);
-        none.put(TrustedCertificates.NATIVE_PEM_KEY, "smuggled");
-        assertNull(new StarRocksSinkConfig(none).nativeConfig(none).get(TrustedCertificates.NATIVE_PEM_KEY),
+        none.put("__starrocks.ssl.truststore.pem", "smuggled"); // the key the core once read the PEM from
+        String noneText = new StarRocksSinkConfig(none).nativeConfig(none);
+        assertTrue(new ObjectMapper().readTree(noneText).get("starrocks.ssl.truststore.pem").isNull(),
                 "without a truststore the core gets no certificates (a user-set internal key is dropped)");
+        assertFalse(noneText.contains("smuggled"), noneText);
 
         Map<String, String> wrong = config(p12.toString(), "wrong");
         ConfigException e = assertThrows(ConfigException.class, () -> new StarRocksSinkConfig(wrong));
