@@ -194,26 +194,37 @@ impl TableBuffer {
 impl Framing {
     /// A body of some rows of `body` (as indexed by `rows`), framed like the original.
     pub fn sub_body(&self, body: &[u8], rows: &[RowRef]) -> Bytes {
-        let mut out = Vec::with_capacity(rows.iter().map(|r| r.end - r.start + 2).sum::<usize>() + 2);
+        let bytes = rows.iter().map(|r| r.end - r.start).sum();
+        Bytes::from(self.frame(rows.iter().map(|r| &body[r.start..r.end]), rows.len(), bytes))
+    }
+
+    /// `rows` (unframed, `count` of them, `bytes` together) as one body: the one place a body
+    /// is framed after the fact (a part of a refused load; an exactly-once flush).
+    pub fn frame<'a>(&self, rows: impl Iterator<Item = &'a [u8]>, count: usize, bytes: usize) -> Vec<u8> {
+        let extra = match self {
+            Framing::JsonArray => count + 1,
+            Framing::Lines(end) => count * end.len(),
+        };
+        let mut out = Vec::with_capacity(bytes + extra);
         match self {
             Framing::JsonArray => {
                 out.push(b'[');
-                for (i, r) in rows.iter().enumerate() {
+                for (i, row) in rows.enumerate() {
                     if i > 0 {
                         out.push(b',');
                     }
-                    out.extend_from_slice(&body[r.start..r.end]);
+                    out.extend_from_slice(row);
                 }
                 out.push(b']');
             }
             Framing::Lines(end) => {
-                for r in rows {
-                    out.extend_from_slice(&body[r.start..r.end]);
+                for row in rows {
+                    out.extend_from_slice(row);
                     out.extend_from_slice(end);
                 }
             }
         }
-        Bytes::from(out)
+        out
     }
 }
 

@@ -91,26 +91,13 @@ impl PartitionBuffer {
             if t.rows.is_empty() {
                 continue;
             }
-            let extra = match framing {
-                Framing::JsonArray => t.rows.len() + 1,
-                Framing::Lines(d) => t.rows.len() * d.len(),
-            };
-            let mut body = Vec::with_capacity(t.data.len() + extra);
-            let mut at = 0;
-            for (i, &(_, end)) in t.rows.iter().enumerate() {
-                match framing {
-                    Framing::JsonArray => body.push(if i == 0 { b'[' } else { b',' }),
-                    Framing::Lines(_) => {}
-                }
-                body.extend_from_slice(&t.data[at..end]);
-                if let Framing::Lines(d) = framing {
-                    body.extend_from_slice(d);
-                }
-                at = end;
-            }
-            if *framing == Framing::JsonArray {
-                body.push(b']');
-            }
+            // a row starts where the one before it ends
+            let rows = t.rows.iter().scan(0, |at, &(_, end)| {
+                let row = &t.data[*at..end];
+                *at = end;
+                Some(row)
+            });
+            let body = framing.frame(rows, t.rows.len(), t.data.len());
             out.push((table.clone(), body, t.rows.len() as u64));
         }
         out
