@@ -93,7 +93,7 @@ impl EoSink {
         let policy = EoPolicy {
             // A flush's transaction spans its loads and the register check before the commit.
             txn_timeout_secs: (cfg.load_timeout.as_secs() * 3).max(60),
-            backoff: Backoff::new(cfg.retry_backoff.max(Duration::from_millis(50)), EoPolicy::default().backoff.max),
+            backoff: Backoff::new(cfg.retry_backoff.max(Duration::from_millis(50)), EoPolicy::MAX_BACKOFF),
             ..EoPolicy::default()
         };
         let owner = format!("task{}-{:016x}", cfg.task_id, std::collections::hash_map::RandomState::new().build_hasher().finish());

@@ -25,12 +25,17 @@ pub struct EoPolicy {
     pub visible_wait: Duration,
 }
 
+impl EoPolicy {
+    /// The longest wait between two attempts of a step.
+    pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+}
+
 impl Default for EoPolicy {
     fn default() -> Self {
         EoPolicy {
             txn_timeout_secs: 600,
             max_attempts: 10,
-            backoff: Backoff::new(Duration::from_millis(200), Duration::from_secs(10)),
+            backoff: Backoff::new(Duration::from_millis(200), EoPolicy::MAX_BACKOFF),
             visible_wait: Duration::from_secs(300),
         }
     }

@@ -24,9 +24,6 @@ pub fn row_layout(cfg: &mut Config) -> Result<(RowWriter, Framing)> {
             Ok((RowWriter { format: RowFormat::Json, zone, offset_column }, framing))
         }
         "csv" => {
-            if offset_column.is_some() {
-                return Err(Error::config("exactly.once.offset.column: works with sink.properties.format=json only"));
-            }
             let mut opts = CsvOptions::default();
             if let Some(v) = header(cfg, "column_separator") {
                 opts.separator = parse_delimiter("column_separator", v)?;
