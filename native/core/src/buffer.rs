@@ -93,11 +93,7 @@ impl TableBuffer {
     /// body unchanged; either way its offset is now this buffer's responsibility.
     pub fn append(&mut self, writer: &RowWriter, batch: &Batch<'_>, rec: &Record<'_>) -> Result<bool> {
         let mark = self.body.len();
-        match (&self.framing, self.rows) {
-            (Framing::JsonArray, 0) => self.body.push(b'['),
-            (Framing::JsonArray, _) => self.body.push(b','),
-            (Framing::Lines(_), _) => {}
-        }
+        self.framing.before_row(&mut self.body, self.rows);
         let wrote = match writer.append_row(batch, rec, &mut self.body) {
             Ok(w) => w,
             Err(e) => {
@@ -118,9 +114,7 @@ impl TableBuffer {
                 };
                 index.rows.push(RowRef { start, end: self.body.len(), partition: partition as u32, offset: rec.commit_offset });
             }
-            if let Framing::Lines(end) = &self.framing {
-                self.body.extend_from_slice(end);
-            }
+            self.framing.after_row(&mut self.body);
             self.rows += 1;
         } else {
             self.body.truncate(mark);
@@ -166,11 +160,46 @@ impl TableBuffer {
         }
     }
 
+    /// A copy of the body as `take` would frame it, leaving the buffer as it is (exactly-once
+    /// keeps a partition's rows until its transaction's outcome is known).
+    pub fn framed(&self) -> Vec<u8> {
+        let mut body = Vec::with_capacity(self.body.len() + 1);
+        body.extend_from_slice(&self.body);
+        self.framing.end_body(&mut body, self.rows);
+        body
+    }
+
+    /// Keeps only the rows of offset `offset` and above (they are not in StarRocks yet), for a
+    /// buffer of one partition's records with its rows indexed (the exactly-once path, after an
+    /// earlier owner's flush landed first). Records that made no row below `offset` go too.
+    pub fn retain_from(&mut self, offset: i64) {
+        let index = self.index.as_mut().expect("retain_from needs a buffer that indexes its rows");
+        let old = std::mem::take(&mut self.body);
+        let kept: Vec<RowRef> = index.rows.iter().filter(|r| r.offset >= offset).copied().collect();
+        index.rows.clear();
+        self.rows = 0;
+        for r in kept {
+            self.framing.before_row(&mut self.body, self.rows);
+            let start = self.body.len();
+            self.body.extend_from_slice(&old[r.start..r.end]);
+            index.rows.push(RowRef { start, end: self.body.len(), ..r });
+            self.framing.after_row(&mut self.body);
+            self.rows += 1;
+        }
+        for first in self.first.values_mut().chain(self.forgotten.values_mut()) {
+            *first = (*first).max(offset);
+        }
+        if self.rows == 0 && self.last.values().all(|last| *last < offset) {
+            self.first.clear();
+            self.forgotten.clear();
+            self.last.clear();
+            self.since = None;
+        }
+    }
+
     /// Empties the buffer into a chunk (a chunk with 0 rows needs no load: its offsets are done).
     pub fn take(&mut self) -> Chunk {
-        if self.framing == Framing::JsonArray && self.rows > 0 {
-            self.body.push(b']');
-        }
+        self.framing.end_body(&mut self.body, self.rows);
         let body = std::mem::take(&mut self.body);
         let last = std::mem::take(&mut self.last);
         let forgotten = std::mem::take(&mut self.forgotten);
@@ -192,38 +221,50 @@ impl TableBuffer {
 }
 
 impl Framing {
+    /// What goes before row number `n` (0-based) of a body.
+    fn before_row(&self, body: &mut Vec<u8>, n: u64) {
+        match (self, n) {
+            (Framing::JsonArray, 0) => body.push(b'['),
+            (Framing::JsonArray, _) => body.push(b','),
+            (Framing::Lines(_), _) => {}
+        }
+    }
+
+    /// What goes after every row.
+    fn after_row(&self, body: &mut Vec<u8>) {
+        if let Framing::Lines(end) = self {
+            body.extend_from_slice(end);
+        }
+    }
+
+    /// What closes a body of `rows` rows.
+    fn end_body(&self, body: &mut Vec<u8>, rows: u64) {
+        if *self == Framing::JsonArray && rows > 0 {
+            body.push(b']');
+        }
+    }
+
     /// A body of some rows of `body` (as indexed by `rows`), framed like the original.
     pub fn sub_body(&self, body: &[u8], rows: &[RowRef]) -> Bytes {
         let bytes = rows.iter().map(|r| r.end - r.start).sum();
         Bytes::from(self.frame(rows.iter().map(|r| &body[r.start..r.end]), rows.len(), bytes))
     }
 
-    /// `rows` (unframed, `count` of them, `bytes` together) as one body: the one place a body
-    /// is framed after the fact (a part of a refused load; an exactly-once flush).
+    /// `rows` (unframed, `count` of them, `bytes` together) as one body: a part of a refused load.
     pub fn frame<'a>(&self, rows: impl Iterator<Item = &'a [u8]>, count: usize, bytes: usize) -> Vec<u8> {
         let extra = match self {
             Framing::JsonArray => count + 1,
             Framing::Lines(end) => count * end.len(),
         };
         let mut out = Vec::with_capacity(bytes + extra);
-        match self {
-            Framing::JsonArray => {
-                out.push(b'[');
-                for (i, row) in rows.enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    out.extend_from_slice(row);
-                }
-                out.push(b']');
-            }
-            Framing::Lines(end) => {
-                for row in rows {
-                    out.extend_from_slice(row);
-                    out.extend_from_slice(end);
-                }
-            }
+        let mut n = 0;
+        for row in rows {
+            self.before_row(&mut out, n);
+            out.extend_from_slice(row);
+            self.after_row(&mut out);
+            n += 1;
         }
+        self.end_body(&mut out, n);
         out
     }
 }

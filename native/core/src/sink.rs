@@ -36,6 +36,7 @@ use crate::offsets::{FirstOffsets, OffsetTracker, TopicPartition};
 use crate::pipeline::Pipeline;
 use crate::runtime;
 use crate::rejected::Rejected;
+use crate::stream_load::request::Headers;
 use crate::stream_load::{isolate_rejected, load_with_retry, LabelMaker, LoadRequest, Loader, RetryPolicy, StreamLoadClient};
 
 /// What never changes after `open`.
@@ -47,6 +48,8 @@ struct Settings {
     intake: Intake,
     flush: FlushPolicy,
     labels: LabelMaker,
+    /// The `sink.properties.*` headers every load carries.
+    headers: Arc<Headers>,
     /// Longest a caller waits for a table's load: every attempt may take the whole timeout.
     max_load_wait: Duration,
 }
@@ -128,7 +131,17 @@ impl Sink {
         let rt = runtime::acquire().map_err(|e| Error::internal(format!("cannot start the I/O runtime: {}", e)))?;
         let shared = Arc::new(Shared {
             io: rt.handle().clone(),
-            settings: Settings { flush: FlushPolicy::new(&cfg), cfg, log, client, policy, intake, labels, max_load_wait },
+            settings: Settings {
+                flush: FlushPolicy::new(&cfg),
+                headers: Arc::new(client.load_headers()),
+                cfg,
+                log,
+                client,
+                policy,
+                intake,
+                labels,
+                max_load_wait,
+            },
             state: Mutex::new(state),
             load_done: Condvar::new(),
             metrics,
@@ -399,7 +412,7 @@ impl Shared {
         let table_name = table.to_string();
         let bytes = chunk.body.len();
         st.inflight_bytes += bytes;
-        let request = LoadRequest { target, label, body: chunk.body, rows: chunk.rows };
+        let request = LoadRequest { target, label, body: chunk.body, rows: chunk.rows, headers: s.headers.clone() };
         let index = chunk.index;
         let task = self.io.spawn(async move {
             let Some(shared) = me.upgrade() else { return };

@@ -15,7 +15,8 @@ use starrocks_sink_core::exactly_once::http_api::HttpTxnApi;
 use starrocks_sink_core::exactly_once::setup;
 use starrocks_sink_core::exactly_once::sql::SqlClient;
 use starrocks_sink_core::ErrorKind;
-use starrocks_sink_core::exactly_once::{EoPolicy, FlushOutcome, PartitionWriter, Register, TableBody};
+use starrocks_sink_core::exactly_once::{EoPolicy, FlushOutcome, PartitionWriter, Register};
+use starrocks_sink_core::stream_load::LoadRequest;
 use starrocks_sink_core::stream_load::StreamLoadClient;
 use tokio::runtime::Runtime;
 
@@ -116,13 +117,12 @@ fn policy() -> EoPolicy {
     }
 }
 
-fn bodies(start: i64, end: i64) -> Vec<TableBody> {
-    let h = vec![("format".to_string(), "json".to_string()), ("strip_outer_array".to_string(), "true".to_string())];
+fn bodies(start: i64, end: i64) -> Vec<LoadRequest> {
     let events: Vec<_> = (start..end).map(|o| serde_json::json!({"kafka_partition": 0, "kafka_offset": o})).collect();
     let latest: Vec<_> = (start..end).map(|o| serde_json::json!({"k": o % 3, "kafka_offset": o})).collect();
     vec![
-        TableBody { table: "events".into(), headers: h.clone(), body: serde_json::to_vec(&events).unwrap() },
-        TableBody { table: "latest".into(), headers: h, body: serde_json::to_vec(&latest).unwrap() },
+        common::table_load("d", "events", &events),
+        common::table_load("d", "latest", &latest),
     ]
 }
 

@@ -10,6 +10,8 @@
 //! `EO_SIM_SEED=<seed> cargo test --test exactly_once_sim -- --nocapture`.
 //! `EO_SIM_SCHEDULES=<n>` runs more schedules (`make sim-long`).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -20,8 +22,9 @@ use std::time::Duration;
 use starrocks_emulator::clock::ManualClock;
 use starrocks_emulator::txn_core::{CoreOptions, TxnCore, TxnError};
 use starrocks_sink_core::backoff::Backoff;
-use starrocks_sink_core::exactly_once::api::{Begin, Commit, Headers, Load, OneShot, Rollback, TxnApi, TxnState, Unknown};
-use starrocks_sink_core::exactly_once::{EoPolicy, FlushOutcome, PartitionWriter, Register, TableBody};
+use starrocks_sink_core::exactly_once::api::{Begin, Commit, Load, OneShot, Rollback, TxnApi, TxnState, Unknown};
+use starrocks_sink_core::stream_load::LoadRequest;
+use starrocks_sink_core::exactly_once::{EoPolicy, FlushOutcome, PartitionWriter, Register};
 
 const DB: &str = "sim";
 const TOPIC: &str = "orders";
@@ -129,8 +132,9 @@ impl TxnApi for SimApi {
         .await
     }
 
-    async fn load(&self, label: &str, table: &str, headers: &Headers, body: &[u8]) -> Result<Load, Unknown> {
-        let h = headers.clone();
+    async fn load(&self, request: &LoadRequest) -> Result<Load, Unknown> {
+        let (label, table, body) = (request.label.as_str(), request.target.table.as_str(), &request.body[..]);
+        let h = (*request.headers).clone();
         self.request(&format!("load {} {}", label, table), |c| {
             // Whether the transaction was already aborted, or this load aborted it.
             let before = c.load_state(DB, label).0;
@@ -179,8 +183,9 @@ impl TxnApi for SimApi {
         .await
     }
 
-    async fn stream_load(&self, table: &str, label: &str, headers: &Headers, body: &[u8]) -> Result<OneShot, Unknown> {
-        let h = headers.clone();
+    async fn stream_load(&self, request: &LoadRequest) -> Result<OneShot, Unknown> {
+        let (label, table, body) = (request.label.as_str(), request.target.table.as_str(), &request.body[..]);
+        let h = (*request.headers).clone();
         self.request(&format!("stream_load {}", label), |c| match c.stream_load(DB, table, label, &h, body) {
             Ok(_) => OneShot::Loaded,
             Err(TxnError::LabelExists { .. }) => OneShot::LabelExists,
@@ -221,17 +226,16 @@ fn register() -> Register {
     Register { db: DB.into(), table: "eo_register".into(), connector: "sim-connector".into() }
 }
 
-fn bodies(partition: i32, start: i64, end: i64) -> Vec<TableBody> {
+fn bodies(partition: i32, start: i64, end: i64) -> Vec<LoadRequest> {
     let events: Vec<_> = (start..end)
         .map(|o| serde_json::json!({"kafka_partition": partition, "kafka_offset": o, "payload": format!("p{}o{}", partition, o)}))
         .collect();
     let latest: Vec<_> = (start..end)
         .map(|o| serde_json::json!({"k": partition as i64 * 100 + o % KEYS, "kafka_offset": o}))
         .collect();
-    let h = vec![("format".to_string(), "json".to_string()), ("strip_outer_array".to_string(), "true".to_string())];
     vec![
-        TableBody { table: "events".into(), headers: h.clone(), body: serde_json::to_vec(&events).unwrap() },
-        TableBody { table: "latest".into(), headers: h, body: serde_json::to_vec(&latest).unwrap() },
+        common::table_load(DB, "events", &events),
+        common::table_load(DB, "latest", &latest),
     ]
 }
 

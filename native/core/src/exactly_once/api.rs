@@ -9,7 +9,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-pub type Headers = Vec<(String, String)>;
+pub use crate::stream_load::request::Headers;
+use crate::stream_load::LoadRequest;
 
 /// The request may or may not have been applied.
 #[derive(Debug, Clone)]
@@ -72,12 +73,13 @@ pub enum OneShot {
 /// StarRocks as the protocol sees it: one database.
 pub trait TxnApi: Sync {
     fn begin(&self, label: &str, timeout_secs: u64) -> impl Future<Output = Result<Begin, Unknown>> + Send;
-    fn load(&self, label: &str, table: &str, headers: &Headers, body: &[u8]) -> impl Future<Output = Result<Load, Unknown>> + Send;
+    /// One table's rows into the transaction named by `request.label`.
+    fn load(&self, request: &LoadRequest) -> impl Future<Output = Result<Load, Unknown>> + Send;
     fn commit(&self, label: &str) -> impl Future<Output = Result<Commit, Unknown>> + Send;
     fn rollback(&self, label: &str) -> impl Future<Output = Result<Rollback, Unknown>> + Send;
     fn state(&self, label: &str) -> impl Future<Output = Result<TxnState, Unknown>> + Send;
     /// A one-shot Stream Load (fencing writes the register this way).
-    fn stream_load(&self, table: &str, label: &str, headers: &Headers, body: &[u8]) -> impl Future<Output = Result<OneShot, Unknown>> + Send;
+    fn stream_load(&self, request: &LoadRequest) -> impl Future<Output = Result<OneShot, Unknown>> + Send;
     /// A SELECT; every failure is `Unknown` (the caller retries, then reports the message).
     fn query(&self, sql: &str) -> impl Future<Output = Result<Vec<Vec<Option<String>>>, Unknown>> + Send;
     fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send;

@@ -9,10 +9,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::api::{Begin, Commit, Headers, Load, OneShot, Rollback, TxnApi, TxnState, Unknown};
+use super::api::{Begin, Commit, Load, OneShot, Rollback, TxnApi, TxnState, Unknown};
 use super::sql::SqlClient;
 use crate::stream_load::response::is_fatal_message;
-use crate::stream_load::StreamLoadClient;
+use crate::stream_load::{LoadRequest, StreamLoadClient};
 
 pub struct HttpTxnApi {
     pub client: Arc<StreamLoadClient>,
@@ -62,10 +62,10 @@ impl TxnApi for HttpTxnApi {
         })
     }
 
-    async fn load(&self, label: &str, table: &str, headers: &Headers, body: &[u8]) -> Result<Load, Unknown> {
-        let mut h = self.headers(label, &[("table", table)]);
-        h.extend(headers.iter().cloned());
-        let v = self.txn("load", h, Some(Bytes::copy_from_slice(body))).await?;
+    async fn load(&self, request: &LoadRequest) -> Result<Load, Unknown> {
+        let mut h = self.headers(&request.label, &[("table", &request.target.table)]);
+        h.extend(request.headers.iter().cloned());
+        let v = self.txn("load", h, Some(request.body.clone())).await?;
         if ok(&v) {
             return Ok(Load::Loaded);
         }
@@ -120,12 +120,13 @@ impl TxnApi for HttpTxnApi {
         })
     }
 
-    async fn stream_load(&self, table: &str, label: &str, headers: &Headers, body: &[u8]) -> Result<OneShot, Unknown> {
-        let mut h = vec![("label".to_string(), label.to_string())];
-        h.extend(headers.iter().cloned());
+    async fn stream_load(&self, request: &LoadRequest) -> Result<OneShot, Unknown> {
+        let mut h = vec![("label".to_string(), request.label.clone())];
+        h.extend(request.headers.iter().cloned());
+        let (db, table) = (&request.target.database, &request.target.table);
         let text = self
             .client
-            .send_via_fe(true, &["api", &self.db, table, "_stream_load"], &h, Some(Bytes::copy_from_slice(body)))
+            .send_via_fe(true, &["api", db, table, "_stream_load"], &h, Some(request.body.clone()))
             .await
             .map_err(Unknown)?;
         let v = parse(&text)?;

@@ -37,4 +37,4 @@ pub mod writer;
 pub use api::TxnApi;
 pub use register::{Register, RegisterRow};
 pub use sink::EoSink;
-pub use writer::{EoPolicy, FlushOutcome, PartitionWriter, TableBody};
+pub use writer::{EoPolicy, FlushOutcome, PartitionWriter};

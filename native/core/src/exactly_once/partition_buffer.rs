@@ -1,27 +1,23 @@
-//! What one partition has buffered since its last flush: its rows per target table, each row
-//! with the Kafka offset it came from, and the offset range taken (records that made no row,
-//! tombstones or records sent to the DLQ, still move the partition).
+//! What one partition has buffered since its last flush: a [`TableBuffer`] per target table
+//! (the buffer at-least-once uses, with its rows indexed by offset) and the offset range taken
+//! (records that made no row, tombstones or records sent to the DLQ, still move the partition).
 //!
-//! Rows are kept without framing and framed when a flush takes them: a flush is one
-//! transaction for the partition, and a rewind (an older owner's flush landed first) must drop
-//! the rows below an offset, which per-row offsets make a filter instead of a re-read.
+//! A flush is one transaction for the partition, and its rows stay here until the outcome is
+//! known: a rewind (an older owner's flush landed first) keeps only the rows from an offset on,
+//! which the row index makes a filter instead of a re-read.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use crate::buffer::Framing;
+use crate::boundary::{Batch, Record};
+use crate::buffer::{Framing, TableBuffer};
 use crate::error::Result;
+use crate::rows::RowWriter;
 
-#[derive(Debug, Default)]
-struct TableRows {
-    data: Vec<u8>,
-    /// (offset, end of the row in `data`); a row starts where the previous one ends.
-    rows: Vec<(i64, usize)>,
-}
-
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PartitionBuffer {
-    tables: BTreeMap<String, TableRows>,
+    framing: Framing,
+    tables: BTreeMap<String, TableBuffer>,
     /// First offset taken, `-1` when empty.
     start: i64,
     /// One past the last offset taken.
@@ -30,9 +26,17 @@ pub struct PartitionBuffer {
     since: Option<Instant>,
 }
 
+/// One table's rows of a flush, framed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRows {
+    pub table: String,
+    pub body: Vec<u8>,
+    pub rows: u64,
+}
+
 impl PartitionBuffer {
-    pub fn new() -> PartitionBuffer {
-        PartitionBuffer { start: -1, ..PartitionBuffer::default() }
+    pub fn new(framing: Framing) -> PartitionBuffer {
+        PartitionBuffer { framing, tables: BTreeMap::new(), start: -1, end: -1, bytes: 0, since: None }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -62,45 +66,28 @@ impl PartitionBuffer {
         self.end = offset + 1;
     }
 
-    /// Takes `offset` with the row `write` appends for `table` (`Ok(false)`: no row). On error
-    /// nothing is taken. Answers the bytes added.
-    pub fn append(&mut self, table: &str, offset: i64, write: impl FnOnce(&mut Vec<u8>) -> Result<bool>) -> Result<usize> {
-        let rows = match self.tables.get_mut(table) {
-            Some(r) => r,
-            None => self.tables.entry(table.to_string()).or_default(),
+    /// Takes `rec` (of this partition) with the row `writer` makes of it for `table` (none for
+    /// a tombstone). On error nothing is taken. Answers the bytes added.
+    pub fn append(&mut self, table: &str, writer: &RowWriter, batch: &Batch<'_>, rec: &Record<'_>) -> Result<usize> {
+        let buffer = match self.tables.get_mut(table) {
+            Some(b) => b,
+            None => self.tables.entry(table.to_string()).or_insert_with(|| TableBuffer::new(self.framing.clone(), true)),
         };
-        let mark = rows.data.len();
-        match write(&mut rows.data) {
-            Ok(true) => rows.rows.push((offset, rows.data.len())),
-            Ok(false) => rows.data.truncate(mark),
-            Err(e) => {
-                rows.data.truncate(mark);
-                return Err(e);
-            }
-        }
-        let added = rows.data.len() - mark;
+        let before = buffer.bytes();
+        buffer.append(writer, batch, rec)?;
+        let added = buffer.bytes() - before;
         self.bytes += added;
-        self.note(offset);
+        self.note(rec.commit_offset);
         Ok(added)
     }
 
-    /// The framed body of every table with rows, and its row count.
-    pub fn bodies(&self, framing: &Framing) -> Vec<(String, Vec<u8>, u64)> {
-        let mut out = Vec::new();
-        for (table, t) in &self.tables {
-            if t.rows.is_empty() {
-                continue;
-            }
-            // a row starts where the one before it ends
-            let rows = t.rows.iter().scan(0, |at, &(_, end)| {
-                let row = &t.data[*at..end];
-                *at = end;
-                Some(row)
-            });
-            let body = framing.frame(rows, t.rows.len(), t.data.len());
-            out.push((table.clone(), body, t.rows.len() as u64));
-        }
-        out
+    /// The framed body of every table with rows, and its row count; the rows stay.
+    pub fn bodies(&self) -> Vec<TableRows> {
+        self.tables
+            .iter()
+            .filter(|(_, b)| b.rows() > 0)
+            .map(|(table, b)| TableRows { table: table.clone(), body: b.framed(), rows: b.rows() })
+            .collect()
     }
 
     /// Drops what is below `offset` (it is in StarRocks already).
@@ -112,85 +99,111 @@ impl PartitionBuffer {
             self.clear();
             return;
         }
-        let mut bytes = 0;
-        for t in self.tables.values_mut() {
-            let mut data = Vec::new();
-            let mut rows = Vec::new();
-            let mut at = 0;
-            for &(o, end) in &t.rows {
-                if o >= offset {
-                    data.extend_from_slice(&t.data[at..end]);
-                    rows.push((o, data.len()));
-                }
-                at = end;
-            }
-            bytes += data.len();
-            *t = TableRows { data, rows };
+        for b in self.tables.values_mut() {
+            b.retain_from(offset);
         }
-        self.bytes = bytes;
+        self.tables.retain(|_, b| !b.is_empty());
+        self.bytes = self.tables.values().map(TableBuffer::bytes).sum();
         self.start = offset;
     }
 
     pub fn clear(&mut self) {
-        *self = PartitionBuffer::new();
+        *self = PartitionBuffer::new(self.framing.clone());
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::boundary::builder::{BatchBuilder, V};
+    use crate::boundary::decode;
+    use crate::rows::csv::CsvOptions;
+    use crate::rows::RowFormat;
+    use bumpalo::Bump;
 
-    fn row(s: &str) -> impl FnOnce(&mut Vec<u8>) -> Result<bool> + '_ {
-        move |out: &mut Vec<u8>| {
-            out.extend_from_slice(s.as_bytes());
-            Ok(!s.is_empty())
+    /// One partition's records at `offsets`: a string each (raw text rows), `""` a tombstone.
+    fn batch(records: &[(i64, &str)]) -> Vec<u8> {
+        let mut b = BatchBuilder::new();
+        for (offset, text) in records {
+            let v = if text.is_empty() { V::Null } else { V::Str(text.to_string()) };
+            b.record("t", 0, *offset, v);
+        }
+        b.build()
+    }
+
+    fn csv() -> RowWriter {
+        RowWriter { format: RowFormat::Csv(CsvOptions::default()), ..RowWriter::json() }
+    }
+
+    fn take_all(b: &mut PartitionBuffer, table: &str, writer: &RowWriter, records: &[(i64, &str)]) {
+        let buf = batch(records);
+        let arena = Bump::new();
+        let batch = decode(&buf, &arena).unwrap();
+        for r in &batch.records {
+            b.append(table, writer, &batch, r).unwrap();
         }
     }
 
     #[test]
     fn frames_per_table_and_counts_rowless_offsets() {
-        let mut b = PartitionBuffer::new();
-        assert!(b.is_empty());
-        b.append("t1", 5, row("{\"a\":1}")).unwrap();
-        b.append("t2", 6, row("x,1")).unwrap();
-        b.append("t1", 7, row("")).unwrap(); // tombstone
-        b.append("t1", 8, row("{\"a\":2}")).unwrap();
-        b.note(9); // sent to the DLQ
-        assert_eq!(b.range(), Some((5, 10)));
-        let bodies = b.bodies(&Framing::JsonArray);
-        assert_eq!(bodies[0], ("t1".to_string(), b"[{\"a\":1},{\"a\":2}]".to_vec(), 2));
-        assert_eq!(bodies[1], ("t2".to_string(), b"[x,1]".to_vec(), 1));
-        let lines = b.bodies(&Framing::Lines(b"\n".to_vec()));
-        assert_eq!(lines[0].1, b"{\"a\":1}\n{\"a\":2}\n".to_vec());
-        assert_eq!(b.bytes(), 7 + 3 + 7);
+        for (framing, t1, t2) in [
+            (Framing::JsonArray, &b"[{\"a\":1},{\"a\":2}]"[..], &b"[{\"b\":1}]"[..]),
+            (Framing::Lines(b"\n".to_vec()), &b"{\"a\":1}\n{\"a\":2}\n"[..], &b"{\"b\":1}\n"[..]),
+        ] {
+            let mut b = PartitionBuffer::new(framing);
+            assert!(b.is_empty());
+            let w = RowWriter::json();
+            take_all(&mut b, "t1", &w, &[(5, "{\"a\":1}")]);
+            take_all(&mut b, "t2", &w, &[(6, "{\"b\":1}")]);
+            take_all(&mut b, "t1", &w, &[(7, ""), (8, "{\"a\":2}")]);
+            b.note(9); // sent to the DLQ
+            assert_eq!(b.range(), Some((5, 10)));
+            let bodies = b.bodies();
+            assert_eq!(bodies.len(), 2);
+            assert_eq!((bodies[0].table.as_str(), &bodies[0].body[..], bodies[0].rows), ("t1", t1, 2));
+            assert_eq!((bodies[1].table.as_str(), &bodies[1].body[..], bodies[1].rows), ("t2", t2, 1));
+            assert_eq!(b.bodies(), bodies, "taking the bodies leaves the rows");
+        }
     }
 
     #[test]
     fn a_failed_row_leaves_nothing() {
-        let mut b = PartitionBuffer::new();
-        let e = b.append("t", 1, |out: &mut Vec<u8>| {
-            out.extend_from_slice(b"half");
-            Err(crate::Error::data("bad"))
-        });
-        assert!(e.is_err());
+        let mut b = PartitionBuffer::new(Framing::JsonArray);
+        let buf = batch(&[(1, "not json {")]);
+        let arena = Bump::new();
+        let batch = decode(&buf, &arena).unwrap();
+        assert!(b.append("t", &RowWriter::json(), &batch, &batch.records[0]).is_err());
         assert!(b.is_empty());
-        assert!(b.bodies(&Framing::JsonArray).is_empty());
+        assert_eq!(b.bytes(), 0);
+        assert!(b.bodies().is_empty());
     }
 
     #[test]
     fn drop_below_keeps_the_rows_at_and_above() {
-        let mut b = PartitionBuffer::new();
-        for (o, r) in [(10, "a"), (11, "b"), (12, "c"), (13, "d")] {
-            b.append("t", o, row(r)).unwrap();
-        }
+        let mut b = PartitionBuffer::new(Framing::Lines(b"\n".to_vec()));
+        take_all(&mut b, "t", &csv(), &[(10, "a"), (11, "b"), (12, "c"), (13, "d")]);
+        take_all(&mut b, "u", &csv(), &[(14, "e")]);
         b.drop_below(12);
-        assert_eq!(b.range(), Some((12, 14)));
-        assert_eq!(b.bodies(&Framing::Lines(b"\n".to_vec()))[0].1, b"c\nd\n".to_vec());
-        assert_eq!(b.bytes(), 2);
+        assert_eq!(b.range(), Some((12, 15)));
+        let bodies = b.bodies();
+        assert_eq!((&bodies[0].body[..], bodies[0].rows), (&b"c\nd\n"[..], 2));
+        assert_eq!(&bodies[1].body[..], b"e\n");
+        assert_eq!(b.bytes(), 6);
         b.drop_below(9);
-        assert_eq!(b.range(), Some((12, 14)));
+        assert_eq!(b.range(), Some((12, 15)));
         b.drop_below(14);
+        assert_eq!(b.bodies().len(), 1, "a table left without rows goes");
+        b.drop_below(15);
         assert!(b.is_empty());
         assert_eq!(b.bytes(), 0);
+    }
+
+    #[test]
+    fn drop_below_reframes_a_json_array() {
+        let mut b = PartitionBuffer::new(Framing::JsonArray);
+        take_all(&mut b, "t", &RowWriter::json(), &[(1, "{\"a\":1}"), (2, "{\"a\":2}"), (3, "{\"a\":3}")]);
+        b.drop_below(2);
+        assert_eq!(b.bodies()[0].body, b"[{\"a\":2},{\"a\":3}]".to_vec());
+        assert_eq!(b.bytes(), b"[{\"a\":2},{\"a\":3}".len());
     }
 }

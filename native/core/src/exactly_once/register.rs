@@ -5,7 +5,13 @@
 //! written only through Stream Load (inside a flush's transaction, or one-shot when fencing),
 //! always with `merge_condition` on `next_offset`, so no write can move a partition backwards.
 
+use std::sync::Arc;
+
+use bytes::Bytes;
+
 use crate::error::{Error, Result};
+use crate::route::Target;
+use crate::stream_load::LoadRequest;
 
 #[derive(Debug, Clone)]
 pub struct Register {
@@ -55,14 +61,11 @@ impl Register {
         )
     }
 
-    /// The Stream Load headers of every register write.
-    pub fn headers(&self) -> Vec<(String, String)> {
-        vec![("format".into(), "json".into()), ("merge_condition".into(), "next_offset".into())]
-    }
-
-    /// One register row as a Stream Load JSON body.
-    pub fn row_json(&self, topic: &str, partition: i32, row: &RegisterRow) -> Vec<u8> {
-        serde_json::json!({
+    /// The Stream Load that writes `row` (under `label`: a fence's own, or the flush's
+    /// transaction label, which the writer sets per attempt), always with `merge_condition` on
+    /// `next_offset`.
+    pub fn load(&self, topic: &str, partition: i32, row: &RegisterRow, label: String) -> LoadRequest {
+        let body = serde_json::json!({
             "connector": self.connector,
             "topic": topic,
             "kafka_partition": partition,
@@ -70,8 +73,14 @@ impl Register {
             "generation": row.generation,
             "owner": row.owner,
         })
-        .to_string()
-        .into_bytes()
+        .to_string();
+        LoadRequest {
+            target: Target { database: self.db.clone(), table: self.table.clone() },
+            label,
+            body: Bytes::from(body),
+            rows: 1,
+            headers: Arc::new(vec![("format".into(), "json".into()), ("merge_condition".into(), "next_offset".into())]),
+        }
     }
 
     /// Reads the answer to `select_sql`: no row, or one.

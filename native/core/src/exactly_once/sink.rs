@@ -26,7 +26,7 @@ use bytes::Bytes;
 use super::http_api::HttpTxnApi;
 use super::partition_buffer::PartitionBuffer;
 use super::sql::SqlClient;
-use super::{setup, EoPolicy, FlushOutcome, PartitionWriter, Register, TableBody};
+use super::{setup, EoPolicy, FlushOutcome, PartitionWriter, Register};
 use crate::backoff::Backoff;
 use crate::boundary::{Batch, Record};
 use crate::config::{Config, ExactlyOnceConfig};
@@ -39,7 +39,9 @@ use crate::intake::Intake;
 use crate::task::Delivery;
 use crate::runtime::RuntimeRef;
 use crate::rejected::Rejected;
-use crate::stream_load::StreamLoadClient;
+use crate::route::Target;
+use crate::stream_load::request::Headers;
+use crate::stream_load::{LoadRequest, StreamLoadClient};
 
 struct Partition {
     /// `None`: another owner fenced us out; records are dropped until Connect revokes it.
@@ -60,7 +62,7 @@ pub struct EoSink {
     register: Register,
     /// The headers of every data load: `sink.properties.*` (plus `merge_condition` on the
     /// offset column).
-    headers: Vec<(String, String)>,
+    headers: Arc<Headers>,
     /// Unique to this sink: whose generation the register holds.
     owner: String,
     partitions: HashMap<TopicPartition, Partition>,
@@ -114,7 +116,7 @@ impl EoSink {
             api,
             policy,
             register,
-            headers,
+            headers: Arc::new(headers),
             owner,
             partitions: HashMap::new(),
             buffered: 0,
@@ -200,8 +202,7 @@ impl EoSink {
             ));
             return Err(self.fail(e));
         }
-        let writer = &self.intake.writer;
-        match p.buffer.append(table, rec.commit_offset, |out| writer.append_row(batch, rec, out)) {
+        match p.buffer.append(table, &self.intake.writer, batch, rec) {
             Ok(n) => self.buffered += n,
             Err(e) => match self.intake.bad_record(rec, e, &self.metrics) {
                 Ok(bad) => {
@@ -223,21 +224,23 @@ impl EoSink {
             let Some(p) = self.partitions.get_mut(&tp) else { continue };
             let (Some((start, end)), Some(w)) = (p.buffer.range(), p.writer.clone()) else { continue };
             let start = if w.next_offset() >= 0 { w.next_offset() } else { start };
-            let mut bodies = Vec::new();
+            let mut loads = Vec::new();
             let mut rows = 0;
             let mut bytes = 0;
-            for (table, body, n) in p.buffer.bodies(&self.intake.framing) {
-                let body = self.client.compress(Bytes::from(body))?;
+            for t in p.buffer.bodies() {
+                let body = self.client.compress(Bytes::from(t.body))?;
                 bytes += body.len();
-                rows += n;
-                bodies.push(TableBody { table, headers: self.headers.clone(), body: body.to_vec() });
+                rows += t.rows;
+                let target = Target { database: self.cfg.database.clone(), table: t.table };
+                // the label is each attempt's transaction label, set by the writer
+                loads.push(LoadRequest { target, label: String::new(), body, rows: t.rows, headers: self.headers.clone() });
             }
             sizes.push((rows, bytes));
             let (api, policy) = (self.api.clone(), self.policy.clone());
             jobs.push(async move {
                 let mut w = w;
                 let began = Instant::now();
-                let r = w.flush(&*api, &policy, start, end, &bodies).await;
+                let r = w.flush(&*api, &policy, start, end, &loads).await;
                 r.map(|outcome| (tp, w, outcome, start, end, began.elapsed()))
             });
         }
@@ -309,7 +312,7 @@ impl Delivery for EoSink {
             if let Some(old) = self.partitions.remove(tp) {
                 self.buffered -= old.buffer.bytes();
             }
-            self.partitions.insert(tp.clone(), Partition { writer: Some(w), position: next, buffer: PartitionBuffer::new() });
+            self.partitions.insert(tp.clone(), Partition { writer: Some(w), position: next, buffer: PartitionBuffer::new(self.intake.framing.clone()) });
             seeks.push(next);
         }
         self.note();

@@ -7,11 +7,12 @@
 
 use std::time::Duration;
 
-use super::api::{Begin, Commit, Headers, Load, OneShot, Rollback, TxnApi, TxnState, Unknown};
+use super::api::{Begin, Commit, Load, OneShot, Rollback, TxnApi, TxnState, Unknown};
 use super::label::EoLabels;
 use super::register::{Register, RegisterRow};
 use crate::backoff::Backoff;
 use crate::error::{Error, Result};
+use crate::stream_load::LoadRequest;
 
 #[derive(Debug, Clone)]
 pub struct EoPolicy {
@@ -47,14 +48,6 @@ impl EoPolicy {
     fn pause(&self, attempt: u32) -> Duration {
         self.backoff.delay(attempt + 1)
     }
-}
-
-/// The rows of one target table in a flush, ready to send.
-#[derive(Debug, Clone)]
-pub struct TableBody {
-    pub table: String,
-    pub headers: Headers,
-    pub body: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,8 +158,8 @@ impl PartitionWriter {
             let (next, generation) = row.as_ref().map(|r| (r.next_offset, r.generation)).unwrap_or((-1, 0));
             let mine = RegisterRow { next_offset: next, generation: generation + 1, owner: self.owner.clone() };
             let label = self.labels.fence(self.partition, next, generation);
-            let body = self.register.row_json(&self.topic, self.partition, &mine);
-            match api.stream_load(&self.register.table, &label, &self.register.headers(), &body).await {
+            let fence = self.register.load(&self.topic, self.partition, &mine, label.clone());
+            match api.stream_load(&fence).await {
                 Ok(OneShot::Failed(m)) => {
                     last = m;
                     continue;
@@ -240,7 +233,9 @@ impl PartitionWriter {
     /// Loads offsets `[start, end)` of the partition: `tables` plus the register row moving to
     /// `end`, in one transaction. `start` must be where the register stands (or anything, before
     /// the first flush).
-    pub async fn flush<A: TxnApi>(&mut self, api: &A, policy: &EoPolicy, start: i64, end: i64, tables: &[TableBody]) -> Result<FlushOutcome> {
+    /// `tables`: one load per target table, compressed; their labels are replaced by each
+    /// attempt's transaction label.
+    pub async fn flush<A: TxnApi>(&mut self, api: &A, policy: &EoPolicy, start: i64, end: i64, tables: &[LoadRequest]) -> Result<FlushOutcome> {
         if self.next >= 0 && start != self.next {
             return Err(Error::internal(format!("{}: flush from {} but the register stands at {}", self.what(), start, self.next)));
         }
@@ -248,8 +243,7 @@ impl PartitionWriter {
             return Err(Error::internal(format!("{}: empty flush [{}, {})", self.what(), start, end)));
         }
         let moved = RegisterRow { next_offset: end, generation: self.generation, owner: self.owner.clone() };
-        let register_body = self.register.row_json(&self.topic, self.partition, &moved);
-        let register_headers = self.register.headers();
+        let register_row = self.register.load(&self.topic, self.partition, &moved, String::new());
         let mut last = String::from("no attempt");
         'attempt: for attempt in 0..policy.max_attempts {
             if attempt > 0 {
@@ -274,12 +268,9 @@ impl PartitionWriter {
                     continue;
                 }
             }
-            let parts = tables
-                .iter()
-                .map(|t| (&t.table, &t.headers, &t.body[..]))
-                .chain(std::iter::once((&self.register.table, &register_headers, &register_body[..])));
-            for (table, headers, body) in parts {
-                match api.load(&label, table, headers, body).await {
+            for part in tables.iter().chain(std::iter::once(&register_row)) {
+                let table = &part.target.table;
+                match api.load(&part.with_label(label.clone())).await {
                     Ok(Load::Loaded) => {}
                     Ok(Load::Rejected(m)) => {
                         return Err(Error::load(format!(

@@ -21,6 +21,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT
 use reqwest::{StatusCode, Url};
 
 use super::compress::Compression;
+use super::request::{Headers, LoadRequest};
 use super::response::{parse_load_state_name, LoadState, StreamLoadResponse, Verdict};
 use crate::config::{Config, FeAddr};
 use crate::error::{Error, Result};
@@ -30,8 +31,10 @@ pub struct StreamLoadClient {
     fe: Vec<FeAddr>,
     /// The FE to ask first; moves on when one cannot be reached.
     current_fe: AtomicUsize,
-    /// Authorization, Expect and the `sink.properties.*` headers, built once.
-    headers: HeaderMap,
+    /// Authorization and Expect, built once; a load adds its own headers (`LoadRequest`).
+    base: HeaderMap,
+    /// The `sink.properties.*` headers as sent (compression rewritten), checked once.
+    properties: Headers,
     compression: Compression,
     /// True when `starrocks.ssl.truststore.location` replaced the built-in roots.
     custom_roots: bool,
@@ -41,14 +44,15 @@ impl StreamLoadClient {
     pub fn new(cfg: &Config) -> Result<StreamLoadClient> {
         let mut properties = cfg.properties.clone();
         let compression = Compression::from_headers(&mut properties)?;
-        let mut headers = HeaderMap::new();
+        let mut sent = Headers::new();
         for (k, v) in &properties {
-            let name = HeaderName::from_bytes(k.as_bytes())
+            HeaderName::from_bytes(k.as_bytes())
                 .map_err(|_| Error::config(format!("sink.properties.{}: not a valid HTTP header name", k)))?;
-            let value = HeaderValue::from_str(v)
+            HeaderValue::from_str(v)
                 .map_err(|_| Error::config(format!("sink.properties.{}: value is not a valid HTTP header value", k)))?;
-            headers.insert(name, value);
+            sent.push((k.to_ascii_lowercase(), v.clone()));
         }
+        let mut headers = HeaderMap::new();
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", cfg.username, cfg.password));
         let mut auth = HeaderValue::from_str(&format!("Basic {}", token))
             .map_err(|_| Error::config("starrocks.username: not usable in an HTTP header"))?;
@@ -81,7 +85,8 @@ impl StreamLoadClient {
             http,
             fe: cfg.fe.clone(),
             current_fe: AtomicUsize::new(0),
-            headers,
+            base: headers,
+            properties: sent,
             compression,
             custom_roots: cfg.trusted_pem.is_some(),
         })
@@ -93,13 +98,26 @@ impl StreamLoadClient {
     }
 
     /// The `sink.properties.*` headers as sent (compression rewritten), without Authorization
-    /// and Expect: what a transaction's loads carry besides their label and table.
-    pub fn load_headers(&self) -> Vec<(String, String)> {
-        self.headers
-            .iter()
-            .filter(|(k, _)| *k != AUTHORIZATION && *k != EXPECT)
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect()
+    /// and Expect: what a sink's loads carry besides their label and table.
+    pub fn load_headers(&self) -> Headers {
+        self.properties.clone()
+    }
+
+    /// Authorization, Expect, the label and `headers` (checked when they were made).
+    fn request_headers(&self, label: &str, headers: &Headers) -> std::result::Result<HeaderMap, Verdict> {
+        let mut map = HeaderMap::with_capacity(headers.len() + 3);
+        for (k, v) in headers {
+            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| Verdict::Fatal(format!("'{}' is not a header name", k)))?;
+            let value = HeaderValue::from_str(v).map_err(|_| Verdict::Fatal(format!("header {}: not a header value", k)))?;
+            map.insert(name, value);
+        }
+        // the credentials and Expect win over a `sink.properties.*` of the same name
+        for (k, v) in &self.base {
+            map.insert(k.clone(), v.clone());
+        }
+        let label = HeaderValue::from_str(label).map_err(|_| Verdict::Fatal(format!("label '{}' is not a header value", label)))?;
+        map.insert("label", label);
+        Ok(map)
     }
 
     fn fe(&self) -> &FeAddr {
@@ -119,18 +137,19 @@ impl StreamLoadClient {
         Ok(url)
     }
 
-    /// One attempt at loading `body` into `table` under `label`. `Err` carries a verdict for
-    /// failures that produced no Stream Load answer (network, FE refusal, HTTP errors).
-    pub async fn load(&self, db: &str, table: &str, label: &str, body: Bytes) -> std::result::Result<StreamLoadResponse, Verdict> {
+    /// One attempt at `request`, with `body` (the request's, compressed) as the body. `Err`
+    /// carries a verdict for failures that produced no Stream Load answer (network, FE refusal,
+    /// HTTP errors).
+    pub async fn load(&self, request: &LoadRequest, body: Bytes) -> std::result::Result<StreamLoadResponse, Verdict> {
+        let (db, table, label) = (request.target.database.as_str(), request.target.table.as_str(), request.label.as_str());
         let fe = self.fe().clone();
         let fe_url = self.url(&fe, &["api", db, table, "_stream_load"]).map_err(|e| Verdict::Fatal(e.message))?;
-        let label_value = HeaderValue::from_str(label).map_err(|_| Verdict::Fatal(format!("label '{}' is not a header value", label)))?;
+        let headers = self.request_headers(label, &request.headers)?;
 
         let answer = self
             .http
             .put(fe_url.clone())
-            .headers(self.headers.clone())
-            .header("label", label_value.clone())
+            .headers(headers.clone())
             .header(CONTENT_LENGTH, 0)
             .send()
             .await
@@ -161,8 +180,7 @@ impl StreamLoadClient {
         let answer = self
             .http
             .put(be_url.clone())
-            .headers(self.headers.clone())
-            .header("label", label_value)
+            .headers(headers.clone())
             .body(body)
             .send()
             .await;
@@ -174,7 +192,7 @@ impl StreamLoadClient {
                     return Err(Verdict::Fatal(untrusted_message("BE", &be, &reason)));
                 }
                 let cause = format!("load to BE {} failed: {}", origin(&be_url), error_chain(&e));
-                return match self.explain_lost_answer(db, &be_url, label).await {
+                return match self.explain_lost_answer(db, &be_url, label, headers).await {
                     Some(answer) => Ok(answer),
                     None => Err(Verdict::Retry(cause)),
                 };
@@ -202,13 +220,13 @@ impl StreamLoadClient {
     /// goes again without a body under a probe label (never the load's own label: an empty load
     /// must not mark it as done), and the load's label state is read. Returns the answer to act on,
     /// or `None` when the probe says nothing (plain network trouble: retry).
-    async fn explain_lost_answer(&self, db: &str, be_url: &Url, label: &str) -> Option<StreamLoadResponse> {
+    async fn explain_lost_answer(&self, db: &str, be_url: &Url, label: &str, mut headers: HeaderMap) -> Option<StreamLoadResponse> {
         let probe_label = format!("{}-probe", label.chars().take(120).collect::<String>());
+        headers.insert("label", HeaderValue::from_str(&probe_label).ok()?);
         let probe = self
             .http
             .put(be_url.clone())
-            .headers(self.headers.clone())
-            .header("label", HeaderValue::from_str(&probe_label).ok()?)
+            .headers(headers)
             .header(CONTENT_LENGTH, 0)
             .send()
             .await
@@ -246,12 +264,7 @@ impl StreamLoadClient {
     pub async fn send_via_fe(&self, put: bool, segments: &[&str], headers: &[(String, String)], body: Option<Bytes>) -> std::result::Result<Bytes, String> {
         let fe = self.fe().clone();
         let mut url = self.url(&fe, segments).map_err(|e| e.message)?;
-        let mut base = HeaderMap::new();
-        for k in [AUTHORIZATION, EXPECT] {
-            if let Some(v) = self.headers.get(&k) {
-                base.insert(k, v.clone());
-            }
-        }
+        let mut base = self.base.clone();
         for (k, v) in headers {
             let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| format!("'{}' is not a header name", k))?;
             let value = HeaderValue::from_str(v).map_err(|_| format!("header {}: not a header value", k))?;
@@ -294,7 +307,7 @@ impl StreamLoadClient {
         let mut url = self.url(&fe, &["api", db, "get_load_state"]).map_err(|e| e.message)?;
         url.query_pairs_mut().append_pair("label", label);
         for _ in 0..2 {
-            let auth = self.headers.get(AUTHORIZATION).cloned().expect("built in new()");
+            let auth = self.base.get(AUTHORIZATION).cloned().expect("built in new()");
             let answer = self.http.get(url.clone()).header(AUTHORIZATION, auth).send().await.map_err(|e| {
                 self.next_fe();
                 format!("get_load_state on {}: {}", fe.base_url(), error_chain(&e))

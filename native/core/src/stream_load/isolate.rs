@@ -29,10 +29,10 @@ pub async fn isolate_rejected(loader: &Loader<'_>, failed: &LoadRequest, framing
         }
         let rows = &index.rows[a..b];
         let part = LoadRequest {
-            target: failed.target.clone(),
             label: format!("{}-{:x}_{:x}", stem, a, b),
             body: framing.sub_body(&failed.body, rows),
             rows: (b - a) as u64,
+            ..failed.clone()
         };
         match load_with_retry(loader, &part).await {
             Ok(_) => {}

@@ -79,7 +79,7 @@ async fn attempts(loader: &Loader<'_>, request: &LoadRequest) -> Result<LoadRepo
             tokio::time::sleep(d).await;
             metrics.retries.fetch_add(1, Relaxed);
         }
-        let verdict = match client.load(db, table, label, body.clone()).await {
+        let verdict = match client.load(request, body.clone()).await {
             Ok(answer) => {
                 let v = answer.verdict();
                 if v == Verdict::Loaded {

@@ -160,3 +160,16 @@ fn query_address(v: &str) -> Value {
     let (host, port) = v.rsplit_once(':').unwrap();
     json!({"host": host.trim_start_matches('[').trim_end_matches(']'), "port": port.parse::<u16>().unwrap()})
 }
+
+/// One table's part of an exactly-once flush: JSON `rows` as a `strip_outer_array` body (the
+/// writer sets each attempt's transaction label).
+pub fn table_load(db: &str, table: &str, rows: &[Value]) -> starrocks_sink_core::stream_load::LoadRequest {
+    let headers = vec![("format".to_string(), "json".to_string()), ("strip_outer_array".to_string(), "true".to_string())];
+    starrocks_sink_core::stream_load::LoadRequest {
+        target: starrocks_sink_core::route::Target { database: db.into(), table: table.into() },
+        label: String::new(),
+        body: serde_json::to_vec(rows).unwrap().into(),
+        rows: rows.len() as u64,
+        headers: std::sync::Arc::new(headers),
+    }
+}
