@@ -55,6 +55,9 @@ pub struct EmulatorConfig {
     /// Milliseconds between COMMITTED and VISIBLE for multi-table transactions; the rows are
     /// applied (queryable) at VISIBLE.
     pub publish_delay_ms: u64,
+    /// Milliseconds from `ALTER TABLE ... ADD/MODIFY COLUMN` to its job's FINISHED (the new
+    /// schema becomes visible then); 0 finishes inside the ALTER, as fast schema evolution does.
+    pub schema_change_delay_ms: u64,
     /// The version reported by `current_version()`; below 4.0 the FE ignores
     /// `transaction_type` as a 3.x FE does.
     pub starrocks_version: String,
@@ -77,6 +80,7 @@ impl Default for EmulatorConfig {
             limits: Limits::default(),
             tls: None,
             publish_delay_ms: 0,
+            schema_change_delay_ms: 0,
             starrocks_version: DEFAULT_STARROCKS_VERSION.to_string(),
             clock: clock::system(),
         }
@@ -108,6 +112,9 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, BoxError> 
     }
     let catalog = Catalog::open(&config.root_password, config.data_dir.as_deref())?;
     catalog.set_version(&config.starrocks_version);
+    catalog.set_schema_change_delay_ms(config.schema_change_delay_ms);
+    let job_clock = config.clock.clone();
+    catalog.set_clock(Arc::new(move || job_clock.now()));
     let query = TcpListener::bind((config.host.as_str(), config.query_port)).await.map_err(|e| bind_err("query", config.query_port, e))?;
     let query_port = query.local_addr()?.port();
     let mysql_task = tokio::spawn(starrocks_emulator_store::mysql::serve(query, catalog.clone()));

@@ -17,7 +17,8 @@ use starrocks_emulator::EmulatorConfig;
 const USAGE: &str = "usage: starrocks-emulator [--host 127.0.0.1] [--fe-http-port 8030] [--be-http-port 8040] \
 [--query-port 9030] [--root-password PW] [--data-dir DIR] [--label-keep-max-second 259200] \
 [--label-keep-max-num 1000] [--streaming-load-max-mb 102400] [--json-max-mb 100] \
-[--max-running-txn-num-per-db 1000] [--publish-delay-ms 0] [--starrocks-version 4.0.0] \
+[--max-running-txn-num-per-db 1000] [--publish-delay-ms 0] [--schema-change-delay-ms 0] \
+[--starrocks-version 4.0.0] \
 [--tls-cert CHAIN.pem --tls-key KEY.pem]   (port 0 = any free port; \
 with --tls-cert/--tls-key both HTTP ports serve HTTPS only)";
 
@@ -55,6 +56,7 @@ fn parse_args(args: &[String]) -> Result<EmulatorConfig, String> {
             "--json-max-mb" => c.limits.json_max_mb = num(name, &value)?,
             "--max-running-txn-num-per-db" => c.limits.max_running_txn_num_per_db = num(name, &value)?,
             "--publish-delay-ms" => c.publish_delay_ms = num(name, &value)?,
+            "--schema-change-delay-ms" => c.schema_change_delay_ms = num(name, &value)?,
             "--starrocks-version" => c.starrocks_version = value,
             "--tls-cert" => tls_cert = Some(value),
             "--tls-key" => tls_key = Some(value),

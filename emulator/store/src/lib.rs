@@ -11,6 +11,7 @@ pub mod mirror;
 pub mod model;
 pub mod mysql;
 mod persist;
+pub mod schema_change;
 pub mod sql;
 pub mod store;
 pub mod types;

@@ -4,6 +4,8 @@
 //!   database; replay runs it again, so ids come out the same because they are handed out in
 //!   log order.
 //! - `B`: a committed load batch for a table id; tables dropped since are skipped at replay.
+//! - `S`: the end of a schema-change job (its ALTER is a `D` record logged when it was
+//!   submitted): replay finishes or cancels the job there, in order with the batches.
 //!
 //! Each record is `tag u8, len u32 LE, payload`; a torn last record (crash mid-write) is ignored.
 //! Each record is one `write` on an unbuffered file: it survives a killed process (not a power
@@ -30,6 +32,14 @@ pub enum Record {
     DeleteRows {
         table_id: i64,
         positions: Vec<u64>,
+    },
+    /// A schema-change job ended (FINISHED, or CANCELLED with `msg`).
+    JobDone {
+        job_id: i64,
+        create_ms: i64,
+        finish_ms: i64,
+        finished: bool,
+        msg: String,
     },
 }
 
@@ -133,6 +143,20 @@ pub fn encode(rec: &Record) -> Vec<u8> {
                 p.extend_from_slice(&x.to_le_bytes());
             }
             b'R'
+        }
+        Record::JobDone {
+            job_id,
+            create_ms,
+            finish_ms,
+            finished,
+            msg,
+        } => {
+            p.extend_from_slice(&job_id.to_le_bytes());
+            p.extend_from_slice(&create_ms.to_le_bytes());
+            p.extend_from_slice(&finish_ms.to_le_bytes());
+            p.push(*finished as u8);
+            put_str(&mut p, msg);
+            b'S'
         }
     };
     let mut out = Vec::with_capacity(p.len() + 5);
@@ -241,6 +265,13 @@ fn decode(tag: u8, payload: &[u8]) -> Option<Record> {
                 positions,
             })
         }
+        b'S' => Some(Record::JobDone {
+            job_id: r.i64()?,
+            create_ms: r.i64()?,
+            finish_ms: r.i64()?,
+            finished: r.u8()? != 0,
+            msg: r.str()?,
+        }),
         _ => None,
     }
 }
@@ -363,9 +394,20 @@ mod tests {
             sql: "DROP DATABASE d".into(),
         })
         .unwrap();
+        log.append(&Record::JobDone {
+            job_id: 7,
+            create_ms: 1,
+            finish_ms: 2,
+            finished: false,
+            msg: "m".into(),
+        })
+        .unwrap();
         drop(log);
         let (_, recs) = Log::open(dir.path()).unwrap();
-        assert_eq!(recs.len(), 3);
+        assert_eq!(recs.len(), 4);
+        assert!(
+            matches!(&recs[3], Record::JobDone { job_id: 7, create_ms: 1, finish_ms: 2, finished: false, msg } if msg == "m")
+        );
         assert!(matches!(&recs[2], Record::Ddl { db: None, sql } if sql == "DROP DATABASE d"));
     }
 }

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::ddl::CreateTable;
@@ -15,6 +15,7 @@ use crate::error::SqlError;
 use crate::mirror::Mirror;
 use crate::model::{KeysType, LoadBatch, LoadRow, LookupError, RowOp, Store, TableSchema};
 use crate::persist::{Log, Record};
+use crate::schema_change::{evolve, Job, JobState};
 use crate::store::TableData;
 
 pub struct Table {
@@ -22,6 +23,17 @@ pub struct Table {
     pub schema: Arc<TableSchema>,
     pub distribution: Option<String>,
     pub comment: Option<String>,
+    /// `ORDER BY (...)` of CREATE TABLE; None = the key columns.
+    pub sort_key: Option<Vec<String>>,
+    /// The index SHOW ALTER TABLE COLUMN names as OriginIndexId: the table id until a schema
+    /// change replaces it by the job's shadow index.
+    pub index_id: i64,
+    /// Schema changes finished on this table (0 at CREATE).
+    pub schema_version: i64,
+    /// Earlier schemas, oldest first, for loads planned before a schema change finished.
+    pub history: Vec<Arc<TableSchema>>,
+    /// Set when a schema change has replaced this `Table` in the catalog.
+    pub retired: AtomicBool,
     pub data: Mutex<TableData>,
 }
 
@@ -51,6 +63,8 @@ pub struct State {
     pub dbs: BTreeMap<String, Database>,
     pub users: BTreeMap<String, User>,
     pub tables_by_id: HashMap<i64, Arc<Table>>,
+    /// Schema-change jobs, oldest first (finished ones stay listed, as in StarRocks).
+    pub jobs: Vec<Job>,
     next_id: i64,
 }
 
@@ -112,6 +126,11 @@ impl State {
             schema,
             distribution: ct.distribution,
             comment: ct.comment,
+            sort_key: ct.sort_key,
+            index_id: id,
+            schema_version: 0,
+            history: Vec::new(),
+            retired: AtomicBool::new(false),
         });
         self.tables_by_id.insert(id, table.clone());
         self.dbs.get_mut(db).unwrap().tables.insert(ct.name, table);
@@ -139,6 +158,21 @@ pub struct Catalog {
     /// publishes due commits here, so a query never sees a transaction that should already be
     /// visible as still invisible.
     before_statement: RwLock<Option<BeforeStatement>>,
+    /// True while the data log is replayed: schema-change jobs then wait for their logged end.
+    pub(crate) replaying: AtomicBool,
+    /// Seconds; the system clock unless the embedder injects its own (`set_clock`).
+    clock: RwLock<ClockFn>,
+    /// `--schema-change-delay-ms`, in seconds.
+    schema_change_delay: RwLock<f64>,
+}
+
+pub type ClockFn = Arc<dyn Fn() -> f64 + Send + Sync>;
+
+fn system_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 pub type BeforeStatement = Arc<dyn Fn() + Send + Sync>;
@@ -160,6 +194,7 @@ impl Catalog {
                 dbs: BTreeMap::new(),
                 users: BTreeMap::new(),
                 tables_by_id: HashMap::new(),
+                jobs: Vec::new(),
                 next_id: 10000,
             }),
             root_password: root_password.to_string(),
@@ -168,8 +203,12 @@ impl Catalog {
             next_connection: AtomicU32::new(0),
             version: RwLock::new(DEFAULT_VERSION.to_string()),
             before_statement: RwLock::new(None),
+            replaying: AtomicBool::new(false),
+            clock: RwLock::new(Arc::new(system_now)),
+            schema_change_delay: RwLock::new(0.0),
         });
         if let Some(dir) = data_dir {
+            cat.replaying.store(true, Ordering::SeqCst);
             let (log, records) = Log::open(dir)?;
             for rec in records {
                 match rec {
@@ -196,6 +235,24 @@ impl Catalog {
                             t.data.lock().unwrap().delete_positions(&positions);
                         }
                     }
+                    Record::JobDone {
+                        job_id,
+                        create_ms,
+                        finish_ms,
+                        finished,
+                        msg,
+                    } => {
+                        let mut st = cat.state.write().unwrap();
+                        if let Some(j) = st.jobs.iter_mut().find(|j| j.id == job_id) {
+                            j.create_time = create_ms as f64 / 1000.0;
+                        }
+                        let outcome = if finished {
+                            (JobState::Finished, msg)
+                        } else {
+                            (JobState::Cancelled, msg)
+                        };
+                        cat.finish_job(&mut st, job_id, finish_ms as f64 / 1000.0, Some(outcome));
+                    }
                     Record::Batch { table_id, batch } => {
                         let table = cat
                             .state
@@ -205,6 +262,7 @@ impl Catalog {
                             .get(&table_id)
                             .cloned();
                         if let Some(t) = table {
+                            let batch = evolve::fit_batch(&t, batch);
                             if TableData::validate(&t.schema, &batch).is_ok() {
                                 t.data.lock().unwrap().apply(&t.schema, batch);
                             }
@@ -213,6 +271,14 @@ impl Catalog {
                 }
             }
             *cat.log.lock().unwrap() = Some(log);
+            // Jobs the log shows unfinished restart their walk from the replay time.
+            let now = cat.now();
+            for j in cat.state.write().unwrap().jobs.iter_mut() {
+                if !j.state.is_done() {
+                    j.create_time = now;
+                }
+            }
+            cat.replaying.store(false, Ordering::SeqCst);
         }
         Ok(cat)
     }
@@ -227,6 +293,40 @@ impl Catalog {
 
     pub fn set_before_statement(&self, hook: Option<BeforeStatement>) {
         *self.before_statement.write().unwrap() = hook;
+    }
+
+    /// The clock schema-change jobs follow (seconds); the emulator passes its own so a
+    /// `ManualClock` drives them too.
+    pub fn set_clock(&self, clock: ClockFn) {
+        *self.clock.write().unwrap() = clock;
+    }
+
+    pub fn now(&self) -> f64 {
+        let clock = self.clock.read().unwrap().clone();
+        clock()
+    }
+
+    /// `--schema-change-delay-ms`: how long a schema-change job takes from ALTER to FINISHED.
+    pub fn set_schema_change_delay_ms(&self, ms: u64) {
+        *self.schema_change_delay.write().unwrap() = ms as f64 / 1000.0;
+    }
+
+    pub fn schema_change_delay(&self) -> f64 {
+        *self.schema_change_delay.read().unwrap()
+    }
+
+    pub(crate) fn state_mut(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap()
+    }
+
+    /// Appends a record when there is a log; a failed write is reported on stderr only, since
+    /// the change it records has already happened.
+    pub(crate) fn log_record(&self, rec: &Record) {
+        if let Some(log) = self.log.lock().unwrap().as_mut() {
+            if let Err(e) = log.append(rec) {
+                eprintln!("starrocks-emulator: data log: {e}");
+            }
+        }
     }
 
     pub fn set_version(&self, version: &str) {
@@ -245,6 +345,7 @@ impl Catalog {
         let mut resolved = Vec::with_capacity(batches.len());
         for (name, batch) in batches {
             let t = self.table_by_name(db, &name).map_err(|e| e.message)?;
+            let batch = evolve::fit_batch(&t, batch);
             TableData::validate(&t.schema, &batch)?;
             resolved.push((t, batch));
         }
@@ -321,8 +422,21 @@ impl Catalog {
 
     /// Applies a batch to one table and logs it, under the table's lock.
     pub fn apply_to(&self, table: &Table, batch: LoadBatch) -> Result<u64, String> {
+        let batch = evolve::fit_batch(table, batch);
         TableData::validate(&table.schema, &batch)?;
         let mut data = table.data.lock().unwrap();
+        if table.retired.load(Ordering::SeqCst) {
+            // A schema change replaced the table after the caller resolved it.
+            drop(data);
+            let current = self.read().tables_by_id.get(&table.id).cloned();
+            return match current {
+                Some(t) => self.apply_to(&t, batch),
+                None => Err(format!(
+                    "unknown table \"{}.{}\"",
+                    table.schema.db, table.schema.name
+                )),
+            };
+        }
         if let Some(log) = self.log.lock().unwrap().as_mut() {
             // Encoding clones nothing: the record borrows the batch only for the write.
             let rec = Record::Batch {
@@ -415,6 +529,8 @@ impl Store for Catalog {
     }
 
     fn table(&self, db: &str, table: &str) -> Result<Arc<TableSchema>, LookupError> {
+        // A load sees the new columns from FINISHED on, however nobody else asked since.
+        self.advance_schema_changes();
         let st = self.state.read().unwrap();
         let d = st.dbs.get(db).ok_or(LookupError::UnknownDatabase)?;
         d.tables
@@ -424,11 +540,13 @@ impl Store for Catalog {
     }
 
     fn apply(&self, db: &str, table: &str, batch: LoadBatch) -> Result<u64, String> {
+        self.advance_schema_changes();
         let t = self.table_by_name(db, table).map_err(|e| e.message)?;
         self.apply_to(&t, batch)
     }
 
     fn apply_many(&self, db: &str, batches: Vec<(String, LoadBatch)>) -> Result<u64, String> {
+        self.advance_schema_changes();
         self.apply_all(db, batches)
     }
 }

@@ -19,6 +19,8 @@ pub struct CreateTable {
     /// `DISTRIBUTED BY ...` as written (normalized spacing), for SHOW CREATE TABLE.
     pub distribution: Option<String>,
     pub comment: Option<String>,
+    /// `ORDER BY (...)`, for information_schema.tables_config's SORT_KEY.
+    pub sort_key: Option<Vec<String>>,
 }
 
 /// Parses from just after `CREATE`.
@@ -59,6 +61,7 @@ pub fn parse_create_table(cur: &mut Cursor) -> Result<CreateTable, SqlError> {
     let mut keys: Option<(KeysType, Vec<String>)> = None;
     let mut distribution = None;
     let mut comment = None;
+    let mut sort_key = None;
     while !cur.at_end() {
         if cur.eat_kw("ENGINE") {
             cur.eat(&Token::Eq);
@@ -102,7 +105,7 @@ pub fn parse_create_table(cur: &mut Cursor) -> Result<CreateTable, SqlError> {
             distribution = Some(text);
         } else if cur.eat_kw("ORDER") {
             cur.expect_kw("BY")?;
-            cur.ident_list()?;
+            sort_key = Some(cur.ident_list()?);
         } else if cur.eat_kw("PROPERTIES") || cur.eat_kw("ROLLUP") {
             cur.skip_parens()?;
         } else {
@@ -172,6 +175,7 @@ pub fn parse_create_table(cur: &mut Cursor) -> Result<CreateTable, SqlError> {
         key_columns,
         distribution,
         comment,
+        sort_key,
     })
 }
 
@@ -278,6 +282,13 @@ fn parse_type(cur: &mut Cursor) -> Result<ColumnType, SqlError> {
 }
 
 fn parse_column(cur: &mut Cursor) -> Result<Column, SqlError> {
+    parse_column_def(cur).map(|(c, _)| c)
+}
+
+/// One column definition, as CREATE TABLE and ALTER TABLE ... ADD/MODIFY COLUMN write it; the
+/// flag says whether it carried `KEY` (which only ALTER TABLE acts on).
+pub(crate) fn parse_column_def(cur: &mut Cursor) -> Result<(Column, bool), SqlError> {
+    let mut explicit_key = false;
     let name = cur.ident()?;
     let ty = parse_type(cur)?;
     let mut nullable = true;
@@ -292,6 +303,7 @@ fn parse_column(cur: &mut Cursor) -> Result<Column, SqlError> {
         } else if cur.eat_kw("COMMENT") {
             cur.string()?;
         } else if cur.eat_kw("KEY") {
+            explicit_key = true;
         } else if cur.is_kw("AUTO_INCREMENT") {
             return Err(SqlError::unsupported("AUTO_INCREMENT"));
         } else if cur.is_kw("AS") {
@@ -347,13 +359,16 @@ fn parse_column(cur: &mut Cursor) -> Result<Column, SqlError> {
             Some(Some(v))
         }
     };
-    Ok(Column {
-        name,
-        ty,
-        nullable,
-        default,
-        is_key: false,
-    })
+    Ok((
+        Column {
+            name,
+            ty,
+            nullable,
+            default,
+            is_key: false,
+        },
+        explicit_key,
+    ))
 }
 
 /// The DEFAULT literal's text; `None` for `DEFAULT NULL`.

@@ -1,10 +1,10 @@
-//! `information_schema.schemata`, `.tables` and `.columns`, built from the catalog into scratch
+//! `information_schema.schemata`, `.tables`, `.columns` and `.tables_config`, built from the catalog into scratch
 //! SQLite tables for the query that reads them (tools and connectors discover schemas this way).
 
 use rusqlite::types::Value as SqlValue;
 
-use crate::catalog::State;
-use crate::model::{ColumnType, KeysType};
+use crate::catalog::{State, Table};
+use crate::model::{ColumnType, KeysType, TableSchema};
 use crate::types;
 
 /// A virtual table: SQLite name, columns with declared types, rows.
@@ -17,7 +17,7 @@ pub struct Virtual {
 pub fn is_known(table: &str) -> bool {
     matches!(
         table.to_ascii_lowercase().as_str(),
-        "schemata" | "tables" | "columns"
+        "schemata" | "tables" | "columns" | "tables_config"
     )
 }
 
@@ -51,6 +51,7 @@ pub fn build(st: &State, table: &str) -> Virtual {
     const T: &str = "VARCHAR(512)";
     const N: &str = "BIGINT";
     match table.as_str() {
+        "tables_config" => tables_config(st, sqlite_name),
         "schemata" => Virtual {
             sqlite_name,
             columns: vec![
@@ -173,5 +174,92 @@ pub fn build(st: &State, table: &str) -> Virtual {
                 rows,
             }
         }
+    }
+}
+
+/// `DISTRIBUTED BY HASH(`a`, `b`) BUCKETS n` as (type, key, buckets). Without BUCKETS the
+/// table's default distribution has bucket number 0 (StarRocks chooses per partition).
+fn distribution(t: &Table) -> (String, String, i64) {
+    let Some(text) = t.distribution.as_deref() else {
+        return match t.schema.keys_type {
+            KeysType::Primary => ("HASH".into(), key_list(&t.schema, &t.schema.key_columns), 0),
+            KeysType::Duplicate => ("RANDOM".into(), String::new(), 0),
+        };
+    };
+    let buckets = text
+        .split_once(" BUCKETS ")
+        .and_then(|(_, n)| n.trim().parse().ok())
+        .unwrap_or(0);
+    match (text.find("HASH("), text.rfind(')')) {
+        (Some(a), Some(b)) if b > a => ("HASH".into(), text[a + 5..b].to_string(), buckets),
+        _ => ("RANDOM".into(), String::new(), buckets),
+    }
+}
+
+fn key_list(s: &TableSchema, idx: &[usize]) -> String {
+    idx.iter()
+        .map(|&i| format!("`{}`", s.columns[i].name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Built as StarRocks' `InformationSchemaDataSource.genNormalTableConfigInfo` fills it.
+fn tables_config(st: &State, sqlite_name: String) -> Virtual {
+    const T: &str = "VARCHAR(512)";
+    const N: &str = "BIGINT";
+    let mut rows = Vec::new();
+    for (dname, d) in &st.dbs {
+        for (tname, t) in &d.tables {
+            let s = &t.schema;
+            let keys = key_list(s, &s.key_columns);
+            let (dtype, dkey, buckets) = distribution(t);
+            let sort_key = match &t.sort_key {
+                Some(cols) => cols
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                None => keys.clone(),
+            };
+            rows.push(vec![
+                text(dname.clone()),
+                text(tname.clone()),
+                text("OLAP"),
+                text(match s.keys_type {
+                    KeysType::Primary => "PRIMARY_KEYS",
+                    KeysType::Duplicate => "DUP_KEYS",
+                }),
+                text(if s.keys_type == KeysType::Primary {
+                    keys.clone()
+                } else {
+                    String::new()
+                }),
+                text(""),
+                text(dkey),
+                text(dtype),
+                SqlValue::Integer(buckets),
+                text(sort_key),
+                text("{\"replication_num\":\"1\"}"),
+                SqlValue::Integer(t.id),
+            ]);
+        }
+    }
+    Virtual {
+        sqlite_name,
+        columns: vec![
+            ("TABLE_SCHEMA", T),
+            ("TABLE_NAME", T),
+            ("TABLE_ENGINE", T),
+            ("TABLE_MODEL", T),
+            ("PRIMARY_KEY", T),
+            ("PARTITION_KEY", T),
+            ("DISTRIBUTE_KEY", T),
+            ("DISTRIBUTE_TYPE", T),
+            ("DISTRIBUTE_BUCKET", N),
+            ("SORT_KEY", T),
+            ("PROPERTIES", T),
+            ("TABLE_ID", N),
+        ],
+        rows,
     }
 }

@@ -1,8 +1,9 @@
 //! Statements of the query port: `execute` dispatches on the leading keywords to one module per
-//! kind of statement (`databases`, `tables`, `users`, `grants`, `show`; SELECT, INSERT and DELETE
-//! in `select`, `insert` and `delete`). The catalog sits below: it knows no SQL, so opening one
+//! kind of statement (`databases`, `tables`, `alter`, `users`, `grants`, `show`; SELECT, INSERT
+//! and DELETE in `select`, `insert` and `delete`). The catalog sits below: it knows no SQL, so opening one
 //! (which replays logged statements) and running statements on it are defined here.
 
+mod alter;
 mod databases;
 mod delete;
 mod grants;
@@ -11,6 +12,8 @@ mod insert;
 mod select;
 mod show;
 mod tables;
+#[cfg(test)]
+mod tests_alter;
 #[cfg(test)]
 mod tests;
 mod users;
@@ -111,6 +114,7 @@ impl Catalog {
     /// Like `execute`, with result column types for the wire protocol.
     pub fn execute_typed(&self, session: &mut Session, sql: &str) -> Result<Output, SqlError> {
         self.run_before_statement();
+        self.advance_schema_changes();
         execute(self, session, sql)
     }
 }
@@ -191,6 +195,8 @@ fn alter_statement(
     cur.next();
     if cur.eat_kw("USER") {
         users::alter(cat, session, cur)
+    } else if cur.is_kw("TABLE") {
+        alter::alter_table(cat, session, sql, cur)
     } else {
         Err(unsupported_statement(&mut Cursor::new(sql)?))
     }

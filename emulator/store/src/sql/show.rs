@@ -25,6 +25,9 @@ pub(super) fn run(cat: &Catalog, session: &Session, cur: &mut Cursor) -> Result<
     if cur.eat_kws(&["CREATE", "TABLE"]) {
         return create_table(cat, session, cur);
     }
+    if cur.eat_kws(&["ALTER", "TABLE"]) {
+        return super::alter::show_alter(cat, session, cur);
+    }
     if cur.eat_kws(&["CREATE", "DATABASE"]) {
         return create_database(cat, cur);
     }

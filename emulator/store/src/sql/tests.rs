@@ -83,11 +83,11 @@ fn ddl_show_desc_and_errors() {
         (1049, "Unknown database 'nope'")
     );
     let e = cat
-        .execute(&mut s, "ALTER TABLE t ADD COLUMN x INT")
+        .execute(&mut s, "ALTER TABLE t ADD ROLLUP r (a)")
         .unwrap_err();
     assert_eq!(e.code, 1064);
     assert!(
-        e.message.contains("ALTER TABLE") && e.message.contains("not supported"),
+        e.message.contains("ALTER TABLE ... ROLLUP") && e.message.contains("not supported"),
         "{}",
         e.message
     );
