@@ -26,7 +26,9 @@ in about 8 s) and `.stop()` stops it; `tests/conftest.py` starts one per pytest 
 
 `produce_avro(...)` writes Avro records with Apicurio's own `AvroKafkaSerializer` in either wire mode
 (ids in record headers, or Confluent's magic byte and 4-byte id), through the small Java program
-`tests/registry/helper/ProduceAvro.java`, run from source on the converter plugin's classpath.
+`tests/registry/helper/ProduceAvro.java`, run from source on the converter plugin's classpath;
+`produce_serde(...)` likewise Protobuf and JSON Schema records with Apicurio's serializers
+(`ProduceSerde.java`).
 """
 import fcntl
 import json
@@ -50,6 +52,7 @@ APP_POM = REGISTRY_DIR / "app" / "pom.xml"
 SUBSTITUTE_POM = REGISTRY_DIR / "config-index-deployment" / "pom.xml"
 CONVERTERS_POM = REGISTRY_DIR / "converters" / "pom.xml"
 HELPER = REGISTRY_DIR / "helper" / "ProduceAvro.java"
+SERDE_HELPER = REGISTRY_DIR / "helper" / "ProduceSerde.java"
 # the module Maven Central lacks, and the one whose classes stand in for it
 SUBSTITUTE = "io.apicurio:apicurio-common-app-components-config-index-deployment"
 SUBSTITUTE_FROM = "0.1.10.Final"
@@ -204,6 +207,14 @@ class Registry:
         """The subjects the Confluent-compatible API lists (one per artifact)."""
         return requests.get(self.ccompat_url + "/subjects", timeout=10).json()
 
+    def artifact_meta(self, artifact_id: str, group: str = "default", version=None) -> dict:
+        """The metadata (globalId, contentId, ...) of an artifact's latest version, or of `version`."""
+        path = "/groups/%s/artifacts/%s" % (group, artifact_id)
+        path += "/versions/%s/meta" % version if version is not None else "/meta"
+        r = requests.get(self.apicurio_url + path, timeout=10)
+        r.raise_for_status()
+        return r.json()
+
     def register(self, artifact_id: str, schema_text: str, artifact_type: str, group: str = "default") -> dict:
         """Create (or return) an artifact through Apicurio's API; returns its metadata (globalId, contentId...)."""
         r = requests.post(self.apicurio_url + "/groups/%s/artifacts?ifExists=RETURN_OR_UPDATE" % group,
@@ -252,29 +263,47 @@ def serde_converter(prefix: str, registry_url: str, fmt: str) -> dict:
 
 # -- producing with Apicurio's serializers ---------------------------------------------------------
 def produce_avro(bootstrap: str, registry_url: str, topic: str, wire: str, value_schema: dict, values,
-                 key_schema: dict = None, keys=None, workdir=None):
+                 key_schema: dict = None, keys=None, workdir=None) -> int:
     """Produce records whose values (and keys, with `key_schema`) are Avro, serialized by Apicurio's
     AvroKafkaSerializer with auto-registration into the registry at `registry_url` (Apicurio's API) in
     wire mode `wire` (see `avro_converter`). `values` and `keys` are the datums in Avro's JSON encoding
     (unions as {"type": value}, bytes and fixed as strings of code points 0-255: `avro_bytes`)."""
     values = list(values)
-    keys = list(keys) if keys is not None else None
-    if keys is not None and len(keys) != len(values):
+    keys = list(keys) if keys is not None else [None] * len(values)
+    if len(keys) != len(values):
         raise ValueError("%d keys for %d values" % (len(keys), len(values)))
-    tmp = Path(tempfile.mkdtemp(prefix="produce-avro-", dir=str(workdir) if workdir else None))
     spec = {"bootstrap": bootstrap, "registry": registry_url, "topic": topic,
             "serde": wire_config(wire), "valueSchema": value_schema, "keySchema": key_schema}
+    return _run_helper(HELPER, spec, [{"key": k, "value": v} for k, v in zip(keys, values)], workdir)
+
+
+def produce_serde(bootstrap: str, registry_url: str, topic: str, fmt: str, schema: str, records, workdir=None,
+                  serde=None) -> int:
+    """Produce Protobuf (`fmt` "protobuf": `schema` is the .proto text, auto-registered) or JSON Schema
+    ("jsonschema": `schema` is the JSON Schema, which must be registered as `<topic>-value` first:
+    `Registry.register`) records with Apicurio's serializers (tests/registry/helper/ProduceSerde.java).
+    `records`: dicts {"value": JSON value[, "any": {"field", "typeUrl"}]}."""
+    spec = {"bootstrap": bootstrap, "registry": registry_url, "topic": topic, "format": fmt, "schema": schema,
+            "serde": dict(serde or {})}
+    return _run_helper(SERDE_HELPER, spec, list(records), workdir)
+
+
+def _run_helper(source: Path, spec: dict, records: list, workdir) -> int:
+    tmp = Path(tempfile.mkdtemp(prefix=source.stem + "-", dir=str(workdir) if workdir else None))
     (tmp / "spec.json").write_text(json.dumps(spec))
-    with open(tmp / "records.jsonl", "w") as f:
-        for i, v in enumerate(values):
-            f.write(json.dumps({"key": keys[i] if keys is not None else None, "value": v}) + "\n")
+    (tmp / "records.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     cp = [converter_classpath(), kafka.classpath()]
-    argv = java_command(str(HELPER), cp, [tmp / "spec.json", tmp / "records.jsonl"], heap="256m")
+    argv = java_command(str(source), cp, [tmp / "spec.json", tmp / "records.jsonl"], heap="256m",
+                        sysprops={"org.slf4j.simpleLogger.defaultLogLevel": "warn"})
     res = subprocess.run(argv, capture_output=True, text=True, timeout=180)
+    (tmp / "helper.log").write_text("$ %s\n%s\n%s" % (" ".join(argv), res.stdout, res.stderr))
     if res.returncode != 0:
-        raise RuntimeError("ProduceAvro failed (%s):\n$ %s\n%s%s" % (res.returncode, " ".join(argv),
-                                                                   res.stdout[-4000:], res.stderr[-4000:]))
-    return int(res.stdout.strip().split()[-1])
+        raise RuntimeError("%s failed (%s):\n$ %s\n%s%s" % (source.name, res.returncode, " ".join(argv),
+                                                            res.stdout[-4000:], res.stderr[-4000:]))
+    produced = int(res.stdout.strip().split()[-1])
+    if produced != len(records):
+        raise RuntimeError("%s produced %d of %d records" % (source.name, produced, len(records)))
+    return produced
 
 
 def avro_bytes(data: bytes) -> str:
