@@ -212,6 +212,7 @@ def test_avro_records_carry_the_wire_mode_asked_for(loaded, registry):
     Confluent's magic byte and content id in front of key and value; the registry holds the topic's
     key and value schemas (TopicIdStrategy), also through its Confluent-compatible API."""
     topic = loaded["topic"]
+    assert registry.info()["version"] == schema_registry.REGISTRY_VERSION
     assert {"%s-key" % topic, "%s-value" % topic} <= set(registry.subjects())
     assert len(loaded["raw"]) == len(IDS) + 1
     for key, value, headers in loaded["raw"]:

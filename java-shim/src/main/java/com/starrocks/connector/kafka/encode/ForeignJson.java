@@ -28,7 +28,8 @@ import org.apache.kafka.connect.errors.DataException;
  * converter's plugin class loader, which the connector's loader cannot see. A compile-time reference to protobuf or
  * Jackson would need those jars in the plugin (a second, different copy of the classes, so {@code instanceof} would
  * be false for the converter's objects anyway). So the value's own class and its supertypes are matched by name, and
- * the printer is looked up on the value's own class loader. The lookups are cached per value class.
+ * the printer is looked up on the value's own class loader. The lookups are cached per value class in a
+ * {@link ClassValue}, which lives as long as that class: a converter's loader that goes away takes its entry along.
  */
 final class ForeignJson {
     static final String JACKSON_NODE = "com.fasterxml.jackson.databind.JsonNode";
