@@ -101,6 +101,40 @@ def module_worker(request, kafka_broker, plugin_dir, run_dir):
         w.stop()
 
 
+@pytest.fixture(scope="session")
+def registry(run_dir):
+    """The one Apicurio Registry of the session (harness/registry.py: built once into the test cache,
+    on a loopback port), started when a suite first asks for it and stopped at the end."""
+    from harness import registry as schema_registry
+
+    reg = schema_registry.Registry(run_dir / "registry")
+    t0 = time.monotonic()
+    try:
+        reg.start()
+    except Exception:
+        reg.stop()
+        raise
+    sys.stderr.write("\n[harness] Apicurio Registry %s on %s ready in %.1f s\n"
+                     % (schema_registry.REGISTRY_VERSION, reg.url, time.monotonic() - t0))
+    yield reg
+    reg.stop()
+
+
+@pytest.fixture(scope="module")
+def registry_worker(request, kafka_broker, plugin_dir, run_dir):
+    """Like `module_worker`, with Apicurio's converters (harness/registry.py) on plugin.path too."""
+    from harness import registry as schema_registry
+
+    w = connect.ConnectWorker("standalone", kafka_broker.bootstrap,
+                              run_dir / ("%s-worker" % Path(request.module.__file__).stem),
+                              [plugin_dir, schema_registry.converter_plugins()])
+    try:
+        w.start()
+        yield w
+    finally:
+        w.stop()
+
+
 # -- StarRocks emulator --------------------------------------------------------------------------
 @pytest.fixture
 def emulator(workdir):

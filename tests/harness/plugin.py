@@ -1,5 +1,9 @@
 """The packaged connector: `make package` writes
-`target/plugin/starrocks-kafka-connector-<version>/` (lib/<jar>, doc/) and a `.zip` of it."""
+`target/plugin/starrocks-kafka-connector-<version>/` (lib/<jar>, doc/) and a `.zip` of it.
+
+`STARROCKS_PLUGIN_DIR=/path/to/starrocks-kafka-connector-<version>` makes `plugin_dir()` return that
+packaged plugin directory instead (never building it), e.g. one built in another clone, for running the
+end-to-end suites from a checkout that has not built the native library."""
 import os
 import re
 import subprocess
@@ -34,6 +38,11 @@ def plugin_dir(build: bool = True) -> Path:
     """The packaged plugin directory. If it is missing and `build` is true, runs `make package`
     once (set STARROCKS_NO_BUILD=1 to forbid that)."""
     global _built
+    forced = os.environ.get("STARROCKS_PLUGIN_DIR")
+    if forced:
+        if not jars(forced):
+            raise RuntimeError("STARROCKS_PLUGIN_DIR=%s holds no lib/*.jar" % forced)
+        return Path(forced)
     d = PLUGIN_ROOT / name()
     with _lock:
         if not jars(d) and build and not _built and not os.environ.get("STARROCKS_NO_BUILD"):

@@ -266,7 +266,14 @@ public final class RecordEncoder {
         } else if (value instanceof java.util.Date) {
             buf.put(TIMESTAMP).putLong(((java.util.Date) value).getTime());
         } else {
-            throw new DataException("unsupported class " + value.getClass().getName() + " in a schemaless value");
+            // a protobuf message or a Jackson node from a converter that hands over its deserializer's objects
+            // (Apicurio's SerdeBasedConverter): its JSON text, which the core loads as the row (ForeignJson)
+            String json = ForeignJson.toJson(value);
+            if (json == null) {
+                throw new DataException("unsupported class " + value.getClass().getName() + " in a schemaless value");
+            }
+            buf.put(STRING);
+            writeString(json);
         }
     }
 
