@@ -54,7 +54,7 @@ PLUGIN_NAME  := starrocks-kafka-connector-$(VERSION)
 PLUGIN_DIR   := target/plugin/$(PLUGIN_NAME)
 PLUGIN_ZIP   := target/plugin/$(PLUGIN_NAME).zip
 
-.PHONY: docs build package demo test test-rust test-java test-e2e fuzz sim-long kafka bench clean distclean \
+.PHONY: docs build package demo test test-rust test-java test-e2e fuzz sim-long kafka registry bench clean distclean \
         venv build-tools test-tools
 
 # The environment is remade only when tests/requirements.txt changes (the stamp holds its hash).
@@ -88,12 +88,18 @@ package: build
 	cd target/plugin && $(PYTHON) -m zipfile -c $(PLUGIN_NAME).zip $(PLUGIN_NAME)/
 	@echo "packaged $(PLUGIN_DIR)/ and $(PLUGIN_ZIP)"
 
-# The Kafka jars the harness and the demo run (3.4: the oldest Connect the README names), and Debezium's PostgreSQL connector for the CDC test
+# The Kafka jars the harness and the demo run (3.4: the oldest Connect the README names), Debezium's PostgreSQL connector for the CDC test
 # (resolved once into tests/.cache by tests/kafka/*/pom.xml).
 kafka: $(VENV_STAMP)
 	@echo "==> Kafka 4.4, 3.9 and 3.4 jars, Debezium (resolved once into tests/.cache by Maven)"
 	$(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); from harness import kafka; [print(kafka.lib_dir(l)) for l in kafka.VERSIONS]"
 	$(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); from harness import debezium; [print(debezium.plugins_dir(debezium.version_for(l))) for l in ('4.4', '3.9')]"
+
+# Apicurio Registry (built from Maven Central jars, tests/registry/) and its converters, for the
+# registry suites (docs/converters.md); built once into tests/.cache.
+registry: $(VENV_STAMP)
+	@echo "==> Apicurio Registry 2.4.2 and its 2.6 converters (built once into tests/.cache; about a minute)"
+	$(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); from harness import registry; print(registry.runner_jar()); print(registry.converter_plugins())"
 
 demo: package
 	$(PYTHON) scripts/demo.py
@@ -105,7 +111,7 @@ test-rust:
 test-java:
 	$(MVN) -ntp -f java-shim/pom.xml verify -Dstarrocks.connector.native.lib=$(abspath $(NATIVE_LIB))
 
-test-e2e: kafka test-tools
+test-e2e: kafka registry test-tools
 	$(PYTHON) -m pytest -v --durations=15 $(PYTEST_ARGS) tests
 
 # Every suite runs even if an earlier one fails; the target fails if any did. The Debian tools are
