@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use super::*;
-use crate::model::{LoadBatch, LoadRow, RowOp, Store, Value};
+use crate::model::{Store, Value};
 
 fn exec(cat: &Catalog, s: &mut Session, sql: &str) -> QueryResult {
     cat.execute(s, sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -34,18 +34,7 @@ fn setup(delay_ms: u64) -> (Arc<Catalog>, Session, Arc<Mutex<f64>>) {
 }
 
 fn load(cat: &Catalog, rows: Vec<Vec<Option<Value>>>) {
-    let batch = LoadBatch {
-        rows: rows
-            .into_iter()
-            .map(|values| LoadRow {
-                op: RowOp::Upsert,
-                values,
-            })
-            .collect(),
-        partial_columns: None,
-        merge_condition: None,
-    };
-    cat.apply("d", "t", batch).unwrap();
+    cat.apply("d", "t", crate::schema_change::evolve::upserts(rows)).unwrap();
 }
 
 fn int(i: i128) -> Option<Value> {
