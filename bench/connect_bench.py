@@ -229,8 +229,12 @@ def run_one(args, broker, emu, scenario: str, tasks: int, sink: str, topic: str,
         deadline = time.monotonic() + args.timeout
         while True:
             if sink == "null" and done_file.exists():
-                t1 = int(done_file.read_text()) / 1000.0
-                break
+                # the sink renames a complete file into place; a partial one (an older sink, a
+                # copy) is read again on the next poll rather than losing the run
+                text = done_file.read_text().strip()
+                if text.isdigit():
+                    t1 = int(text) / 1000.0
+                    break
             if sink == "starrocks":
                 n = mysql.query(emu.query_port, "SELECT COUNT(*) FROM %s.%s" % (DB, TABLE))[0][0]
                 if n >= args.records:
