@@ -47,6 +47,8 @@ pub struct Config {
     pub max_retries: u32,
     pub retry_backoff: Duration,
     pub load_timeout: Duration,
+    /// `sink.inflight.maxloads`: the most loads (running transactions) a task has at once.
+    pub max_inflight_loads: usize,
     pub label_prefix: String,
     /// `sink.timezone`: where Connect timestamps become wall-clock DATETIMEs (UTC by default).
     pub zone: Zone,
@@ -95,6 +97,7 @@ impl fmt::Debug for Config {
             .field("max_retries", &self.max_retries)
             .field("retry_backoff", &self.retry_backoff)
             .field("load_timeout", &self.load_timeout)
+            .field("max_inflight_loads", &self.max_inflight_loads)
             .field("label_prefix", &self.label_prefix)
             .field("zone", &self.zone)
             .field("properties", &self.properties)
@@ -137,6 +140,8 @@ struct Document {
     retry_backoff_ms: u64,
     #[serde(rename = "sink.timeoutms")]
     load_timeout_ms: u64,
+    #[serde(rename = "sink.inflight.maxloads")]
+    max_inflight_loads: usize,
     #[serde(rename = "sink.label.prefix")]
     label_prefix: String,
     #[serde(rename = "sink.timezone")]
@@ -223,6 +228,7 @@ impl Config {
             max_retries: d.max_retries,
             retry_backoff: ms(d.retry_backoff_ms),
             load_timeout: ms(d.load_timeout_ms),
+            max_inflight_loads: d.max_inflight_loads.max(1),
             label_prefix: d.label_prefix,
             zone,
             tolerate_errors: d.tolerance == Tolerance::All,

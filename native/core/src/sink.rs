@@ -206,6 +206,7 @@ impl Delivery for Sink {
         let tables: Vec<String> = st.buffers.iter().filter(|(_, b)| !b.is_empty()).map(|(t, _)| t.clone()).collect();
         for t in tables {
             st = shared.wait_for_table(st, &t)?;
+            st = shared.wait_for_slot(st)?;
             shared.start_load(&mut st, &t);
         }
         let tables: Vec<String> = st.inflight.keys().cloned().collect();
@@ -328,7 +329,7 @@ impl Shared {
             if let Some(t) = s.flush.over_size(st.buffered, st.buffers.iter().map(|(t, b)| (t, b.bytes()))) {
                 shared.note(&st);
                 let waiting = Instant::now();
-                let r = shared.wait_for_table(st, &t);
+                let r = shared.wait_for_table(st, &t).and_then(|st| shared.wait_for_slot(st));
                 clock.waited += waiting.elapsed();
                 st = r?;
                 shared.start_load(&mut st, &t);
@@ -370,6 +371,25 @@ impl Shared {
             st = self.load_done.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0;
         }
         check(&st)?;
+        Ok(st)
+    }
+
+    /// Waits until fewer than `sink.inflight.maxloads` loads run, so a task never holds more
+    /// running transactions than that however many tables it feeds; fails if a load failed.
+    fn wait_for_slot<'a>(&'a self, mut st: MutexGuard<'a, State>) -> Result<MutexGuard<'a, State>> {
+        let deadline = Instant::now() + self.settings.max_load_wait;
+        while st.inflight.len() >= self.settings.cfg.max_inflight_loads {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::retriable(format!(
+                    "no load of the {} in flight finished within {} s",
+                    st.inflight.len(),
+                    self.settings.max_load_wait.as_secs()
+                )));
+            }
+            st = self.load_done.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0;
+            check(&st)?;
+        }
         Ok(st)
     }
 
@@ -528,7 +548,11 @@ fn spawn_timer(io: &tokio::runtime::Handle, shared: Weak<Shared>, interval: Dura
             }
             let idle = st.buffers.iter().filter(|(t, _)| !st.inflight.contains_key(*t));
             let due = shared.settings.flush.due(idle.map(|(t, b)| (t, b.since())));
+            // the rest wait for a slot: the next tick after a load ends
             for t in due {
+                if st.inflight.len() >= shared.settings.cfg.max_inflight_loads {
+                    break;
+                }
                 shared.start_load(&mut st, &t);
             }
         }

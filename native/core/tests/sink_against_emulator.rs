@@ -542,3 +542,46 @@ fn peak_memory_stays_within_the_budget_under_backpressure() {
     let t2 = env.sql("SELECT count(*) FROM d.wide2")[0][0].clone().unwrap();
     assert_eq!((t.as_str(), t2.as_str()), ("1000", "1000"));
 }
+
+/// One record for each of `tables` topics `k0`, `k1`, ... (each its own table of `d`), loaded by a
+/// sink whose loads read their bodies slowly (a throttled BE), so they overlap, against a
+/// StarRocks that allows `limit` running transactions in the database. Answers what `pre_commit`
+/// answered and the rows that landed.
+fn many_tables(tables: usize, limit: usize, max_loads: &str) -> (starrocks_sink_core::Result<Option<i64>>, usize) {
+    let mut limits = starrocks_emulator::http::Limits::default();
+    limits.max_running_txn_num_per_db = limit;
+    let env = Env::start_with(EmulatorConfig { limits, ..EmulatorConfig::default() });
+    let mut b = BatchBuilder::new();
+    let st = S::fields(&["id", "city"]);
+    for i in 0..tables {
+        env.sql(&format!("CREATE TABLE d.k{} (id INT, city VARCHAR(32)) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1", i));
+        b.record(&format!("k{}", i), 0, 0, V::Struct(st.clone(), vec![V::I32(i as i32), s("Oslo")]));
+    }
+    let url = format!("http://127.0.0.1:{}/api/_emulator/faults", env.emu().fe_http_port);
+    let fault = format!(r#"{{"kind":"throttle","count":{},"bytes_per_second":40}}"#, tables);
+    env.rt.block_on(async { reqwest::Client::new().post(url).body(fault).send().await.unwrap().error_for_status().unwrap() });
+    let settings = env.settings(&[
+        ("starrocks.topic2table.map", ""),
+        ("sink.maxretries", "0"),
+        ("sink.inflight.maxloads", max_loads),
+    ]);
+    let mut sink = Sink::open(&document(&settings), Log::new(5)).unwrap();
+    sink.put(&b.build()).unwrap();
+    let committed = sink.pre_commit().map(|m| m.values().copied().max());
+    let landed = (0..tables).map(|i| env.sql(&format!("SELECT COUNT(*) FROM d.k{}", i))[0][0].clone().unwrap()).filter(|n| n == "1").count();
+    sink.close();
+    (committed, landed)
+}
+
+#[test]
+fn loads_in_flight_stay_within_the_cap_however_many_tables() {
+    // 12 tables, a database that allows 3 running transactions, no retries: with the cap at 3
+    // every load finds room
+    let (committed, landed) = many_tables(12, 3, "3");
+    assert!(committed.is_ok(), "{:?}", committed.err());
+    assert_eq!(landed, 12);
+    // the same without the cap: the loads overlap past the limit and StarRocks refuses one
+    let (committed, _) = many_tables(12, 3, "12");
+    let e = committed.expect_err("12 overlapping loads against a limit of 3");
+    assert!(e.message.contains("current running txns"), "{}", e.message);
+}

@@ -51,7 +51,7 @@ final class NativeConfig {
             StarRocksSinkConfig.BUFFER_MAX_BYTES, StarRocksSinkConfig.BUFFER_INTERVAL_MS,
             StarRocksSinkConfig.CONNECT_TIMEOUT_MS, StarRocksSinkConfig.MAX_RETRIES,
             StarRocksSinkConfig.RETRY_BACKOFF_MS, StarRocksSinkConfig.SINK_TIMEOUT_MS,
-            StarRocksSinkConfig.LABEL_PREFIX, StarRocksSinkConfig.TIMEZONE, "sink.properties", ERRORS_TOLERANCE,
+            StarRocksSinkConfig.MAX_INFLIGHT_LOADS, StarRocksSinkConfig.LABEL_PREFIX, StarRocksSinkConfig.TIMEZONE, "sink.properties", ERRORS_TOLERANCE,
             StarRocksSinkConfig.DELIVERY_GUARANTEE, StarRocksSinkConfig.QUERY_ADDRESS,
             StarRocksSinkConfig.EO_REGISTER_TABLE, StarRocksSinkConfig.EO_REGISTER_CREATE,
             StarRocksSinkConfig.EO_OFFSET_COLUMN, TRUSTSTORE_PEM, TESTING_PANIC_ON_PUT));
@@ -98,6 +98,7 @@ final class NativeConfig {
         json.field(StarRocksSinkConfig.MAX_RETRIES).number(config.getInt(StarRocksSinkConfig.MAX_RETRIES));
         json.field(StarRocksSinkConfig.RETRY_BACKOFF_MS).number(config.getLong(StarRocksSinkConfig.RETRY_BACKOFF_MS));
         json.field(StarRocksSinkConfig.SINK_TIMEOUT_MS).number(config.getLong(StarRocksSinkConfig.SINK_TIMEOUT_MS));
+        json.field(StarRocksSinkConfig.MAX_INFLIGHT_LOADS).number(config.getInt(StarRocksSinkConfig.MAX_INFLIGHT_LOADS));
         json.field(StarRocksSinkConfig.LABEL_PREFIX).string(
                 labelPrefix(config.getString(StarRocksSinkConfig.LABEL_PREFIX), name));
         json.field(StarRocksSinkConfig.TIMEZONE).string(config.getString(StarRocksSinkConfig.TIMEZONE));

@@ -116,6 +116,7 @@ class NativeConfigTest {
                 + "\"starrocks.password\": \"123456\", \"starrocks.topic2table.map\": {\"test\": \"test_tbl\"},"
                 + "\"bufferflush.maxbytes\": 94371840, \"bufferflush.intervalms\": 1000, \"connect.timeoutms\": 1000,"
                 + "\"sink.maxretries\": 3, \"sink.retry.backoffms\": 1000, \"sink.timeoutms\": 120000,"
+                + "\"sink.inflight.maxloads\": 8,"
                 + "\"sink.label.prefix\": \"starrocks-kafka-connector\", \"sink.timezone\": \"UTC\","
                 + "\"sink.properties\": {\"format\": \"json\", \"strip_outer_array\": \"true\"},"
                 + "\"errors.tolerance\": \"none\", \"delivery.guarantee\": \"at_least_once\","

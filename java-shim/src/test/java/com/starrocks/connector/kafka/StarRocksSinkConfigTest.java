@@ -122,6 +122,7 @@ class StarRocksSinkConfigTest {
         "connect.timeoutms, 99, 100, 60000, 60001",
         "sink.retry.backoffms, -1, 0, 600000, 600001",
         "sink.timeoutms, 999, 1000, 3600000, 3600001",
+        "sink.inflight.maxloads, 0, 1, 1000, 1001",
     })
     void rangeEdges(String key, String below, String min, String max, String above) {
         Map<String, String> props = with("connect.timeoutms", "100"); // sink.timeoutms must be >= it
