@@ -216,8 +216,16 @@ impl EoSink {
         Ok(())
     }
 
-    /// Flushes `tps` (in parallel, one transaction each) and applies the outcomes.
+    /// Flushes `tps`, `sink.inflight.maxloads` at a time (in parallel, one transaction each, so a
+    /// task never holds more running transactions than that), and applies the outcomes.
     fn flush(&mut self, tps: Vec<TopicPartition>) -> Result<()> {
+        for group in tps.chunks(self.cfg.max_inflight_loads) {
+            self.flush_group(group.to_vec())?;
+        }
+        Ok(())
+    }
+
+    fn flush_group(&mut self, tps: Vec<TopicPartition>) -> Result<()> {
         let mut jobs = Vec::new();
         let mut sizes = Vec::new();
         for tp in tps {
@@ -298,12 +306,16 @@ impl Delivery for EoSink {
     /// Connect must seek (`-1`: nothing loaded yet, keep Connect's position).
     fn open_partitions(&mut self, tps: &[TopicPartition]) -> Result<Vec<i64>> {
         self.check()?;
-        let jobs = tps.iter().map(|tp| {
-            let (api, policy, register) = (self.api.clone(), self.policy.clone(), self.register.clone());
-            let (prefix, owner, tp) = (self.cfg.label_prefix.clone(), self.owner.clone(), tp.clone());
-            async move { PartitionWriter::fence(&*api, &policy, &register, &prefix, &tp.0, tp.1, &owner).await }
-        });
-        let fenced = self.run_all(jobs.collect());
+        // a fence is a Stream Load too: `sink.inflight.maxloads` at a time
+        let mut fenced = Vec::with_capacity(tps.len());
+        for group in tps.chunks(self.cfg.max_inflight_loads) {
+            let jobs = group.iter().map(|tp| {
+                let (api, policy, register) = (self.api.clone(), self.policy.clone(), self.register.clone());
+                let (prefix, owner, tp) = (self.cfg.label_prefix.clone(), self.owner.clone(), tp.clone());
+                async move { PartitionWriter::fence(&*api, &policy, &register, &prefix, &tp.0, tp.1, &owner).await }
+            });
+            fenced.extend(self.run_all(jobs.collect()));
+        }
         let mut seeks = Vec::with_capacity(tps.len());
         for (tp, r) in tps.iter().zip(fenced) {
             let w = r.map_err(|e| self.fail(e))?;
