@@ -6,8 +6,9 @@
 //! `bufferflush.maxbytes` (the biggest goes), when its oldest record is `bufferflush.intervalms`
 //! old (checked on every `put`, which Connect calls at least once per poll, with or without
 //! records), and on `pre_commit`. Flushes run on the task thread and wait for their commit: a
-//! partition has at most one transaction at a time, memory stays within one flush size plus one
-//! framed body, and `pre_commit` answers only offsets the register shows visible.
+//! partition has at most one transaction at a time and a task at most `sink.inflight.maxloads`,
+//! memory stays within one flush size plus one framed body, and `pre_commit` answers only
+//! offsets the register shows visible.
 //!
 //! `open_partitions` fences each partition (takes ownership in the register) and answers where
 //! Connect must seek: the register's offset, so Kafka's own committed offsets are advisory.
