@@ -47,6 +47,9 @@ pub struct Config {
     pub max_retries: u32,
     pub retry_backoff: Duration,
     pub load_timeout: Duration,
+    /// `sink.stall.timeoutms`: how long records may wait while no load (flush) succeeds before
+    /// the task fails (`stall.rs`).
+    pub stall_timeout: Duration,
     pub label_prefix: String,
     /// `sink.timezone`: where Connect timestamps become wall-clock DATETIMEs (UTC by default).
     pub zone: Zone,
@@ -95,6 +98,7 @@ impl fmt::Debug for Config {
             .field("max_retries", &self.max_retries)
             .field("retry_backoff", &self.retry_backoff)
             .field("load_timeout", &self.load_timeout)
+            .field("stall_timeout", &self.stall_timeout)
             .field("label_prefix", &self.label_prefix)
             .field("zone", &self.zone)
             .field("properties", &self.properties)
@@ -137,6 +141,8 @@ struct Document {
     retry_backoff_ms: u64,
     #[serde(rename = "sink.timeoutms")]
     load_timeout_ms: u64,
+    #[serde(rename = "sink.stall.timeoutms")]
+    stall_timeout_ms: u64,
     #[serde(rename = "sink.label.prefix")]
     label_prefix: String,
     #[serde(rename = "sink.timezone")]
@@ -223,6 +229,7 @@ impl Config {
             max_retries: d.max_retries,
             retry_backoff: ms(d.retry_backoff_ms),
             load_timeout: ms(d.load_timeout_ms),
+            stall_timeout: ms(d.stall_timeout_ms),
             label_prefix: d.label_prefix,
             zone,
             tolerate_errors: d.tolerance == Tolerance::All,
@@ -283,6 +290,7 @@ mod tests {
         assert_eq!(c.max_retries, 3);
         assert_eq!(c.retry_backoff, Duration::from_millis(1000));
         assert_eq!(c.load_timeout, Duration::from_millis(120_000));
+        assert_eq!(c.stall_timeout, Duration::from_millis(1_800_000));
         assert_eq!(c.label_prefix, "vector_sink_v1");
         assert_eq!(c.zone, Zone::UTC);
         assert_eq!(c.properties.get("format").map(String::as_str), Some("json"));
