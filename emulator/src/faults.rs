@@ -39,6 +39,17 @@ pub enum FaultKind {
     /// The BE reads the body at `bytes_per_second` (default 1 MiB/s), then loads it normally: a
     /// slow StarRocks, for backpressure and memory tests.
     Throttle,
+    /// The FE takes a Stream Load request and never answers (no redirect): the connection stays
+    /// silent for `seconds` (default and cap 600), then closes. A StarRocks that accepts
+    /// connections but does not answer.
+    FeSilent,
+    /// The BE reads the first part of the body, then stops reading and stays silent for
+    /// `seconds` (default and cap 600); the transaction ends ABORTED and the connection closes.
+    StallMidBody,
+    /// The BE reads the body, then leaves the transaction PREPARE for `seconds` (default and cap
+    /// 600), answering nothing, even if the client goes away (a retry with the same label gets
+    /// `Label Already Exists`/`RUNNING`, `get_load_state` answers PREPARE); then ABORTED.
+    HoldPrepare,
     /// The request is refused before anything is applied: the connection is closed, no reply.
     FailBefore,
     /// The request is applied (the commit happens, the rows are appended), then the connection
@@ -201,6 +212,10 @@ mod tests {
         assert!(serde_json::from_str::<FaultSpec>(r#"{"kind":"explode"}"#).is_err());
         let s: FaultSpec = serde_json::from_str(r#"{"kind":"db.t"}"#.replace("db.t", "hang").as_str()).unwrap();
         assert_eq!((s.count, s.kind), (1, FaultKind::Hang));
+        for kind in ["fe_silent", "stall_mid_body", "hold_prepare"] {
+            let k: FaultSpec = serde_json::from_str(&format!(r#"{{"kind":"{kind}","seconds":30}}"#)).unwrap();
+            assert_eq!(k.seconds, Some(30.0));
+        }
         let t: FaultSpec = serde_json::from_str(r#"{"kind":"throttle","count":5,"bytes_per_second":1000}"#).unwrap();
         assert_eq!((t.kind, t.count, t.bytes_per_second), (FaultKind::Throttle, 5, Some(1000)));
     }

@@ -248,6 +248,15 @@ async fn stream_load(sh: &Arc<Shared>, conn: &Conn, req: Request<Incoming>, db: 
         conn.arm_reset();
         return dropped();
     }
+    if sh.faults.any() {
+        if let Some(f) = sh.faults.take(FaultKind::StallMidBody, &db, &table) {
+            let mut body = body;
+            let _ = body.frame().await; // read some of the body, then stop reading
+            tokio::time::sleep(super::silent_for(&f)).await;
+            guard.abort("the body stopped arriving (emulated stall_mid_body fault)");
+            return dropped();
+        }
+    }
     let throttle = if sh.faults.any() {
         sh.faults.take(FaultKind::Throttle, &db, &table).map(|f| f.bytes_per_second.unwrap_or(1 << 20))
     } else {
@@ -269,6 +278,17 @@ async fn stream_load(sh: &Arc<Shared>, conn: &Conn, req: Request<Incoming>, db: 
         }
     }
     if sh.faults.any() {
+        if let Some(f) = sh.faults.take(FaultKind::HoldPrepare, &db, &table) {
+            // PREPARE for the fault's time whether or not the client stays: the guard lives in a
+            // task of its own, which aborts the transaction at the end
+            let held = super::silent_for(&f);
+            tokio::spawn(async move {
+                tokio::time::sleep(held).await;
+                drop(guard);
+            });
+            tokio::time::sleep(held).await;
+            return dropped();
+        }
         if let Some(f) = sh.faults.take(FaultKind::Hang, &db, &table) {
             let secs = f.seconds.unwrap_or(60.0);
             tokio::time::sleep(Duration::from_secs_f64(secs)).await;

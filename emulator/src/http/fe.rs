@@ -27,6 +27,12 @@ pub async fn handle(sh: Arc<Shared>, conn: Conn, req: Request<Incoming>) -> Hand
         }
         (Method::PUT, ["api", db, table, "_stream_load"]) => {
             let (db, table) = (super::percent_decode(db), super::percent_decode(table));
+            if sh.faults.any() {
+                if let Some(f) = sh.faults.take(FaultKind::FeSilent, &db, &table) {
+                    tokio::time::sleep(super::silent_for(&f)).await;
+                    return super::dropped();
+                }
+            }
             Ok(close(stream_load(&sh, &conn, &req, &db, &table)))
         }
         (Method::POST | Method::PUT, ["api", "transaction", op]) => {

@@ -140,7 +140,12 @@ pub fn dropped() -> HandlerResult {
 
 /// No reply is held longer than this (`no_reply` fault), so a client that never gives up does
 /// not pin a task forever.
-const NO_REPLY_CAP_SECS: f64 = 600.0;
+pub const NO_REPLY_CAP_SECS: f64 = 600.0;
+
+/// How long a silent fault (`no_reply`, `fe_silent`, `stall_mid_body`, `hold_prepare`) holds.
+pub fn silent_for(f: &crate::faults::Fault) -> std::time::Duration {
+    std::time::Duration::from_secs_f64(f.seconds.unwrap_or(NO_REPLY_CAP_SECS).clamp(0.0, NO_REPLY_CAP_SECS))
+}
 
 /// Run one request under the request-level faults armed for `op` (and `db.table`):
 /// `fail_before` closes the connection without running it, `drop_after` runs it and closes the

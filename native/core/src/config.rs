@@ -47,6 +47,9 @@ pub struct Config {
     pub max_retries: u32,
     pub retry_backoff: Duration,
     pub load_timeout: Duration,
+    /// `sink.stall.timeoutms`: how long records may wait while no load (flush) succeeds before
+    /// the task fails (`stall.rs`).
+    pub stall_timeout: Duration,
     /// `sink.inflight.maxloads`: the most loads (running transactions) a task has at once.
     pub max_inflight_loads: usize,
     pub label_prefix: String,
@@ -97,6 +100,7 @@ impl fmt::Debug for Config {
             .field("max_retries", &self.max_retries)
             .field("retry_backoff", &self.retry_backoff)
             .field("load_timeout", &self.load_timeout)
+            .field("stall_timeout", &self.stall_timeout)
             .field("max_inflight_loads", &self.max_inflight_loads)
             .field("label_prefix", &self.label_prefix)
             .field("zone", &self.zone)
@@ -140,6 +144,8 @@ struct Document {
     retry_backoff_ms: u64,
     #[serde(rename = "sink.timeoutms")]
     load_timeout_ms: u64,
+    #[serde(rename = "sink.stall.timeoutms")]
+    stall_timeout_ms: u64,
     #[serde(rename = "sink.inflight.maxloads")]
     max_inflight_loads: usize,
     #[serde(rename = "sink.label.prefix")]
@@ -228,6 +234,7 @@ impl Config {
             max_retries: d.max_retries,
             retry_backoff: ms(d.retry_backoff_ms),
             load_timeout: ms(d.load_timeout_ms),
+            stall_timeout: ms(d.stall_timeout_ms),
             max_inflight_loads: d.max_inflight_loads.max(1),
             label_prefix: d.label_prefix,
             zone,
@@ -289,6 +296,7 @@ mod tests {
         assert_eq!(c.max_retries, 3);
         assert_eq!(c.retry_backoff, Duration::from_millis(1000));
         assert_eq!(c.load_timeout, Duration::from_millis(120_000));
+        assert_eq!(c.stall_timeout, Duration::from_millis(1_800_000));
         assert_eq!(c.label_prefix, "vector_sink_v1");
         assert_eq!(c.zone, Zone::UTC);
         assert_eq!(c.properties.get("format").map(String::as_str), Some("json"));

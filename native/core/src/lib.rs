@@ -19,6 +19,7 @@ pub mod route;
 pub mod rows;
 pub mod runtime;
 pub mod sink;
+pub mod stall;
 pub mod stream_load;
 pub mod task;
 

@@ -36,6 +36,7 @@ use crate::offsets::{FirstOffsets, OffsetTracker, TopicPartition};
 use crate::pipeline::Pipeline;
 use crate::runtime;
 use crate::rejected::Rejected;
+use crate::stall::{Stage, Watchdog};
 use crate::stream_load::request::Headers;
 use crate::stream_load::{isolate_rejected, load_with_retry, LabelMaker, LoadRequest, Loader, RetryPolicy, StreamLoadClient};
 
@@ -52,6 +53,8 @@ struct Settings {
     headers: Arc<Headers>,
     /// Longest a caller waits for a table's load: every attempt may take the whole timeout.
     max_load_wait: Duration,
+    /// Fails the sink when a load makes no progress for `sink.stall.timeoutms` (`stall.rs`).
+    watchdog: Arc<Watchdog>,
 }
 
 struct InFlight {
@@ -128,6 +131,7 @@ impl Sink {
         let metrics = Arc::new(Metrics::new(budget_bytes(&cfg)));
         let labels = LabelMaker::new(&cfg.label_prefix);
         let interval = cfg.flush_interval;
+        let watchdog = Watchdog::new(cfg.stall_timeout, log.clone());
         let rt = runtime::acquire().map_err(|e| Error::internal(format!("cannot start the I/O runtime: {}", e)))?;
         let shared = Arc::new(Shared {
             io: rt.handle().clone(),
@@ -141,6 +145,7 @@ impl Sink {
                 intake,
                 labels,
                 max_load_wait,
+                watchdog,
             },
             state: Mutex::new(state),
             load_done: Condvar::new(),
@@ -283,6 +288,15 @@ impl Drop for Sink {
     }
 }
 
+/// `e` as a poisoned sink answers it: a `RETRIABLE` error (a wait that ran out) becomes `LOAD`,
+/// since the same answer to every later call is no longer something a retry can fix.
+pub(crate) fn fatal(e: Error) -> Error {
+    match e.kind {
+        ErrorKind::Retriable => Error::load(e.message),
+        _ => e,
+    }
+}
+
 fn check(st: &State) -> Result<()> {
     match &st.failure {
         Some(e) => Err(e.clone()),
@@ -350,11 +364,13 @@ impl Shared {
         Ok(())
     }
 
-    /// Records a failure met off the task thread: every later call answers it.
+    /// Records a failure met off the task thread: every later call answers it. Never as
+    /// `RETRIABLE`: Connect would call `put` again and again, each answered with the same error,
+    /// leaving the task RUNNING without progress.
     fn poison(&self, e: Error) {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if st.failure.is_none() && !st.closed {
-            st.failure = Some(e);
+            st.failure = Some(fatal(e));
         }
         drop(st);
         self.load_done.notify_all();
@@ -369,6 +385,8 @@ impl Shared {
                 return Err(Error::retriable(format!("the load into {} is still running after {} s", table, self.settings.max_load_wait.as_secs())));
             }
             st = self.load_done.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0;
+            // a stall or another table's failure poisons the sink while this load still runs
+            check(&st)?;
         }
         check(&st)?;
         Ok(st)
@@ -432,13 +450,16 @@ impl Shared {
         let table_name = table.to_string();
         let bytes = chunk.body.len();
         st.inflight_bytes += bytes;
+        let watch = s.watchdog.start(table, format!("the load into {}", table), &label, chunk.rows);
         let request = LoadRequest { target, label, body: chunk.body, rows: chunk.rows, headers: s.headers.clone() };
         let index = chunk.index;
         let task = self.io.spawn(async move {
+            let watch = watch; // watched until this task ends, however it ends
             let Some(shared) = me.upgrade() else { return };
             let mut done = LoadDone { shared: &shared, table: &table_name, bytes, outcome: None };
             let s = &shared.settings;
-            let loader = Loader { client: &s.client, policy: &s.policy, log: &s.log, metrics: &shared.metrics };
+            let stage: &Stage = watch.stage();
+            let loader = Loader { client: &s.client, policy: &s.policy, log: &s.log, metrics: &shared.metrics, stage };
             let r = load_with_retry(&loader, &request).await;
             done.outcome = Some(match (r, &index) {
                 (Ok(report), _) => {
@@ -544,6 +565,14 @@ fn spawn_timer(io: &tokio::runtime::Handle, shared: Weak<Shared>, interval: Dura
                 return;
             }
             if st.failure.is_some() {
+                continue;
+            }
+            let stalled = shared.settings.watchdog.check(|table| st.buffers.get(table).map_or(0, |b| b.rows()));
+            if let Some(e) = stalled {
+                shared.settings.log.error(|| e.message.clone());
+                st.failure = Some(e);
+                drop(st);
+                shared.load_done.notify_all();
                 continue;
             }
             let idle = st.buffers.iter().filter(|(t, _)| !st.inflight.contains_key(*t));

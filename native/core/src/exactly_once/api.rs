@@ -9,6 +9,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use crate::stall::Stage;
 pub use crate::stream_load::request::Headers;
 use crate::stream_load::LoadRequest;
 
@@ -83,4 +84,101 @@ pub trait TxnApi: Sync {
     /// A SELECT; every failure is `Unknown` (the caller retries, then reports the message).
     fn query(&self, sql: &str) -> impl Future<Output = Result<Vec<Vec<Option<String>>>, Unknown>> + Send;
     fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send;
+}
+
+/// `api` as the watchdog and the outage log see it (`stall.rs`): each request says what it waits
+/// for, a failed one counts in the outage log. The protocol (`writer.rs`) does not know.
+pub struct Watched<'a, A> {
+    pub api: &'a A,
+    pub stage: &'a Stage,
+}
+
+impl<A: TxnApi> Watched<'_, A> {
+    fn outcome<T>(&self, r: &Result<T, Unknown>, refused: impl Fn(&T) -> Option<&String>) {
+        match r {
+            Err(Unknown(m)) => self.stage.failed(m),
+            Ok(t) => {
+                if let Some(m) = refused(t) {
+                    self.stage.failed(m)
+                }
+            }
+        }
+    }
+}
+
+impl<A: TxnApi> TxnApi for Watched<'_, A> {
+    async fn begin(&self, label: &str, timeout_secs: u64) -> Result<Begin, Unknown> {
+        self.stage.label(label);
+        self.stage.attempt();
+        self.stage.waiting_for(|| format!("the FE to begin transaction {}", label));
+        let r = self.api.begin(label, timeout_secs).await;
+        self.outcome(&r, |b| match b {
+            Begin::Failed(m) => Some(m),
+            _ => None,
+        });
+        r
+    }
+
+    async fn load(&self, request: &LoadRequest) -> Result<Load, Unknown> {
+        self.stage.waiting_for(|| format!("a BE to load {} rows into {} in transaction {}", request.rows, request.target.table, request.label));
+        let r = self.api.load(request).await;
+        self.outcome(&r, |l| match l {
+            Load::Failed(m) | Load::Aborted(m) => Some(m),
+            _ => None,
+        });
+        r
+    }
+
+    async fn commit(&self, label: &str) -> Result<Commit, Unknown> {
+        self.stage.waiting_for(|| format!("the FE to commit transaction {}", label));
+        let r = self.api.commit(label).await;
+        self.outcome(&r, |c| match c {
+            Commit::Failed(m) | Commit::Aborted(m) => Some(m),
+            _ => None,
+        });
+        r
+    }
+
+    async fn rollback(&self, label: &str) -> Result<Rollback, Unknown> {
+        self.stage.waiting_for(|| format!("the FE to roll back transaction {}", label));
+        let r = self.api.rollback(label).await;
+        self.outcome(&r, |_| None);
+        r
+    }
+
+    async fn state(&self, label: &str) -> Result<TxnState, Unknown> {
+        self.stage.waiting_for(|| format!("the FE to answer get_load_state for label {}", label));
+        let r = self.api.state(label).await;
+        match &r {
+            Ok(TxnState::Running) => self.stage.waiting_for(|| format!("label {} to leave state PREPARE (get_load_state)", label)),
+            Ok(TxnState::Committed) => self.stage.waiting_for(|| format!("label {} to go from COMMITTED to VISIBLE (get_load_state)", label)),
+            Err(Unknown(m)) => self.stage.failed(m),
+            Ok(_) => {}
+        }
+        r
+    }
+
+    async fn stream_load(&self, request: &LoadRequest) -> Result<OneShot, Unknown> {
+        self.stage.label(&request.label);
+        self.stage.attempt();
+        self.stage.waiting_for(|| format!("a BE to take the register row of {} (Stream Load)", request.label));
+        let r = self.api.stream_load(request).await;
+        self.outcome(&r, |o| match o {
+            OneShot::Failed(m) => Some(m),
+            _ => None,
+        });
+        r
+    }
+
+    async fn query(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, Unknown> {
+        self.stage.waiting_for(|| "the query port to read the register".to_string());
+        let r = self.api.query(sql).await;
+        self.outcome(&r, |_| None);
+        r
+    }
+
+    async fn sleep(&self, d: Duration) {
+        self.stage.pause(d);
+        self.api.sleep(d).await
+    }
 }

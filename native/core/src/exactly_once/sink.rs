@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::api::Watched;
 use super::http_api::HttpTxnApi;
 use super::partition_buffer::PartitionBuffer;
 use super::sql::SqlClient;
@@ -41,6 +42,8 @@ use crate::task::Delivery;
 use crate::runtime::RuntimeRef;
 use crate::rejected::Rejected;
 use crate::route::Target;
+use crate::sink::fatal;
+use crate::stall::Watchdog;
 use crate::stream_load::request::Headers;
 use crate::stream_load::{LoadRequest, StreamLoadClient};
 
@@ -71,6 +74,8 @@ pub struct EoSink {
     rejected: Vec<Rejected>,
     failure: Option<Error>,
     metrics: Arc<Metrics>,
+    /// Fails the sink when a flush or fence makes no progress for `sink.stall.timeoutms`.
+    watchdog: Arc<Watchdog>,
     /// Where `put` decodes its batch, reset and reused batch after batch.
     arena: Bump,
     rt: RuntimeRef,
@@ -108,7 +113,9 @@ impl EoSink {
         });
         let api = Arc::new(HttpTxnApi { client: client.clone(), sql, db: cfg.database.clone() });
         let metrics = Arc::new(Metrics::new(cfg.flush_max_bytes));
+        let watchdog = Watchdog::new(cfg.stall_timeout, log.clone());
         Ok(EoSink {
+            watchdog,
             flush_policy: FlushPolicy::new(&cfg),
             cfg,
             log,
@@ -136,8 +143,10 @@ impl EoSink {
         }
     }
 
-    /// Fails the sink for good: every later call answers `e`.
+    /// Fails the sink for good: every later call answers `e`, never as `RETRIABLE` (Connect would
+    /// retry `put` forever against the same answer, the task RUNNING without progress).
     fn fail(&mut self, e: Error) -> Error {
+        let e = fatal(e);
         self.log.error(|| e.message.clone());
         if self.failure.is_none() {
             self.failure = Some(e.clone());
@@ -145,16 +154,40 @@ impl EoSink {
         e
     }
 
-    /// Runs futures on the runtime, waiting for all; a panic in one becomes an error.
-    fn run_all<T: Send + 'static>(&self, jobs: Vec<impl std::future::Future<Output = Result<T>> + Send + 'static>) -> Vec<Result<T>> {
+    /// Runs futures on the runtime, waiting for all; a panic in one becomes an error. `Err`: the
+    /// watchdog found one stalled (`stall.rs`); all are aborted then.
+    fn run_all<T: Send + 'static>(&self, jobs: Vec<impl std::future::Future<Output = Result<T>> + Send + 'static>) -> Result<Vec<Result<T>>> {
         let handles: Vec<_> = jobs.into_iter().map(|j| self.rt.handle().spawn(j)).collect();
-        self.rt.handle().block_on(async move {
-            let mut out = Vec::with_capacity(handles.len());
-            for h in handles {
-                out.push(h.await.unwrap_or_else(|e| Err(Error::internal(format!("exactly-once task ended abnormally: {}", e)))));
+        let aborts: Vec<_> = handles.iter().map(|h| h.abort_handle()).collect();
+        let dog = self.watchdog.clone();
+        let tick = (dog.limit() / 10).clamp(Duration::from_millis(50), Duration::from_secs(1));
+        let r = self.rt.handle().block_on(async move {
+            let all = async move {
+                let mut out = Vec::with_capacity(handles.len());
+                for h in handles {
+                    out.push(h.await.unwrap_or_else(|e| Err(Error::internal(format!("exactly-once task ended abnormally: {}", e)))));
+                }
+                out
+            };
+            tokio::pin!(all);
+            let mut ticker = tokio::time::interval(tick);
+            loop {
+                tokio::select! {
+                    out = &mut all => return Ok(out),
+                    _ = ticker.tick() => {
+                        if let Some(e) = dog.check(|_| 0) {
+                            return Err(e);
+                        }
+                    }
+                }
             }
-            out
-        })
+        });
+        if r.is_err() {
+            for a in aborts {
+                a.abort();
+            }
+        }
+        r
     }
 
     fn put_batch(&mut self, buf: &[u8], arena: &Bump) -> Result<()> {
@@ -246,14 +279,21 @@ impl EoSink {
             }
             sizes.push((rows, bytes));
             let (api, policy) = (self.api.clone(), self.policy.clone());
+            let tables: Vec<&str> = loads.iter().map(|l| l.target.table.as_str()).collect();
+            let what = format!("the flush of {}-{} offsets [{}, {}) into {}", tp.0, tp.1, start, end, tables.join(", "));
+            let watch = self.watchdog.start(&format!("{}-{}", tp.0, tp.1), what, "(none yet)", rows);
             jobs.push(async move {
                 let mut w = w;
                 let began = Instant::now();
-                let r = w.flush(&*api, &policy, start, end, &loads).await;
+                let api = Watched { api: &*api, stage: watch.stage() };
+                let r = w.flush(&api, &policy, start, end, &loads).await;
+                if matches!(r, Ok(FlushOutcome::Committed { .. })) {
+                    watch.stage().progressed();
+                }
                 r.map(|outcome| (tp, w, outcome, start, end, began.elapsed()))
             });
         }
-        let results = self.run_all(jobs);
+        let results = self.run_all(jobs).map_err(|e| self.fail(e))?;
         for (r, (rows, bytes)) in results.into_iter().zip(sizes) {
             let (tp, w, outcome, start, end, took) = match r {
                 Ok(x) => x,
@@ -313,9 +353,19 @@ impl Delivery for EoSink {
             let jobs = group.iter().map(|tp| {
                 let (api, policy, register) = (self.api.clone(), self.policy.clone(), self.register.clone());
                 let (prefix, owner, tp) = (self.cfg.label_prefix.clone(), self.owner.clone(), tp.clone());
-                async move { PartitionWriter::fence(&*api, &policy, &register, &prefix, &tp.0, tp.1, &owner).await }
+                let what = format!("taking ownership of {}-{} in the register", tp.0, tp.1);
+                let watch = self.watchdog.start(&format!("{}-{}", tp.0, tp.1), what, "(none yet)", 0);
+                async move {
+                    let api = Watched { api: &*api, stage: watch.stage() };
+                    let r = PartitionWriter::fence(&api, &policy, &register, &prefix, &tp.0, tp.1, &owner).await;
+                    if r.is_ok() {
+                        watch.stage().progressed();
+                    }
+                    r
+                }
             });
-            fenced.extend(self.run_all(jobs.collect()));
+            let done = self.run_all(jobs.collect()).map_err(|e| self.fail(e))?;
+            fenced.extend(done);
         }
         let mut seeks = Vec::with_capacity(tps.len());
         for (tp, r) in tps.iter().zip(fenced) {

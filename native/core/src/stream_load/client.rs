@@ -25,6 +25,7 @@ use super::request::{Headers, LoadRequest};
 use super::response::{parse_load_state_name, LoadState, StreamLoadResponse, Verdict};
 use crate::config::{Config, FeAddr};
 use crate::error::{Error, Result};
+use crate::stall::Stage;
 
 pub struct StreamLoadClient {
     http: reqwest::Client,
@@ -140,11 +141,13 @@ impl StreamLoadClient {
     /// One attempt at `request`, with `body` (the request's, compressed) as the body. `Err`
     /// carries a verdict for failures that produced no Stream Load answer (network, FE refusal,
     /// HTTP errors).
-    pub async fn load(&self, request: &LoadRequest, body: Bytes) -> std::result::Result<StreamLoadResponse, Verdict> {
+    /// `stage` hears what the attempt waits for (the watchdog names it when the load stalls).
+    pub async fn load(&self, request: &LoadRequest, body: Bytes, stage: &Stage) -> std::result::Result<StreamLoadResponse, Verdict> {
         let (db, table, label) = (request.target.database.as_str(), request.target.table.as_str(), request.label.as_str());
         let fe = self.fe().clone();
         let fe_url = self.url(&fe, &["api", db, table, "_stream_load"]).map_err(|e| Verdict::Fatal(e.message))?;
         let headers = self.request_headers(label, &request.headers)?;
+        stage.waiting_for(|| format!("FE {} to redirect the load to a BE", fe.base_url()));
 
         let answer = self
             .http
@@ -177,6 +180,7 @@ impl StreamLoadClient {
             }
         };
 
+        stage.waiting_for(|| format!("BE {} (the redirect of FE {}) to read the body and answer", origin(&be_url), fe.base_url()));
         let answer = self
             .http
             .put(be_url.clone())
@@ -192,6 +196,7 @@ impl StreamLoadClient {
                     return Err(Verdict::Fatal(untrusted_message("BE", &be, &reason)));
                 }
                 let cause = format!("load to BE {} failed: {}", origin(&be_url), error_chain(&e));
+                stage.waiting_for(|| format!("BE {} to answer a body-less probe after: {}", origin(&be_url), cause));
                 return match self.explain_lost_answer(db, &be_url, label, headers).await {
                     Some(answer) => Ok(answer),
                     None => Err(Verdict::Retry(cause)),
@@ -199,6 +204,7 @@ impl StreamLoadClient {
             }
         };
         let status = answer.status();
+        stage.waiting_for(|| format!("BE {} to send the rest of its answer", origin(&be_url)));
         let text = answer
             .bytes()
             .await

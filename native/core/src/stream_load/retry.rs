@@ -11,6 +11,7 @@ use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::metrics::Metrics;
+use crate::stall::Stage;
 
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -27,6 +28,8 @@ pub struct Loader<'a> {
     pub policy: &'a RetryPolicy,
     pub log: &'a Log,
     pub metrics: &'a Metrics,
+    /// What the watchdog and the outage log hear of this load (`stall.rs`).
+    pub stage: &'a Stage,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +60,7 @@ pub async fn load_with_retry(loader: &Loader<'_>, request: &LoadRequest) -> Resu
 }
 
 async fn attempts(loader: &Loader<'_>, request: &LoadRequest) -> Result<LoadReport> {
-    let Loader { client, policy, log, metrics } = *loader;
+    let Loader { client, policy, log, metrics, stage } = *loader;
     let LoadRequest { target, label, rows, .. } = request;
     let (db, table, rows) = (target.database.as_str(), target.table.as_str(), *rows);
     let started = Instant::now();
@@ -75,11 +78,14 @@ async fn attempts(loader: &Loader<'_>, request: &LoadRequest) -> Result<LoadRepo
     for attempt in 1..=policy.max_retries.saturating_add(1) {
         if attempt > 1 {
             let d = policy.backoff.delay(attempt - 1);
-            log.warn(|| format!("Stream Load {} into {}: attempt {} in {} ms after: {}", label, table, attempt, d.as_millis(), last));
+            // (the outage log reports failed attempts: its first, then a summary a minute)
+            log.debug(|| format!("Stream Load {} into {}: attempt {} in {} ms after: {}", label, table, attempt, d.as_millis(), last));
+            stage.pause(d);
             tokio::time::sleep(d).await;
             metrics.retries.fetch_add(1, Relaxed);
         }
-        let verdict = match client.load(request, body.clone()).await {
+        stage.attempt();
+        let verdict = match client.load(request, body.clone(), stage).await {
             Ok(answer) => {
                 let v = answer.verdict();
                 if v == Verdict::Loaded {
@@ -101,8 +107,14 @@ async fn attempts(loader: &Loader<'_>, request: &LoadRequest) -> Result<LoadRepo
         };
         let failed = || metrics.load_failures.fetch_add(1, Relaxed);
         match verdict {
-            Verdict::Loaded => return Ok(report(attempt, false, counts)),
-            Verdict::AlreadyLoaded => return Ok(report(attempt, true, (rows, 0))),
+            Verdict::Loaded => {
+                stage.progressed();
+                return Ok(report(attempt, false, counts));
+            }
+            Verdict::AlreadyLoaded => {
+                stage.progressed();
+                return Ok(report(attempt, true, (rows, 0)));
+            }
             // Rows StarRocks refused are a data problem the sink may isolate and route to the DLQ.
             Verdict::Refused(m) => {
                 failed();
@@ -114,17 +126,23 @@ async fn attempts(loader: &Loader<'_>, request: &LoadRequest) -> Result<LoadRepo
             }
             Verdict::Retry(m) => {
                 failed();
+                stage.failed(&m);
                 last = m
             }
-            Verdict::Unknown(m) => match wait_for_label(client, db, label, policy.label_wait, log).await {
-                Ok(LoadState::Finished) => return Ok(report(attempt, true, (rows, 0))),
+            Verdict::Unknown(m) => match wait_for_label(client, db, label, policy.label_wait, log, stage).await {
+                Ok(LoadState::Finished) => {
+                    stage.progressed();
+                    return Ok(report(attempt, true, (rows, 0)));
+                }
                 Ok(state) => {
                     failed();
-                    last = format!("{} (label state {:?})", m, state)
+                    last = format!("{} (label state {:?})", m, state);
+                    stage.failed(&last);
                 }
                 Err(e) => {
                     failed();
-                    last = format!("{} ({})", m, e)
+                    last = format!("{} ({})", m, e);
+                    stage.failed(&last);
                 }
             },
         }
@@ -147,11 +165,14 @@ async fn with_error_log(client: &StreamLoadClient, message: String, url: &str) -
 }
 
 /// Polls `get_load_state` until the label's transaction is decided or `limit` passes.
-async fn wait_for_label(client: &StreamLoadClient, db: &str, label: &str, limit: Duration, log: &Log) -> std::result::Result<LoadState, String> {
+async fn wait_for_label(client: &StreamLoadClient, db: &str, label: &str, limit: Duration, log: &Log, stage: &Stage) -> std::result::Result<LoadState, String> {
     let deadline = Instant::now() + limit;
     let mut pause = Duration::from_millis(200);
     loop {
-        let state = client.load_state(db, label).await?;
+        stage.waiting_for(|| format!("the FE to answer get_load_state for label {}", label));
+        let raw = client.load_state_raw(db, label).await?;
+        stage.waiting_for(|| format!("label {} to leave state {} (an earlier attempt still running, polled through get_load_state)", label, raw));
+        let state = LoadState::from_name(raw);
         if state != LoadState::Running || Instant::now() >= deadline {
             log.debug(|| format!("label {} is {:?}", label, state));
             return Ok(state);

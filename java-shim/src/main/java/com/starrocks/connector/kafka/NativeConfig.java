@@ -50,7 +50,7 @@ final class NativeConfig {
             StarRocksSinkConfig.USERNAME, StarRocksSinkConfig.PASSWORD, StarRocksSinkConfig.TOPIC2TABLE,
             StarRocksSinkConfig.BUFFER_MAX_BYTES, StarRocksSinkConfig.BUFFER_INTERVAL_MS,
             StarRocksSinkConfig.CONNECT_TIMEOUT_MS, StarRocksSinkConfig.MAX_RETRIES,
-            StarRocksSinkConfig.RETRY_BACKOFF_MS, StarRocksSinkConfig.SINK_TIMEOUT_MS,
+            StarRocksSinkConfig.RETRY_BACKOFF_MS, StarRocksSinkConfig.SINK_TIMEOUT_MS, StarRocksSinkConfig.STALL_TIMEOUT_MS,
             StarRocksSinkConfig.MAX_INFLIGHT_LOADS, StarRocksSinkConfig.LABEL_PREFIX, StarRocksSinkConfig.TIMEZONE, "sink.properties", ERRORS_TOLERANCE,
             StarRocksSinkConfig.DELIVERY_GUARANTEE, StarRocksSinkConfig.QUERY_ADDRESS,
             StarRocksSinkConfig.EO_REGISTER_TABLE, StarRocksSinkConfig.EO_REGISTER_CREATE,
@@ -98,6 +98,7 @@ final class NativeConfig {
         json.field(StarRocksSinkConfig.MAX_RETRIES).number(config.getInt(StarRocksSinkConfig.MAX_RETRIES));
         json.field(StarRocksSinkConfig.RETRY_BACKOFF_MS).number(config.getLong(StarRocksSinkConfig.RETRY_BACKOFF_MS));
         json.field(StarRocksSinkConfig.SINK_TIMEOUT_MS).number(config.getLong(StarRocksSinkConfig.SINK_TIMEOUT_MS));
+        json.field(StarRocksSinkConfig.STALL_TIMEOUT_MS).number(config.getLong(StarRocksSinkConfig.STALL_TIMEOUT_MS));
         json.field(StarRocksSinkConfig.MAX_INFLIGHT_LOADS).number(config.getInt(StarRocksSinkConfig.MAX_INFLIGHT_LOADS));
         json.field(StarRocksSinkConfig.LABEL_PREFIX).string(
                 labelPrefix(config.getString(StarRocksSinkConfig.LABEL_PREFIX), name));

@@ -37,6 +37,7 @@ public class StarRocksSinkConfig extends AbstractConfig {
     public static final String MAX_RETRIES = "sink.maxretries";
     public static final String RETRY_BACKOFF_MS = "sink.retry.backoffms";
     public static final String SINK_TIMEOUT_MS = "sink.timeoutms";
+    public static final String STALL_TIMEOUT_MS = "sink.stall.timeoutms";
     public static final String MAX_INFLIGHT_LOADS = "sink.inflight.maxloads";
     public static final String LABEL_PREFIX = "sink.label.prefix";
     public static final String TIMEZONE = "sink.timezone";
@@ -111,19 +112,30 @@ public class StarRocksSinkConfig extends AbstractConfig {
             .define(SINK_TIMEOUT_MS, Type.LONG, 120000L, Range.between(1000L, 3600000L), Importance.LOW,
                     "Longest time one Stream Load HTTP request may take, in ms [1000, 3600000].",
                     G_LOAD, 8, Width.SHORT, "Load timeout")
+            .define(STALL_TIMEOUT_MS, Type.LONG, 1800000L, Range.between(1000L, 86400000L), Importance.LOW,
+                    "How long records may wait while no load succeeds (at_least_once: one table's load with its "
+                            + "retries; exactly_once: one partition's flush or fence) before the task fails with a "
+                            + "message naming the table, the label, the records waiting and what the last attempt "
+                            + "was waiting for (FE redirect, BE answer, label state, transaction commit, ...), "
+                            + "instead of showing RUNNING, in ms [1000, 86400000]. The default, 30 minutes, is "
+                            + "comfortably above the longest legitimate wait of one load with the default retries: "
+                            + "4 attempts of up to sink.timeoutms (2 minutes) each, plus as long again for an "
+                            + "earlier attempt's label to settle, plus the backoff (about 17 minutes in all). Keep it "
+                            + "above sink.timeoutms: one slow request is not a stall.",
+                    G_LOAD, 9, Width.SHORT, "Stall timeout")
             .define(MAX_INFLIGHT_LOADS, Type.INT, 8, Range.between(1, 1000), Importance.LOW,
                     "Most Stream Loads one task runs at once (one per table at most); a table whose buffer is due "
                             + "waits for a slot. Each load is a running transaction in StarRocks, which allows "
                             + "max_running_txn_num_per_db of them per database (1000 since 3.1, 100 before) for every "
                             + "writer together: with the default, four tasks stay under a third of a 3.0 cluster's 100 "
-                            + "[1, 1000].", G_LOAD, 9, Width.SHORT, "Max loads in flight")
+                            + "[1, 1000].", G_LOAD, 10, Width.SHORT, "Max loads in flight")
             .define(LABEL_PREFIX, Type.STRING, "", new LabelPrefixValidator(), Importance.LOW,
                     "Prefix of the Stream Load labels, at most " + LABEL_PREFIX_MAX + " characters of [-A-Za-z0-9_]; "
-                            + "empty derives it from the connector name.", G_LOAD, 10, Width.SHORT, "Label prefix")
+                            + "empty derives it from the connector name.", G_LOAD, 11, Width.SHORT, "Label prefix")
             .define(TIMEZONE, Type.STRING, "UTC", new TimeZoneValidator(), Importance.LOW,
                     "IANA time zone (e.g. UTC, Asia/Shanghai) in which Connect Timestamp values and Debezium "
                             + "ZonedTimestamp instants are written into DATETIME columns.",
-                    G_LOAD, 11, Width.SHORT, "Time zone")
+                    G_LOAD, 12, Width.SHORT, "Time zone")
             .define(SSL_TRUSTSTORE_LOCATION, Type.STRING, null, Importance.MEDIUM,
                     "File with the CA certificates that https:// FE and BE addresses are verified against: PEM "
                             + "(one or more CERTIFICATE blocks), JKS or PKCS12. Replaces the built-in Mozilla roots. "

@@ -116,6 +116,7 @@ class NativeConfigTest {
                 + "\"starrocks.password\": \"123456\", \"starrocks.topic2table.map\": {\"test\": \"test_tbl\"},"
                 + "\"bufferflush.maxbytes\": 94371840, \"bufferflush.intervalms\": 1000, \"connect.timeoutms\": 1000,"
                 + "\"sink.maxretries\": 3, \"sink.retry.backoffms\": 1000, \"sink.timeoutms\": 120000,"
+                + "\"sink.stall.timeoutms\": 1800000,"
                 + "\"sink.inflight.maxloads\": 8,"
                 + "\"sink.label.prefix\": \"starrocks-kafka-connector\", \"sink.timezone\": \"UTC\","
                 + "\"sink.properties\": {\"format\": \"json\", \"strip_outer_array\": \"true\"},"
@@ -135,6 +136,7 @@ class NativeConfigTest {
         props.put("sink.maxretries", "0");
         props.put("sink.retry.backoffms", "0");
         props.put("sink.timeoutms", "1000");
+        props.put("sink.stall.timeoutms", "2000");
         props.put("sink.timezone", "Asia/Shanghai");
         props.put("starrocks.username", " root ");
         props.put("starrocks.database.name", " d ");
@@ -153,6 +155,8 @@ class NativeConfigTest {
         assertTrue(doc.get("sink.maxretries").isIntegralNumber());
         assertEquals(0L, doc.get("sink.retry.backoffms").asLong());
         assertEquals(1000L, doc.get("sink.timeoutms").asLong());
+        assertEquals(2000L, doc.get("sink.stall.timeoutms").asLong());
+        assertTrue(doc.get("sink.stall.timeoutms").isIntegralNumber());
         assertEquals("Asia/Shanghai", doc.get("sink.timezone").asText());
         assertEquals("root", doc.get("starrocks.username").asText());
         assertEquals("d", doc.get("starrocks.database.name").asText());

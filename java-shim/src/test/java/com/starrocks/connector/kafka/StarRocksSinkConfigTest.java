@@ -83,6 +83,13 @@ class StarRocksSinkConfigTest {
     }
 
     @Test
+    void theStallTimeoutHasARange() {
+        assertEquals(2000L, new StarRocksSinkConfig(with("sink.stall.timeoutms", "2000")).getLong("sink.stall.timeoutms"));
+        assertRejected(with("sink.stall.timeoutms", "999"), "sink.stall.timeoutms", "at least 1000");
+        assertRejected(with("sink.stall.timeoutms", "86400001"), "sink.stall.timeoutms", "no more than 86400000");
+    }
+
+    @Test
     void docsExampleIsValidWithDocumentedDefaults() {
         StarRocksSinkConfig c = new StarRocksSinkConfig(docsExample());
         assertEquals(94371840L, c.getLong("bufferflush.maxbytes"));
@@ -94,6 +101,7 @@ class StarRocksSinkConfigTest {
         assertEquals(3, c.getInt("sink.maxretries"));
         assertEquals(1000L, c.getLong("sink.retry.backoffms"));
         assertEquals(120000L, c.getLong("sink.timeoutms"));
+        assertEquals(1800000L, c.getLong("sink.stall.timeoutms"));
         assertEquals("", c.getString("sink.label.prefix"));
         assertEquals(new Password("123456"), c.getPassword("starrocks.password"));
         assertEquals("at_least_once", c.getString("delivery.guarantee"));
