@@ -114,7 +114,11 @@ def run_dirty(worker, kafka_broker, emulator, unique, name, topic, dlq, config, 
             assert by_value[value]["__connect.errors.topic"] == topic
         assert len(kafka_broker.consume(dlq, len(bad) + 1, timeout=5)) == len(bad), "more in the DLQ than the bad ones"
         assert worker.rest.status(name)["tasks"][0]["state"] == "RUNNING"
-        retried = re.findall(r"Stream Load %s-\S+ into \S+: attempt \d+ in .*" % re.escape(name), worker.log_text())
+        # a data error is never retried: no retry line (DEBUG), and no outage begun by a failed
+        # attempt (the outage log's first line, WARN: native/core/src/stall.rs)
+        log = worker.log_text()
+        retried = re.findall(r"Stream Load %s-\S+ into \S+: attempt \d+ in .*" % re.escape(name), log)
+        retried += re.findall(r"StarRocks load failed: [^\n]*\(label %s-[^\n]*" % re.escape(name), log)
         assert not retried, retried
     finally:
         worker.rest.delete(name)
