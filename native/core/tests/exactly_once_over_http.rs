@@ -50,7 +50,7 @@ impl Env {
         .collect();
         let cfg = Config::from_document(&document(&settings)).unwrap();
         let client = Arc::new(StreamLoadClient::new(&cfg).unwrap());
-        let sql = Arc::new(SqlClient::new("127.0.0.1", emu.query_port, "root", ""));
+        let sql = Arc::new(SqlClient::new("127.0.0.1", emu.query_port, "root", "", std::time::Duration::from_secs(10)));
         let api = HttpTxnApi { client, sql, db: "d".into() };
         let env = Env { rt, emu: Some(emu), api };
         for q in [
