@@ -2,17 +2,23 @@
 //! (tests/vectors/native_config.json) that `StarRocksSinkConfig` writes after Connect's ConfigDef
 //! validated every key, applied its defaults and resolved what derives from other keys (the label
 //! prefix from the connector name, the query address from the first FE, ...). The shim owns the
-//! schema (docs/architecture.md, "One config schema"); the core parses and defaults nothing: serde
-//! reads the document into typed fields, and a missing or unknown field fails the task as the
-//! shim's bug. The password is never printed: the Debug impl redacts it. `sink.properties` are
-//! the Stream Load headers; TLS arrives as the truststore's CA certificates in PEM, so the core
-//! never sees a keystore or its password.
+//! schema (docs/architecture.md, "One config schema"); the core parses and defaults nothing:
+//! `Config` itself is the document's serde type, each field renamed to the Connect key it comes
+//! from, every field required (an `Option` through `nullable`, so `null` is `None` but a missing
+//! field still fails) and none unknown, so a field on one side only fails the task as the shim's
+//! bug. Adding a key is one field here (with its `#[serde(...)]`) plus the code that uses it.
+//!
+//! Only two things are resolved after serde: the time zone (`zone`, from `sink.timezone`: an
+//! unknown name is the user's CONFIG error, not the shim's) and `exactly_once`, gathered from the
+//! raw exactly-once fields. The password is a [`Secret`], never printed; the truststore's
+//! certificates print as their count. `sink.properties` are the Stream Load headers; TLS arrives
+//! as the truststore's CA certificates in PEM, so the core never sees a keystore or its password.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Result};
 use crate::route::Router;
@@ -32,41 +38,82 @@ impl FeAddr {
     }
 }
 
-#[derive(Clone)]
+/// The document as the shim writes it (`StarRocksSinkConfig.nativeConfig`), read by
+/// [`Config::from_document`]; serde names are the Connect keys the fields come from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Config {
     pub name: String,
+    #[serde(rename = "task.id")]
     pub task_id: String,
+    #[serde(rename = "starrocks.http.url")]
     pub fe: Vec<FeAddr>,
+    #[serde(rename = "starrocks.database.name")]
     pub database: String,
+    #[serde(rename = "starrocks.username")]
     pub username: String,
-    pub password: String,
+    #[serde(rename = "starrocks.password")]
+    pub password: Secret,
+    /// `starrocks.topic2table.map`, an object topic → table.
+    #[serde(rename = "starrocks.topic2table.map", deserialize_with = "router")]
     pub router: Router,
+    #[serde(rename = "bufferflush.maxbytes")]
     pub flush_max_bytes: u64,
+    #[serde(rename = "bufferflush.intervalms", deserialize_with = "millis")]
     pub flush_interval: Duration,
+    #[serde(rename = "connect.timeoutms", deserialize_with = "millis")]
     pub connect_timeout: Duration,
+    #[serde(rename = "sink.maxretries")]
     pub max_retries: u32,
+    #[serde(rename = "sink.retry.backoffms", deserialize_with = "millis")]
     pub retry_backoff: Duration,
+    #[serde(rename = "sink.timeoutms", deserialize_with = "millis")]
     pub load_timeout: Duration,
     /// `sink.stall.timeoutms`: how long records may wait while no load (flush) succeeds before
     /// the task fails (`stall.rs`).
+    #[serde(rename = "sink.stall.timeoutms", deserialize_with = "millis")]
     pub stall_timeout: Duration,
-    /// `sink.inflight.maxloads`: the most loads (running transactions) a task has at once.
+    /// `sink.inflight.maxloads`: the most loads (running transactions) a task has at once (at
+    /// least 1: `from_document`).
+    #[serde(rename = "sink.inflight.maxloads")]
     pub max_inflight_loads: usize,
+    #[serde(rename = "sink.label.prefix")]
     pub label_prefix: String,
-    /// `sink.timezone`: where Connect timestamps become wall-clock DATETIMEs (UTC by default).
+    /// `sink.timezone` as the shim wrote it; `zone` is what it names.
+    #[serde(rename = "sink.timezone")]
+    pub timezone: String,
+    /// Where Connect timestamps become wall-clock DATETIMEs (UTC by default): `timezone`,
+    /// resolved by `from_document`.
+    #[serde(skip, default = "utc")]
     pub zone: Zone,
     /// Connect's `errors.tolerance=all`: rows StarRocks rejects and records Rust cannot
     /// serialize go back to the task for the errant-record reporter instead of failing it.
+    #[serde(rename = "errors.tolerance", deserialize_with = "tolerance")]
     pub tolerate_errors: bool,
     /// `testing.panic.on.put`: an undocumented failpoint for the JNI tests.
+    #[serde(rename = "testing.panic.on.put")]
     pub panic_on_put: bool,
     /// Stream Load headers from `sink.properties.*` (sorted, names as given).
+    #[serde(rename = "sink.properties")]
     pub properties: BTreeMap<String, String>,
     /// The CA certificates (PEM) that https:// addresses are verified against instead of the
     /// built-in Mozilla roots; `None`: the built-in roots.
-    pub trusted_pem: Option<String>,
-    /// `delivery.guarantee=exactly_once`; `None`: at-least-once (the default).
+    #[serde(rename = "starrocks.ssl.truststore.pem", deserialize_with = "nullable")]
+    pub trusted_certificates: Option<Pem>,
+    /// `delivery.guarantee=exactly_once`; `None`: at-least-once (the default). Gathered by
+    /// `from_document` from the raw fields below.
+    #[serde(skip)]
     pub exactly_once: Option<ExactlyOnceConfig>,
+    #[serde(rename = "delivery.guarantee")]
+    delivery: Delivery,
+    #[serde(rename = "starrocks.query.address")]
+    query_address: QueryAddress,
+    #[serde(rename = "exactly.once.register.table")]
+    register_table: String,
+    #[serde(rename = "exactly.once.register.create")]
+    create_register: bool,
+    #[serde(rename = "exactly.once.offset.column", deserialize_with = "nullable")]
+    offset_column: Option<String>,
 }
 
 /// The keys of `delivery.guarantee=exactly_once` (docs/exactly-once.md).
@@ -84,115 +131,80 @@ pub struct ExactlyOnceConfig {
     pub offset_column: Option<String>,
 }
 
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("name", &self.name)
-            .field("task_id", &self.task_id)
-            .field("fe", &self.fe)
-            .field("database", &self.database)
-            .field("username", &self.username)
-            .field("password", &"<redacted>")
-            .field("router", &self.router)
-            .field("flush_max_bytes", &self.flush_max_bytes)
-            .field("flush_interval", &self.flush_interval)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("max_retries", &self.max_retries)
-            .field("retry_backoff", &self.retry_backoff)
-            .field("load_timeout", &self.load_timeout)
-            .field("stall_timeout", &self.stall_timeout)
-            .field("max_inflight_loads", &self.max_inflight_loads)
-            .field("label_prefix", &self.label_prefix)
-            .field("zone", &self.zone)
-            .field("properties", &self.properties)
-            .field("exactly_once", &self.exactly_once)
-            .field(
-                "trusted_certificates",
-                &self.trusted_pem.as_ref().map(|p| p.matches("-----BEGIN CERTIFICATE-----").count()),
-            )
-            .finish()
+/// A value that is never printed: Debug shows `<redacted>`, and there is no Display.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
-/// The document as the shim writes it (`StarRocksSinkConfig.nativeConfig`); field names are the
-/// Connect keys they come from.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Document {
-    name: String,
-    #[serde(rename = "task.id")]
-    task_id: String,
-    #[serde(rename = "starrocks.http.url")]
-    fe: Vec<FeAddr>,
-    #[serde(rename = "starrocks.database.name")]
-    database: String,
-    #[serde(rename = "starrocks.username")]
-    username: String,
-    #[serde(rename = "starrocks.password")]
-    password: String,
-    #[serde(rename = "starrocks.topic2table.map")]
-    topic_map: HashMap<String, String>,
-    #[serde(rename = "bufferflush.maxbytes")]
-    flush_max_bytes: u64,
-    #[serde(rename = "bufferflush.intervalms")]
-    flush_interval_ms: u64,
-    #[serde(rename = "connect.timeoutms")]
-    connect_timeout_ms: u64,
-    #[serde(rename = "sink.maxretries")]
-    max_retries: u32,
-    #[serde(rename = "sink.retry.backoffms")]
-    retry_backoff_ms: u64,
-    #[serde(rename = "sink.timeoutms")]
-    load_timeout_ms: u64,
-    #[serde(rename = "sink.stall.timeoutms")]
-    stall_timeout_ms: u64,
-    #[serde(rename = "sink.inflight.maxloads")]
-    max_inflight_loads: usize,
-    #[serde(rename = "sink.label.prefix")]
-    label_prefix: String,
-    #[serde(rename = "sink.timezone")]
-    timezone: String,
-    #[serde(rename = "sink.properties")]
-    properties: BTreeMap<String, String>,
-    #[serde(rename = "errors.tolerance")]
-    tolerance: Tolerance,
-    #[serde(rename = "delivery.guarantee")]
-    delivery: Delivery,
-    #[serde(rename = "starrocks.query.address")]
-    query_address: QueryAddress,
-    #[serde(rename = "exactly.once.register.table")]
-    register_table: String,
-    #[serde(rename = "exactly.once.register.create")]
-    create_register: bool,
-    #[serde(rename = "exactly.once.offset.column", deserialize_with = "nullable")]
-    offset_column: Option<String>,
-    #[serde(rename = "starrocks.ssl.truststore.pem", deserialize_with = "nullable")]
-    trusted_pem: Option<String>,
-    #[serde(rename = "testing.panic.on.put")]
-    panic_on_put: bool,
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// CA certificates in PEM; Debug shows how many there are, not the text.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Pem(String);
+
+impl Pem {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Pem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.matches("-----BEGIN CERTIFICATE-----").count())
+    }
 }
 
 /// An `Option` field that must be present (as `null` when unset): serde would take a missing
 /// `Option` as `None`, and a field the shim forgot must fail instead.
-fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<T>, D::Error> {
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<T>, D::Error> {
     Option::<T>::deserialize(d)
 }
 
-#[derive(Deserialize, PartialEq)]
-#[serde(rename_all = "lowercase")]
-enum Tolerance {
-    None,
-    All,
+/// A duration given in milliseconds.
+fn millis<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Duration, D::Error> {
+    u64::deserialize(d).map(Duration::from_millis)
 }
 
-#[derive(Deserialize)]
+/// The topic map, an object topic → table.
+fn router<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Router, D::Error> {
+    HashMap::<String, String>::deserialize(d).map(Router::new)
+}
+
+/// `errors.tolerance`: `all` or `none`.
+fn tolerance<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    #[derive(Deserialize, PartialEq)]
+    #[serde(rename_all = "lowercase")]
+    enum Tolerance {
+        None,
+        All,
+    }
+    Tolerance::deserialize(d).map(|t| t == Tolerance::All)
+}
+
+/// Replaced by `from_document`.
+fn utc() -> Zone {
+    Zone::UTC
+}
+
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Delivery {
     AtLeastOnce,
     ExactlyOnce,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct QueryAddress {
     host: String,
@@ -203,47 +215,24 @@ impl Config {
     /// Reads the shim's document. It was validated and defaulted by the shim's ConfigDef, so a
     /// document this cannot read is the shim's bug (`INTERNAL`), never the user's.
     pub fn from_document(json: &str) -> Result<Config> {
-        let d: Document = serde_json::from_str(json)
+        let mut c: Config = serde_json::from_str(json)
             .map_err(|e| Error::internal(format!("the shim's config document does not fit the native sink: {}", e)))?;
         // The shim checks the name against the JVM's zone database; the core's (chrono-tz) may be
         // of another release, so a zone can still be unknown here: the user's to fix.
-        let zone = Zone::parse(&d.timezone)
-            .ok_or_else(|| Error::config(format!("sink.timezone: '{}' is not in the native sink's time zone database", d.timezone)))?;
-        let ms = Duration::from_millis;
-        let exactly_once = match d.delivery {
+        c.zone = Zone::parse(&c.timezone)
+            .ok_or_else(|| Error::config(format!("sink.timezone: '{}' is not in the native sink's time zone database", c.timezone)))?;
+        c.max_inflight_loads = c.max_inflight_loads.max(1);
+        c.exactly_once = match c.delivery {
             Delivery::AtLeastOnce => None,
             Delivery::ExactlyOnce => Some(ExactlyOnceConfig {
-                query_host: d.query_address.host,
-                query_port: d.query_address.port,
-                register_table: d.register_table,
-                create_register: d.create_register,
-                offset_column: d.offset_column,
+                query_host: c.query_address.host.clone(),
+                query_port: c.query_address.port,
+                register_table: c.register_table.clone(),
+                create_register: c.create_register,
+                offset_column: c.offset_column.clone(),
             }),
         };
-        Ok(Config {
-            name: d.name,
-            task_id: d.task_id,
-            fe: d.fe,
-            database: d.database,
-            username: d.username,
-            password: d.password,
-            router: Router::new(d.topic_map),
-            flush_max_bytes: d.flush_max_bytes,
-            flush_interval: ms(d.flush_interval_ms),
-            connect_timeout: ms(d.connect_timeout_ms),
-            max_retries: d.max_retries,
-            retry_backoff: ms(d.retry_backoff_ms),
-            load_timeout: ms(d.load_timeout_ms),
-            stall_timeout: ms(d.stall_timeout_ms),
-            max_inflight_loads: d.max_inflight_loads.max(1),
-            label_prefix: d.label_prefix,
-            zone,
-            tolerate_errors: d.tolerance == Tolerance::All,
-            panic_on_put: d.panic_on_put,
-            properties: d.properties,
-            trusted_pem: d.trusted_pem,
-            exactly_once,
-        })
+        Ok(c)
     }
 }
 
@@ -303,7 +292,7 @@ mod tests {
         assert_eq!(c.properties.get("Columns").map(String::as_str), Some("id,city"));
         assert!(!c.tolerate_errors && !c.panic_on_put);
         assert_eq!(c.exactly_once, None);
-        assert_eq!(c.trusted_pem, None);
+        assert_eq!(c.trusted_certificates, None);
     }
 
     #[test]
@@ -338,6 +327,27 @@ mod tests {
         assert!(!eo.create_register && c.tolerate_errors);
         d["delivery.guarantee"] = "sometimes".into();
         assert!(read(&d).unwrap_err().message.contains("sometimes"));
+    }
+
+    /// The zone is resolved after serde: a name the core's database lacks is the user's CONFIG
+    /// error naming the key, not the shim's INTERNAL one; the resolved fields are not the document's.
+    #[test]
+    fn the_time_zone_is_resolved_after_reading() {
+        let mut d = document();
+        d["sink.timezone"] = "Asia/Shanghai".into();
+        let c = read(&d).unwrap();
+        assert_eq!((c.timezone.as_str(), Some(c.zone)), ("Asia/Shanghai", Zone::parse("Asia/Shanghai")));
+        assert_ne!(c.zone, Zone::UTC);
+        d["sink.timezone"] = "Mars/Olympus".into();
+        let e = read(&d).unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::Config);
+        assert!(e.message.contains("sink.timezone") && e.message.contains("Mars/Olympus"), "{}", e.message);
+        for resolved in ["zone", "exactly_once"] {
+            let mut d = document();
+            d[resolved] = serde_json::json!(null);
+            let e = read(&d).unwrap_err();
+            assert!(e.kind == crate::ErrorKind::Internal && e.message.contains(resolved), "{}", e.message);
+        }
     }
 
     /// The shim validates and resolves the prefix to this width (tests/vectors/label_prefix.json);

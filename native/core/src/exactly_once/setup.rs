@@ -44,7 +44,7 @@ pub fn validation_problem(config: &str) -> Option<String> {
     let cfg = Config::from_document(config).ok()?;
     let eo = cfg.exactly_once.as_ref()?;
     let rt = runtime::acquire().ok()?;
-    let sql = SqlClient::new(&eo.query_host, eo.query_port, &cfg.username, &cfg.password, VALIDATION_WAIT);
+    let sql = SqlClient::new(&eo.query_host, eo.query_port, &cfg.username, cfg.password.as_str(), VALIDATION_WAIT);
     let answer = rt.handle().block_on(async {
         let answer = tokio::time::timeout(VALIDATION_WAIT, check_version(&sql)).await;
         let _ = tokio::time::timeout(Duration::from_secs(1), sql.close()).await;

@@ -86,7 +86,7 @@ impl EoSink {
     /// loads: a cluster older than 4.0 or a missing register fails the task with a `CONFIG` error.
     pub fn open(cfg: Config, eo: ExactlyOnceConfig, intake: Intake, log: Log, rt: RuntimeRef) -> Result<EoSink> {
         let client = Arc::new(StreamLoadClient::new(&cfg)?);
-        let sql = Arc::new(SqlClient::new(&eo.query_host, eo.query_port, &cfg.username, &cfg.password, cfg.load_timeout));
+        let sql = Arc::new(SqlClient::new(&eo.query_host, eo.query_port, &cfg.username, cfg.password.as_str(), cfg.load_timeout));
         let register = Register { db: cfg.database.clone(), table: eo.register_table.clone(), connector: cfg.name.clone() };
         let version = rt.handle().block_on(async {
             let v = setup::check_version(&sql).await?;

@@ -54,7 +54,7 @@ impl StreamLoadClient {
             sent.push((k.to_ascii_lowercase(), v.clone()));
         }
         let mut headers = HeaderMap::new();
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", cfg.username, cfg.password));
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", cfg.username, cfg.password.as_str()));
         let mut auth = HeaderValue::from_str(&format!("Basic {}", token))
             .map_err(|_| Error::config("starrocks.username: not usable in an HTTP header"))?;
         auth.set_sensitive(true);
@@ -66,8 +66,8 @@ impl StreamLoadClient {
             .timeout(cfg.load_timeout)
             .pool_idle_timeout(Duration::from_secs(30))
             .tcp_nodelay(true);
-        if let Some(pem) = &cfg.trusted_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+        if let Some(pem) = &cfg.trusted_certificates {
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_str().as_bytes())
                 .map_err(|e| Error::config(format!("{}: the CA certificates are not usable PEM: {}", TRUSTSTORE_KEY, error_chain(&e))))?;
             if certs.is_empty() {
                 return Err(Error::config(format!("{}: no CA certificate", TRUSTSTORE_KEY)));
@@ -78,7 +78,7 @@ impl StreamLoadClient {
                 builder = builder.add_root_certificate(c);
             }
         }
-        let http = builder.build().map_err(|e| match cfg.trusted_pem {
+        let http = builder.build().map_err(|e| match cfg.trusted_certificates {
             Some(_) => Error::config(format!("{}: the CA certificates are not usable: {}", TRUSTSTORE_KEY, error_chain(&e))),
             None => Error::internal(format!("cannot build the HTTP client: {}", e)),
         })?;
@@ -89,7 +89,7 @@ impl StreamLoadClient {
             base: headers,
             properties: sent,
             compression,
-            custom_roots: cfg.trusted_pem.is_some(),
+            custom_roots: cfg.trusted_certificates.is_some(),
         })
     }
 

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.kafka.common.config.ConfigDef;
 
 /**
  * The one document the Rust core is opened with (docs/architecture.md, "One config schema"): every value typed,
@@ -19,6 +20,13 @@ import java.util.regex.Pattern;
  * split into scheme and address, the {@code format} header). The core deserializes it with serde and parses,
  * validates and defaults nothing itself. {@code tests/vectors/native_config.json} pins the format: NativeConfigTest
  * checks this class writes it, native/core's config tests read it.
+ *
+ * <p>Only the fields in {@link #HAND_WRITTEN} (not declared by ConfigDef, or transformed, or resolved from other
+ * keys) have a line in {@link #document}. Every other ConfigDef key, but the Stream Load headers
+ * ({@code sink.properties.*}) and {@link #JAVA_ONLY_KEYS}, is written generically from
+ * {@code CONFIG_DEF.configKeys()} by its ConfigDef type ({@link #PLAIN}): adding a plain key of type INT, SHORT,
+ * LONG, BOOLEAN or STRING needs nothing here; a key of another type fails this class's initialization until it is
+ * given a hand-written field.
  */
 final class NativeConfig {
     /** Where the Stream Load headers come from: {@code sink.properties.<header>}. */
@@ -44,17 +52,26 @@ final class NativeConfig {
             StarRocksSinkConfig.SSL_TRUSTSTORE_LOCATION, StarRocksSinkConfig.SSL_TRUSTSTORE_PASSWORD,
             StarRocksSinkConfig.SSL_TRUSTSTORE_TYPE)));
 
-    /** Every field of the document, in the order {@link #document} writes them. */
-    static final List<String> FIELDS = Collections.unmodifiableList(Arrays.asList(
-            "name", StarRocksSinkConfig.TASK_ID, StarRocksSinkConfig.HTTP_URL, StarRocksSinkConfig.DATABASE,
-            StarRocksSinkConfig.USERNAME, StarRocksSinkConfig.PASSWORD, StarRocksSinkConfig.TOPIC2TABLE,
-            StarRocksSinkConfig.BUFFER_MAX_BYTES, StarRocksSinkConfig.BUFFER_INTERVAL_MS,
-            StarRocksSinkConfig.CONNECT_TIMEOUT_MS, StarRocksSinkConfig.MAX_RETRIES,
-            StarRocksSinkConfig.RETRY_BACKOFF_MS, StarRocksSinkConfig.SINK_TIMEOUT_MS, StarRocksSinkConfig.STALL_TIMEOUT_MS,
-            StarRocksSinkConfig.MAX_INFLIGHT_LOADS, StarRocksSinkConfig.LABEL_PREFIX, StarRocksSinkConfig.TIMEZONE, "sink.properties", ERRORS_TOLERANCE,
-            StarRocksSinkConfig.DELIVERY_GUARANTEE, StarRocksSinkConfig.QUERY_ADDRESS,
-            StarRocksSinkConfig.EO_REGISTER_TABLE, StarRocksSinkConfig.EO_REGISTER_CREATE,
-            StarRocksSinkConfig.EO_OFFSET_COLUMN, TRUSTSTORE_PEM, TESTING_PANIC_ON_PUT));
+    /**
+     * The fields {@link #document} writes by hand, in that order: those ConfigDef does not declare (Connect's,
+     * derived, undocumented) and the declared keys whose value is transformed or resolved from other keys.
+     */
+    static final List<String> HAND_WRITTEN = Collections.unmodifiableList(Arrays.asList(
+            "name", StarRocksSinkConfig.TASK_ID, StarRocksSinkConfig.HTTP_URL, StarRocksSinkConfig.PASSWORD,
+            StarRocksSinkConfig.TOPIC2TABLE, StarRocksSinkConfig.BUFFER_MAX_BYTES, StarRocksSinkConfig.LABEL_PREFIX,
+            "sink.properties", ERRORS_TOLERANCE, StarRocksSinkConfig.DELIVERY_GUARANTEE,
+            StarRocksSinkConfig.QUERY_ADDRESS, StarRocksSinkConfig.EO_OFFSET_COLUMN, TRUSTSTORE_PEM,
+            TESTING_PANIC_ON_PUT));
+
+    /**
+     * Every other key of {@link StarRocksSinkConfig#CONFIG_DEF} but the Stream Load headers and
+     * {@link #JAVA_ONLY_KEYS}, in declaration order: written as ConfigDef parsed it, by its type ({@link #plain}),
+     * so a new plain key needs no line here.
+     */
+    static final List<String> PLAIN = plainKeys(StarRocksSinkConfig.CONFIG_DEF);
+
+    /** Every field of the document, in the order {@link #document} writes them: {@link #HAND_WRITTEN}, then {@link #PLAIN}. */
+    static final List<String> FIELDS = Collections.unmodifiableList(concat(HAND_WRITTEN, PLAIN));
 
     /** One {@code starrocks.http.url} entry: scheme prefix, address, a trailing slash (UrlListValidator's shape). */
     private static final Pattern FE_ENTRY = Pattern.compile("(?i:(https?)://)?(.*?)/?");
@@ -87,22 +104,12 @@ final class NativeConfig {
             json.endObject();
         }
         json.endArray();
-        json.field(StarRocksSinkConfig.DATABASE).string(config.getString(StarRocksSinkConfig.DATABASE));
-        json.field(StarRocksSinkConfig.USERNAME).string(config.getString(StarRocksSinkConfig.USERNAME));
         json.field(StarRocksSinkConfig.PASSWORD).string(password == null ? "" : password); // not trimmed
         json.field(StarRocksSinkConfig.TOPIC2TABLE).stringMap(
                 StarRocksSinkConfig.parseTopicMap(config.getString(StarRocksSinkConfig.TOPIC2TABLE)));
         json.field(StarRocksSinkConfig.BUFFER_MAX_BYTES).number(flushMaxBytes(config, props));
-        json.field(StarRocksSinkConfig.BUFFER_INTERVAL_MS).number(config.getLong(StarRocksSinkConfig.BUFFER_INTERVAL_MS));
-        json.field(StarRocksSinkConfig.CONNECT_TIMEOUT_MS).number(config.getLong(StarRocksSinkConfig.CONNECT_TIMEOUT_MS));
-        json.field(StarRocksSinkConfig.MAX_RETRIES).number(config.getInt(StarRocksSinkConfig.MAX_RETRIES));
-        json.field(StarRocksSinkConfig.RETRY_BACKOFF_MS).number(config.getLong(StarRocksSinkConfig.RETRY_BACKOFF_MS));
-        json.field(StarRocksSinkConfig.SINK_TIMEOUT_MS).number(config.getLong(StarRocksSinkConfig.SINK_TIMEOUT_MS));
-        json.field(StarRocksSinkConfig.STALL_TIMEOUT_MS).number(config.getLong(StarRocksSinkConfig.STALL_TIMEOUT_MS));
-        json.field(StarRocksSinkConfig.MAX_INFLIGHT_LOADS).number(config.getInt(StarRocksSinkConfig.MAX_INFLIGHT_LOADS));
         json.field(StarRocksSinkConfig.LABEL_PREFIX).string(
                 labelPrefix(config.getString(StarRocksSinkConfig.LABEL_PREFIX), name));
-        json.field(StarRocksSinkConfig.TIMEZONE).string(config.getString(StarRocksSinkConfig.TIMEZONE));
         json.field("sink.properties").stringMap(headers(props));
         json.field(ERRORS_TOLERANCE).string(tolerateErrors(props) ? "all" : "none");
         json.field(StarRocksSinkConfig.DELIVERY_GUARANTEE).string(
@@ -111,14 +118,79 @@ final class NativeConfig {
         json.field("host").string(query[0]);
         json.field("port").number(Integer.parseInt(query[1]));
         json.endObject();
-        json.field(StarRocksSinkConfig.EO_REGISTER_TABLE).string(config.getString(StarRocksSinkConfig.EO_REGISTER_TABLE));
-        json.field(StarRocksSinkConfig.EO_REGISTER_CREATE).bool(config.getBoolean(StarRocksSinkConfig.EO_REGISTER_CREATE));
         json.field(StarRocksSinkConfig.EO_OFFSET_COLUMN).string(
                 offsetColumn == null || offsetColumn.isEmpty() ? null : offsetColumn);
         json.field(TRUSTSTORE_PEM).string(trustedPem);
         json.field(TESTING_PANIC_ON_PUT).bool("true".equals(trimmed(props.get(TESTING_PANIC_ON_PUT))));
+        for (String key : PLAIN) {
+            plain(json.field(key), config, key, StarRocksSinkConfig.CONFIG_DEF.configKeys().get(key).type);
+        }
         json.endObject();
         return json.toString();
+    }
+
+    /**
+     * The keys of {@code def} the document carries as ConfigDef parsed them: all but {@link #HAND_WRITTEN}, the
+     * Stream Load headers ({@link #HEADER_PREFIX}) and {@link #JAVA_ONLY_KEYS}. Fails (at class init) on a type
+     * {@link #plain} does not write, so a key of a new type is noticed and given a hand-written field.
+     */
+    static List<String> plainKeys(ConfigDef def) {
+        List<String> keys = new ArrayList<>();
+        for (ConfigDef.ConfigKey key : def.configKeys().values()) {
+            if (HAND_WRITTEN.contains(key.name) || key.name.startsWith(HEADER_PREFIX)
+                    || JAVA_ONLY_KEYS.contains(key.name)) {
+                continue;
+            }
+            if (!isPlain(key.type)) {
+                throw new IllegalStateException(key.name + ": ConfigDef type " + key.type + " has no generic form in "
+                        + "the native config document; write the field by hand in NativeConfig");
+            }
+            keys.add(key.name);
+        }
+        return Collections.unmodifiableList(keys);
+    }
+
+    /** Whether {@link #plain} writes a value of this type. */
+    static boolean isPlain(ConfigDef.Type type) {
+        switch (type) {
+            case INT:
+            case SHORT:
+            case LONG:
+            case BOOLEAN:
+            case STRING:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /** Writes {@code key}'s parsed value: a number, a boolean or a string (null when ConfigDef's value is). */
+    private static void plain(Json json, StarRocksSinkConfig config, String key, ConfigDef.Type type) {
+        switch (type) {
+            case INT:
+                json.number(config.getInt(key));
+                break;
+            case SHORT:
+                json.number(config.getShort(key));
+                break;
+            case LONG:
+                json.number(config.getLong(key));
+                break;
+            case BOOLEAN:
+                json.bool(config.getBoolean(key));
+                break;
+            case STRING:
+                json.string(config.getString(key));
+                break;
+            default:
+                throw new IllegalStateException(key + ": no generic form for ConfigDef type " + type); // plainKeys
+        }
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
     }
 
     /** Connect's {@code errors.tolerance=all} (any case): bad records go to the errant record reporter. */

@@ -2,6 +2,7 @@ package com.starrocks.connector.kafka;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -15,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.kafka.common.config.ConfigDef;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -93,6 +95,49 @@ class NativeConfigTest {
         assertEquals(new LinkedHashSet<>(java.util.Arrays.asList(StarRocksSinkConfig.SSL_TRUSTSTORE_LOCATION,
                 StarRocksSinkConfig.SSL_TRUSTSTORE_PASSWORD, StarRocksSinkConfig.SSL_TRUSTSTORE_TYPE)),
                 NativeConfig.JAVA_ONLY_KEYS);
+    }
+
+    /**
+     * FIELDS is derived: the hand-written fields, then every other ConfigDef key that is neither a Stream Load
+     * header nor Java-only, written by its type.
+     */
+    @Test
+    void theFieldsAreTheHandWrittenOnesThenEveryOtherDeclaredKey() {
+        List<String> plain = new ArrayList<>();
+        for (String key : StarRocksSinkConfig.CONFIG_DEF.configKeys().keySet()) {
+            if (!NativeConfig.HAND_WRITTEN.contains(key) && !key.startsWith(NativeConfig.HEADER_PREFIX)
+                    && !NativeConfig.JAVA_ONLY_KEYS.contains(key)) {
+                plain.add(key);
+            }
+        }
+        assertEquals(plain, NativeConfig.PLAIN);
+        List<String> fields = new ArrayList<>(NativeConfig.HAND_WRITTEN);
+        fields.addAll(plain);
+        assertEquals(fields, NativeConfig.FIELDS);
+        assertEquals(new LinkedHashSet<>(NativeConfig.FIELDS).size(), NativeConfig.FIELDS.size(), "no field twice");
+    }
+
+    /** A key of a type the generic writer has no form for fails loudly, not silently as a string. */
+    @Test
+    void aKeyOfAnotherTypeIsRefused() {
+        for (ConfigDef.Type type : ConfigDef.Type.values()) {
+            ConfigDef def = new ConfigDef()
+                    .define("sink.new.key", type, null, ConfigDef.Importance.LOW, "");
+            boolean plain = type == ConfigDef.Type.INT
+                    || type == ConfigDef.Type.SHORT
+                    || type == ConfigDef.Type.LONG
+                    || type == ConfigDef.Type.BOOLEAN
+                    || type == ConfigDef.Type.STRING;
+            assertEquals(plain, NativeConfig.isPlain(type), type.toString());
+            if (plain) {
+                assertEquals(java.util.Collections.singletonList("sink.new.key"), NativeConfig.plainKeys(def));
+            } else {
+                IllegalStateException e = assertThrows(IllegalStateException.class,
+                        () -> NativeConfig.plainKeys(def), type.toString());
+                assertTrue(e.getMessage().contains("sink.new.key") && e.getMessage().contains(type.toString()),
+                        e.getMessage());
+            }
+        }
     }
 
     /** Every document has every field, whatever the config sets (the core requires them all). */
