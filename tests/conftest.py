@@ -48,20 +48,27 @@ def unique():
 
 
 # -- Kafka ---------------------------------------------------------------------------------------
+def _serve(server, describe):
+    """Starts a session's shared server (stopped again if it cannot start), says when it is ready,
+    yields it and stops it at the end: the body of the session-scoped server fixtures."""
+    t0 = time.monotonic()
+    try:
+        server.start()
+    except Exception:
+        server.stop()
+        raise
+    sys.stderr.write("\n[harness] %s ready in %.1f s\n" % (describe(server), time.monotonic() - t0))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def kafka_broker(run_dir):
     """The one Kafka 4.4 KRaft broker all tests share."""
-    broker = kafka.KafkaBroker(run_dir / "broker")
-    t0 = time.monotonic()
-    try:
-        broker.start()
-    except Exception:
-        broker.stop()
-        raise
-    sys.stderr.write("\n[harness] Kafka %s broker on %s ready in %.1f s\n"
-                     % (kafka.version_of(broker.line), broker.bootstrap, time.monotonic() - t0))
-    yield broker
-    broker.stop()
+    yield from _serve(kafka.KafkaBroker(run_dir / "broker"),
+                      lambda b: "Kafka %s broker on %s" % (kafka.version_of(b.line), b.bootstrap))
 
 
 @pytest.fixture
@@ -107,17 +114,8 @@ def registry(run_dir):
     on a loopback port), started when a suite first asks for it and stopped at the end."""
     from harness import registry as schema_registry
 
-    reg = schema_registry.Registry(run_dir / "registry")
-    t0 = time.monotonic()
-    try:
-        reg.start()
-    except Exception:
-        reg.stop()
-        raise
-    sys.stderr.write("\n[harness] Apicurio Registry %s on %s ready in %.1f s\n"
-                     % (schema_registry.REGISTRY_VERSION, reg.url, time.monotonic() - t0))
-    yield reg
-    reg.stop()
+    yield from _serve(schema_registry.Registry(run_dir / "registry"),
+                      lambda r: "Apicurio Registry %s on %s" % (schema_registry.REGISTRY_VERSION, r.url))
 
 
 @pytest.fixture(scope="module")
