@@ -38,6 +38,8 @@ def sink_config(emu, database="d", **extra):
         "starrocks.database.name": database,
         "starrocks.username": "root",
         "starrocks.password": "",
+        # the query port the schema checks read columns on (docs/schemas.md)
+        "starrocks.query.address": "127.0.0.1:%d" % emu.query_port,
     }
     config.update(extra)
     return config

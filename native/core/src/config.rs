@@ -73,8 +73,8 @@ pub struct Config {
     /// the task fails (`stall.rs`).
     #[serde(rename = "sink.stall.timeoutms", deserialize_with = "millis")]
     pub stall_timeout: Duration,
-    /// `sink.inflight.maxloads`: the most loads (running transactions) a task has at once (at
-    /// least 1: `from_document`).
+    /// `sink.inflight.maxloads`: the most loads (running transactions) a task has at once (the
+    /// shim's ConfigDef holds it to 1..1000).
     #[serde(rename = "sink.inflight.maxloads")]
     pub max_inflight_loads: usize,
     #[serde(rename = "sink.label.prefix")]
@@ -106,8 +106,27 @@ pub struct Config {
     pub exactly_once: Option<ExactlyOnceConfig>,
     #[serde(rename = "delivery.guarantee")]
     delivery: Delivery,
+    /// `starrocks.query.address`: the FE's MySQL query port (default: first FE host, port 9030).
     #[serde(rename = "starrocks.query.address")]
-    query_address: QueryAddress,
+    pub query_address: QueryAddress,
+    /// `auto.create`: create a missing table from the record's schema (`schema::guard`).
+    #[serde(rename = "auto.create")]
+    pub auto_create: bool,
+    /// `auto.evolve`: add a column for a field its table lacks.
+    #[serde(rename = "auto.evolve")]
+    pub auto_evolve: bool,
+    /// `pk.mode`: the key of a created table.
+    #[serde(rename = "pk.mode")]
+    pub pk_mode: PkMode,
+    /// `pk.fields`: the key columns (`record_value`), or the name of a primitive key's column.
+    #[serde(rename = "pk.fields")]
+    pub pk_fields: Vec<String>,
+    /// `auto.create.buckets`: 0 lets StarRocks choose.
+    #[serde(rename = "auto.create.buckets")]
+    pub auto_create_buckets: u32,
+    /// `auto.create.properties.*`: the PROPERTIES of a created table (sorted, names as given).
+    #[serde(rename = "auto.create.properties")]
+    pub auto_create_properties: BTreeMap<String, String>,
     #[serde(rename = "exactly.once.register.table")]
     register_table: String,
     #[serde(rename = "exactly.once.register.create")]
@@ -206,9 +225,21 @@ enum Delivery {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct QueryAddress {
-    host: String,
-    port: u16,
+pub struct QueryAddress {
+    pub host: String,
+    pub port: u16,
+}
+
+/// `pk.mode`, with Confluent's JDBC sink's names and meanings (docs/schemas.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PkMode {
+    /// A Duplicate Key table (Debezium rows still key on the Debezium key).
+    None,
+    /// A Primary Key table on the record key's fields (a primitive key: the column `pk.fields` names).
+    RecordKey,
+    /// A Primary Key table on the value fields `pk.fields` names.
+    RecordValue,
 }
 
 impl Config {
@@ -221,7 +252,6 @@ impl Config {
         // of another release, so a zone can still be unknown here: the user's to fix.
         c.zone = Zone::parse(&c.timezone)
             .ok_or_else(|| Error::config(format!("sink.timezone: '{}' is not in the native sink's time zone database", c.timezone)))?;
-        c.max_inflight_loads = c.max_inflight_loads.max(1);
         c.exactly_once = match c.delivery {
             Delivery::AtLeastOnce => None,
             Delivery::ExactlyOnce => Some(ExactlyOnceConfig {

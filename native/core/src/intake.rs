@@ -2,6 +2,9 @@
 //! record routed to its target, its row written by the one [`RowWriter`], and a record whose row
 //! cannot be written turned into a bad record (`errors.tolerance=all`) or the task's error.
 //!
+//! Before rows are written, the schema guard (`schema::guard`) compares each record with its
+//! table: it creates and evolves tables as configured and names the records no column can hold.
+//!
 //! What the modes do differently is only where rows wait and how a flush commits: `sink`
 //! (at-least-once) buffers per table and loads in the background, one Stream Load per flush;
 //! `exactly_once::sink` buffers per partition and commits each flush together with the
@@ -9,6 +12,7 @@
 
 use bumpalo::Bump;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Mutex;
 
 use crate::boundary::{self, Batch, Record};
 use crate::buffer::Framing;
@@ -18,7 +22,8 @@ use crate::metrics::Metrics;
 use crate::rejected::Rejected;
 use crate::route::{Router, Target};
 use crate::rows::layout::row_layout;
-use crate::rows::RowWriter;
+use crate::rows::{RowFormat, RowWriter};
+use crate::schema::guard::{GuardContext, SchemaGuard};
 
 pub struct Intake {
     pub writer: RowWriter,
@@ -26,6 +31,22 @@ pub struct Intake {
     router: Router,
     database: String,
     tolerate_errors: bool,
+    /// `None` where a row's members do not name columns: CSV (positional), or JSON with
+    /// `sink.properties.columns`/`jsonpaths` choosing them.
+    guard: Option<Mutex<SchemaGuard>>,
+    /// Tables whose loads StarRocks refused for their data since the last batch: the guard
+    /// re-reads their columns. (A list of its own, so a load never waits on the guard's lock.)
+    stale: Mutex<Vec<Target>>,
+}
+
+/// The records of a batch that are bad for their table, by index, in order.
+pub struct Refusals(std::iter::Peekable<std::vec::IntoIter<(usize, Error)>>);
+
+impl Refusals {
+    /// Record `i`'s refusal, if any; ask in increasing `i`.
+    pub fn take(&mut self, i: usize) -> Option<Error> {
+        self.0.next_if(|(j, _)| *j == i).map(|(_, e)| e)
+    }
 }
 
 impl Intake {
@@ -33,8 +54,37 @@ impl Intake {
     /// it to `cfg`).
     pub fn new(cfg: &mut Config) -> Result<Intake> {
         let (writer, framing) = row_layout(cfg)?;
-        Ok(Intake { writer, framing, router: cfg.router.clone(), database: cfg.database.clone(), tolerate_errors: cfg.tolerate_errors })
+        let named_columns = matches!(writer.format, RowFormat::Json) && !["columns", "jsonpaths"].iter().any(|h| cfg.properties.keys().any(|k| k.eq_ignore_ascii_case(h)));
+        if (cfg.auto_create || cfg.auto_evolve) && !named_columns {
+            return Err(Error::config("auto.create and auto.evolve need sink.properties.format=json without sink.properties.columns or jsonpaths"));
+        }
+        let guard = named_columns.then(|| Mutex::new(SchemaGuard::new(cfg)));
+        Ok(Intake { writer, framing, router: cfg.router.clone(), database: cfg.database.clone(), tolerate_errors: cfg.tolerate_errors, guard, stale: Mutex::new(Vec::new()) })
     }
+
+    /// Runs the schema guard over a decoded batch (creating and evolving tables as configured);
+    /// answers the records no column of their table can hold.
+    pub fn guard(&self, batch: &Batch<'_>, cx: &GuardContext<'_>) -> Result<Refusals> {
+        let bad = match &self.guard {
+            None => Vec::new(),
+            Some(g) => {
+                let mut g = g.lock().unwrap_or_else(|p| p.into_inner());
+                for t in std::mem::take(&mut *self.stale.lock().unwrap_or_else(|p| p.into_inner())) {
+                    g.forget(&t);
+                }
+                g.check(batch, &self.router, &self.database, cx)?
+            }
+        };
+        Ok(Refusals(bad.into_iter().peekable()))
+    }
+
+    /// StarRocks refused a load into `target` for its data: its columns may have changed.
+    pub fn table_refused(&self, target: &Target) {
+        if self.guard.is_some() {
+            self.stale.lock().unwrap_or_else(|p| p.into_inner()).push(target.clone());
+        }
+    }
+
 
     /// Decodes one `put` batch (in `arena`) and counts it.
     pub fn decode<'a>(&self, buf: &'a [u8], arena: &'a Bump, metrics: &Metrics) -> Result<Batch<'a>> {

@@ -32,9 +32,13 @@ pub const NAMES: [&str; COUNT] = [
     "backpressure-wait-ns",
     "http-ns",
     "put-calls",
+    "tables-created",
+    "columns-added",
+    "schema-change-wait-ns",
+    "fields-dropped",
 ];
 
-pub const COUNT: usize = 18;
+pub const COUNT: usize = 22;
 
 pub const RECORDS_RECEIVED: usize = 0;
 pub const ROWS_LOADED: usize = 1;
@@ -54,6 +58,10 @@ pub const DECODE_SERIALIZE_NS: usize = 14;
 pub const BACKPRESSURE_WAIT_NS: usize = 15;
 pub const HTTP_NS: usize = 16;
 pub const PUT_CALLS: usize = 17;
+pub const TABLES_CREATED: usize = 18;
+pub const COLUMNS_ADDED: usize = 19;
+pub const SCHEMA_CHANGE_WAIT_NS: usize = 20;
+pub const FIELDS_DROPPED: usize = 21;
 
 #[derive(Debug)]
 pub struct Metrics {
@@ -79,6 +87,15 @@ pub struct Metrics {
     pub backpressure_wait_ns: AtomicU64,
     pub http_ns: AtomicU64,
     pub put_calls: AtomicU64,
+    /// `auto.create`: tables this task created.
+    pub tables_created: AtomicU64,
+    /// `auto.evolve`: columns this task added.
+    pub columns_added: AtomicU64,
+    /// Time `put` waited for schema changes (ALTER TABLE jobs) to finish.
+    pub schema_change_wait_ns: AtomicU64,
+    /// Fields dropped from rows because their table lacks the column (auto.evolve off), one per
+    /// field per record.
+    pub fields_dropped: AtomicU64,
 }
 
 impl Metrics {
@@ -104,6 +121,10 @@ impl Metrics {
             backpressure_wait_ns: z(),
             http_ns: z(),
             put_calls: z(),
+            tables_created: z(),
+            columns_added: z(),
+            schema_change_wait_ns: z(),
+            fields_dropped: z(),
         }
     }
 
@@ -163,6 +184,10 @@ impl Metrics {
         out[BACKPRESSURE_WAIT_NS] = g(&self.backpressure_wait_ns);
         out[HTTP_NS] = g(&self.http_ns);
         out[PUT_CALLS] = g(&self.put_calls);
+        out[TABLES_CREATED] = g(&self.tables_created);
+        out[COLUMNS_ADDED] = g(&self.columns_added);
+        out[SCHEMA_CHANGE_WAIT_NS] = g(&self.schema_change_wait_ns);
+        out[FIELDS_DROPPED] = g(&self.fields_dropped);
         out
     }
 

@@ -27,6 +27,7 @@ use crate::backoff::{Backoff, MAX_LOAD_BACKOFF};
 use crate::buffer::TableBuffer;
 use crate::flush_policy::FlushPolicy;
 use crate::intake::Intake;
+use crate::schema::guard::GuardContext;
 use crate::task::Delivery;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
@@ -313,20 +314,27 @@ impl Shared {
         let m = &shared.metrics;
         let mut clock = PutClock { metrics: m, started: Instant::now(), waited: Duration::ZERO };
         let budget = budget_bytes(&s.cfg);
+        let batch = s.intake.decode(buf, arena, m)?;
+        // before the lock: a table created or evolved here may take a while, and loads and
+        // preCommit go on meanwhile
+        let mut refused = s.intake.guard(&batch, &GuardContext { rt: &shared.io, log: &s.log, metrics: m })?;
         let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
         check(&st)?;
         if st.closed {
             return Ok(());
         }
-        let batch = s.intake.decode(buf, arena, m)?;
-        for rec in &batch.records {
+        for (i, rec) in batch.records.iter().enumerate() {
             let table = s.intake.route(rec);
             let buffer = match st.buffers.get_mut(table) {
                 Some(b) => b,
                 None => st.buffers.entry(table.to_string()).or_insert_with(|| TableBuffer::new(s.intake.framing.clone(), s.cfg.tolerate_errors)),
             };
             let before = buffer.bytes();
-            if let Err(e) = buffer.append(&s.intake.writer, &batch, rec) {
+            let appended = match refused.take(i) {
+                Some(e) => Err(e),
+                None => buffer.append(&s.intake.writer, &batch, rec),
+            };
+            if let Err(e) = appended {
                 match s.intake.bad_record(rec, e, m) {
                     Ok(bad) => st.rejected.push(bad),
                     Err(e) => {
@@ -469,6 +477,7 @@ impl Shared {
                     Ok(Vec::new())
                 }
                 (Err(e), Some(index)) if e.kind == ErrorKind::Data => {
+                    s.intake.table_refused(&request.target);
                     s.log.warn(|| format!("{}; loading the rows in parts to find the rejected ones", e.message));
                     isolate_rejected(&loader, &request, &s.intake.framing, index).await
                 }

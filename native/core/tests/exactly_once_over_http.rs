@@ -13,7 +13,7 @@ use starrocks_sink_core::config::Config;
 use starrocks_sink_core::backoff::Backoff;
 use starrocks_sink_core::exactly_once::http_api::HttpTxnApi;
 use starrocks_sink_core::exactly_once::setup;
-use starrocks_sink_core::exactly_once::sql::SqlClient;
+use starrocks_sink_core::sql::SqlClient;
 use starrocks_sink_core::ErrorKind;
 use starrocks_sink_core::exactly_once::{EoPolicy, FlushOutcome, PartitionWriter, Register};
 use starrocks_sink_core::stream_load::LoadRequest;

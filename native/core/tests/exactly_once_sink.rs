@@ -132,3 +132,19 @@ fn validation_names_an_old_cluster_and_passes_a_new_or_unreachable_one() {
     let down = settings(&new, &[("starrocks.query.address", &format!("127.0.0.1:{}", free))]);
     assert_eq!(validation_problem(&document(&down)), None);
 }
+
+#[test]
+fn a_column_is_added_before_the_transaction_that_first_writes_it() {
+    use starrocks_sink_core::boundary::builder::{s, BatchBuilder, V};
+    let env = Env::start_with(EmulatorConfig { schema_change_delay_ms: 300, ..EmulatorConfig::default() });
+    let mut sink = TaskSink::open(&document(&settings(&env, &[("auto.evolve", "true")])), Log::new(5)).unwrap();
+    sink.open_partitions(&[tp()]).unwrap();
+    let mut b = BatchBuilder::new();
+    b.record("topic", 0, 0, V::Map(vec![(s("id"), V::I64(1)), (s("city"), s("Oslo")), (s("phone"), s("555"))]));
+    sink.put(&b.build()).unwrap();
+    // the column is there before any transaction began: put waited for the schema change
+    assert!(env.sql("SELECT COLUMN_NAME FROM information_schema.columns WHERE TABLE_NAME = 't'").iter().any(|r| r[0].as_deref() == Some("phone")));
+    assert_eq!(committed(&mut sink), Some(1));
+    assert_eq!(env.sql("SELECT id, phone FROM d.t"), vec![vec![Some("1".into()), Some("555".into())]]);
+    sink.close();
+}

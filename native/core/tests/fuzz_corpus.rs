@@ -20,7 +20,7 @@ fn every_corpus_input_is_handled() {
         let arena = starrocks_sink_core::boundary::Bump::new();
         match starrocks_sink_core::boundary::decode(&data, &arena) {
             Ok(batch) => {
-                let writers = [RowWriter::json(), RowWriter { format: RowFormat::Csv(CsvOptions::default()), zone: Zone::UTC, offset_column: None }];
+                let writers = [RowWriter::json(), RowWriter { format: RowFormat::Csv(CsvOptions::default()), zone: Zone::UTC, offset_column: None, key_column: None }];
                 let mut out = Vec::new();
                 for w in &writers {
                     for rec in &batch.records {

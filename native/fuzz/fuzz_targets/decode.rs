@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(batch) = starrocks_sink_core::boundary::decode(data, &arena) {
         let writers = [
             RowWriter::json(),
-            RowWriter { format: RowFormat::Csv(CsvOptions::default()), zone: Zone::UTC, offset_column: None },
+            RowWriter { format: RowFormat::Csv(CsvOptions::default()), zone: Zone::UTC, offset_column: None, key_column: None },
         ];
         let mut out = Vec::new();
         for w in &writers {

@@ -1,23 +1,103 @@
 //! Test-only encoder of the batch format, so decoder and serializer tests need no JVM.
 //! It always defines a topic/schema/map key on first use (as the shim does) and refers to it later.
 
-use super::{tag, MAGIC};
+use super::{schema_flags, tag, SchemaKind, MAGIC};
 
-/// A schema definition for the builder.
-#[derive(Clone, Debug, Default)]
+/// A schema definition for the builder: what the shim writes for a Connect `Schema`.
+///
+/// `field_schemas` is parallel to `fields`; a field without an entry there (the vector is
+/// shorter) is an optional STRING, so `S { fields: ..., ..S::fields(&[]) }` keeps working.
+#[derive(Clone, Debug, PartialEq)]
 pub struct S {
+    pub kind: SchemaKind,
+    pub optional: bool,
     pub name: Option<String>,
     pub version: i32,
     pub params: Vec<(String, String)>,
     pub fields: Vec<String>,
+    pub field_schemas: Vec<S>,
+}
+
+impl Default for S {
+    /// A required, unnamed STRUCT without fields or version.
+    fn default() -> S {
+        S::new(SchemaKind::Struct)
+    }
 }
 
 impl S {
-    pub fn fields(names: &[&str]) -> S {
-        S { version: -1, fields: names.iter().map(|s| s.to_string()).collect(), ..S::default() }
+    /// A required, unnamed schema of `kind` without version or parameters.
+    pub fn new(kind: SchemaKind) -> S {
+        S {
+            kind,
+            optional: false,
+            name: None,
+            version: -1,
+            params: Vec::new(),
+            fields: Vec::new(),
+            field_schemas: Vec::new(),
+        }
     }
+    /// `new(kind).optional()`.
+    pub fn opt(kind: SchemaKind) -> S {
+        S::new(kind).optional()
+    }
+    /// A required STRUCT whose fields are optional STRINGs.
+    pub fn fields(names: &[&str]) -> S {
+        names.iter().fold(S::new(SchemaKind::Struct), |s, n| s.field(n, S::opt(SchemaKind::String)))
+    }
+    /// A required STRUCT with these fields and field schemas.
+    pub fn struct_of(fields: &[(&str, S)]) -> S {
+        fields.iter().fold(S::new(SchemaKind::Struct), |s, (n, f)| s.field(n, f.clone()))
+    }
+    /// A required STRING schema with this name (set another kind with [`S::kind`]).
     pub fn named(name: &str) -> S {
-        S { name: Some(name.to_string()), version: -1, ..S::default() }
+        S::new(SchemaKind::String).name(name)
+    }
+    /// Connect's Decimal: optional BYTES named `org.apache.kafka.connect.data.Decimal` with its
+    /// `scale` and, when given, `connect.decimal.precision` parameters.
+    pub fn decimal(scale: i32, precision: Option<u32>) -> S {
+        let s = S::opt(SchemaKind::Bytes)
+            .name("org.apache.kafka.connect.data.Decimal")
+            .param("scale", &scale.to_string());
+        match precision {
+            Some(p) => s.param("connect.decimal.precision", &p.to_string()),
+            None => s,
+        }
+    }
+    pub fn kind(mut self, kind: SchemaKind) -> S {
+        self.kind = kind;
+        self
+    }
+    pub fn optional(mut self) -> S {
+        self.optional = true;
+        self
+    }
+    pub fn required(mut self) -> S {
+        self.optional = false;
+        self
+    }
+    pub fn name(mut self, name: &str) -> S {
+        self.name = Some(name.to_string());
+        self
+    }
+    pub fn version(mut self, version: i32) -> S {
+        self.version = version;
+        self
+    }
+    pub fn param(mut self, key: &str, value: &str) -> S {
+        self.params.push((key.to_string(), value.to_string()));
+        self
+    }
+    /// Appends a field (for a STRUCT).
+    pub fn field(mut self, name: &str, schema: S) -> S {
+        // fields given without schemas before this one are optional STRINGs
+        while self.field_schemas.len() < self.fields.len() {
+            self.field_schemas.push(S::opt(SchemaKind::String));
+        }
+        self.fields.push(name.to_string());
+        self.field_schemas.push(schema);
+        self
     }
 }
 
@@ -138,6 +218,8 @@ impl BatchBuilder {
         }
     }
 
+    /// A schema ref; a new schema's index is taken before its field schemas are defined (as the
+    /// shim does), so they get higher indices. Equal `S` values are one schema.
     fn schema(&mut self, sc: &S) {
         let key = format!("{:?}", sc);
         if let Some(i) = self.schemas.iter().position(|x| *x == key) {
@@ -146,6 +228,8 @@ impl BatchBuilder {
         }
         self.out.extend_from_slice(&(self.schemas.len() as u32).to_le_bytes());
         self.schemas.push(key);
+        self.out.push(sc.kind.wire());
+        self.out.push(if sc.optional { schema_flags::OPTIONAL } else { 0 });
         match &sc.name {
             None => self.out.extend_from_slice(&0u32.to_le_bytes()),
             Some(n) => {
@@ -160,8 +244,12 @@ impl BatchBuilder {
             self.str(v);
         }
         self.out.extend_from_slice(&(sc.fields.len() as u32).to_le_bytes());
-        for f in &sc.fields {
+        for (i, f) in sc.fields.iter().enumerate() {
             self.str(f);
+            match sc.field_schemas.get(i) {
+                Some(fs) => self.schema(fs),
+                None => self.schema(&S::opt(SchemaKind::String)),
+            }
         }
     }
 

@@ -4,8 +4,9 @@
 //! JNI layer hands the core a `&[u8]` over that memory. [`decode`] reads it in place: strings,
 //! bytes and names are borrowed (`&'a str`, `&'a [u8]`), nothing is copied until the row
 //! serializers write into the table buffers. Malformed input (bad magic, unknown tag, a ref
-//! beyond the table, a length past the end, invalid UTF-8, trailing bytes, nesting deeper than
-//! [`MAX_DEPTH`]) is a `DATA` error, never a panic or an out-of-bounds read.
+//! beyond the table, a length past the end, invalid UTF-8, an unknown schema type or flag,
+//! trailing bytes, values or schema definitions nested deeper than [`MAX_DEPTH`]) is a `DATA`
+//! error, never a panic or an out-of-bounds read.
 
 mod reader;
 /// An encoder of the format for tests and benchmarks (the shim is the real encoder).
@@ -20,7 +21,8 @@ use reader::Reader;
 
 /// Magic bytes at the start of every batch.
 pub const MAGIC: &[u8; 4] = b"SRB1";
-/// Deepest nesting of arrays/maps/structs accepted (protects the stack from hostile input).
+/// Deepest nesting of arrays/maps/structs, and of schema definitions inside them, accepted
+/// (protects the stack from hostile input).
 pub const MAX_DEPTH: usize = 128;
 
 /// Value tags, as in the format's table.
@@ -48,13 +50,101 @@ pub mod tag {
     pub const STRING_REF: u8 = 19;
 }
 
-/// A schema from the batch's schema table: what a value alone does not say.
+/// The Connect `Schema.Type` of a schema in the table (numbered like the value tags on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SchemaKind {
+    Boolean,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    Float32,
+    Float64,
+    String,
+    Bytes,
+    Array,
+    Map,
+    Struct,
+}
+
+impl SchemaKind {
+    /// Every kind, in wire order.
+    pub const ALL: [SchemaKind; 12] = [
+        SchemaKind::Boolean,
+        SchemaKind::Int8,
+        SchemaKind::Int16,
+        SchemaKind::Int32,
+        SchemaKind::Int64,
+        SchemaKind::Float32,
+        SchemaKind::Float64,
+        SchemaKind::String,
+        SchemaKind::Bytes,
+        SchemaKind::Array,
+        SchemaKind::Map,
+        SchemaKind::Struct,
+    ];
+
+    /// The kind of a definition's `type` byte; `None` for any other byte.
+    pub fn from_wire(b: u8) -> Option<SchemaKind> {
+        Some(match b {
+            1 => SchemaKind::Boolean,
+            3 => SchemaKind::Int8,
+            4 => SchemaKind::Int16,
+            5 => SchemaKind::Int32,
+            6 => SchemaKind::Int64,
+            7 => SchemaKind::Float32,
+            8 => SchemaKind::Float64,
+            9 => SchemaKind::String,
+            10 => SchemaKind::Bytes,
+            11 => SchemaKind::Array,
+            12 => SchemaKind::Map,
+            13 => SchemaKind::Struct,
+            _ => return None,
+        })
+    }
+
+    /// The `type` byte this kind is written as (the value tag of the same name; BOOLEAN is 1).
+    pub fn wire(self) -> u8 {
+        match self {
+            SchemaKind::Boolean => 1,
+            SchemaKind::Int8 => 3,
+            SchemaKind::Int16 => 4,
+            SchemaKind::Int32 => 5,
+            SchemaKind::Int64 => 6,
+            SchemaKind::Float32 => 7,
+            SchemaKind::Float64 => 8,
+            SchemaKind::String => 9,
+            SchemaKind::Bytes => 10,
+            SchemaKind::Array => 11,
+            SchemaKind::Map => 12,
+            SchemaKind::Struct => 13,
+        }
+    }
+}
+
+/// Bits of a schema definition's `flags` byte; any other bit set is a decoding error.
+pub mod schema_flags {
+    /// `schema.isOptional()`.
+    pub const OPTIONAL: u8 = 1;
+}
+
+/// A schema from the batch's schema table: what a value alone does not say, and for a Struct
+/// the schema of every field (so a field's type is known even when its value is null).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schema<'a> {
+    /// Connect `Schema.type()`.
+    pub kind: SchemaKind,
+    /// Connect `Schema.isOptional()`.
+    pub optional: bool,
     pub name: Option<&'a str>,
     pub version: i32,
     pub params: Vec<(&'a str, &'a str)>,
+    /// Field names of a Struct in schema order (empty for other kinds).
     pub fields: Vec<&'a str>,
+    /// The schema of each field, parallel to `fields`. An id may be this schema's own or an
+    /// enclosing definition's (only hostile input does that: Connect has no recursive schemas),
+    /// so code that walks nested schemas must bound its depth.
+    pub field_schemas: Vec<SchemaId>,
 }
 
 /// Index into [`Batch::schemas`].
@@ -122,6 +212,17 @@ impl<'a> Batch<'a> {
     pub fn schema(&self, id: SchemaId) -> &Schema<'a> {
         &self.schemas[id]
     }
+
+    /// The schema of field `i` of Struct schema `id`.
+    pub fn field_schema(&self, id: SchemaId, i: usize) -> &Schema<'a> {
+        &self.schemas[self.schemas[id].field_schemas[i]]
+    }
+
+    /// The fields of Struct schema `id`: each name with its schema, in schema order.
+    pub fn fields(&self, id: SchemaId) -> impl Iterator<Item = (&'a str, &Schema<'a>)> + '_ {
+        let s = &self.schemas[id];
+        s.fields.iter().zip(&s.field_schemas).map(move |(name, f)| (*name, &self.schemas[*f]))
+    }
 }
 
 /// Decodes a whole batch; every byte must be consumed. The nested values (array elements, map
@@ -186,7 +287,10 @@ impl<'a> Decoder<'a> {
         string_ref(&mut self.r, &mut self.strings, "string")
     }
 
-    fn schema_ref(&mut self) -> Result<SchemaId> {
+    /// A schema ref at nesting `depth` (that of the value it belongs to, or the enclosing
+    /// definition's plus one for a field schema): a new entry's index is reserved before the rest
+    /// of its definition is read, so the field schemas it defines get higher indices.
+    fn schema_ref(&mut self, depth: usize) -> Result<SchemaId> {
         let idx = self.r.u32()? as usize;
         if idx < self.schemas.len() {
             return Ok(idx);
@@ -198,6 +302,25 @@ impl<'a> Decoder<'a> {
                 self.schemas.len()
             )));
         }
+        if depth > MAX_DEPTH {
+            return Err(bad(&format!("schema definitions nested deeper than {}", MAX_DEPTH)));
+        }
+        let t = self.r.u8()?;
+        let kind = SchemaKind::from_wire(t).ok_or_else(|| bad(&format!("unknown schema type {}", t)))?;
+        let flags = self.r.u8()?;
+        if flags & !schema_flags::OPTIONAL != 0 {
+            return Err(bad(&format!("unknown schema flags {:#04x}", flags)));
+        }
+        // reserved: a field schema defined below gets index idx + 1 or more
+        self.schemas.push(Schema {
+            kind,
+            optional: flags & schema_flags::OPTIONAL != 0,
+            name: None,
+            version: -1,
+            params: Vec::new(),
+            fields: Vec::new(),
+            field_schemas: Vec::new(),
+        });
         let name = self.r.nstring()?;
         let version = self.r.i32()?;
         let pc = self.r.u32()? as usize;
@@ -206,11 +329,23 @@ impl<'a> Decoder<'a> {
             params.push((self.r.string()?, self.r.string()?));
         }
         let fc = self.r.u32()? as usize;
-        let mut fields = Vec::with_capacity(fc.min(self.r.remaining() / 4));
+        if fc != 0 && kind != SchemaKind::Struct {
+            return Err(bad(&format!("a {:?} schema with {} fields", kind, fc)));
+        }
+        // each field needs at least 8 bytes (name length, schema ref)
+        let cap = fc.min(self.r.remaining() / 8);
+        let mut fields = Vec::with_capacity(cap);
+        let mut field_schemas = Vec::with_capacity(cap);
         for _ in 0..fc {
             fields.push(self.r.string()?);
+            field_schemas.push(self.schema_ref(depth + 1)?);
         }
-        self.schemas.push(Schema { name, version, params, fields });
+        let s = &mut self.schemas[idx];
+        s.name = name;
+        s.version = version;
+        s.params = params;
+        s.fields = fields;
+        s.field_schemas = field_schemas;
         Ok(idx)
     }
 
@@ -251,7 +386,10 @@ impl<'a> Decoder<'a> {
                 Value::Map(v.into_bump_slice())
             }
             tag::STRUCT => {
-                let id = self.schema_ref()?;
+                let id = self.schema_ref(depth)?;
+                if self.schemas[id].kind != SchemaKind::Struct {
+                    return Err(bad(&format!("a STRUCT value with a {:?} schema", self.schemas[id].kind)));
+                }
                 let n = self.schemas[id].fields.len();
                 let mut v = BumpVec::with_capacity_in(n.min(self.r.remaining()), self.arena);
                 for _ in 0..n {
@@ -260,7 +398,7 @@ impl<'a> Decoder<'a> {
                 Value::Struct(id, v.into_bump_slice())
             }
             tag::NAMED => {
-                let id = self.schema_ref()?;
+                let id = self.schema_ref(depth)?;
                 Value::Named(id, self.arena.alloc(self.value(depth + 1)?))
             }
             tag::DECIMAL => {

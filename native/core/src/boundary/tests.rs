@@ -16,7 +16,9 @@ fn decodes_records_topics_and_shared_schema() {
     let buf = sample();
     let arena = Bump::new();    let batch = decode(&buf, &arena).unwrap();
     assert_eq!(batch.records.len(), 3);
-    assert_eq!(batch.schemas.len(), 1, "second struct must reuse schema 0");
+    // the struct and the optional STRING of both its fields: the second struct reuses schema 0
+    assert_eq!(batch.schemas.len(), 2, "second struct must reuse schema 0");
+    assert_eq!(batch.schema(0).field_schemas, vec![1, 1]);
     let r = &batch.records[1];
     assert_eq!((r.topic, r.commit_topic, r.commit_partition, r.commit_offset), ("t", "t", 0, 11));
     assert_eq!(r.timestamp, None);
@@ -173,4 +175,180 @@ fn string_ref_beyond_the_table_or_not_utf8_is_an_error() {
     let n = not_utf8.len();
     not_utf8[n - 2] = 0xff;
     assert!(decode(&not_utf8, &Bump::new()).unwrap_err().message.contains("UTF-8"));
+}
+
+/// A struct holding an optional Decimal, a nested optional struct, a required INT64 and an
+/// optional STRING (null): each field's schema is in the table, numbered in definition order.
+#[test]
+fn struct_schemas_carry_each_fields_schema() {
+    let inner = S::struct_of(&[("zip", S::opt(SchemaKind::String))]).name("example.Address").optional();
+    let outer = S::struct_of(&[
+        ("price", S::decimal(2, Some(10))),
+        ("address", inner.clone()),
+        ("id", S::new(SchemaKind::Int64)),
+        ("note", S::opt(SchemaKind::String)),
+    ])
+    .name("example.Order")
+    .version(3);
+    let mut b = BatchBuilder::new();
+    b.record("t", 0, 0, V::Struct(outer.clone(), vec![V::Null, V::Null, V::I64(7), V::Null]))
+        .record("t", 0, 1, V::Struct(inner, vec![s("75001")]));
+    let buf = b.build();
+    let arena = Bump::new();
+    let batch = decode(&buf, &arena).unwrap();
+    // 0 the order, 1 the decimal, 2 the address, 3 the optional STRING (zip, then note), 4 INT64
+    assert_eq!(batch.schemas.len(), 5, "{:#?}", batch.schemas);
+    let order = batch.schema(0);
+    assert_eq!(
+        (order.kind, order.optional, order.name, order.version),
+        (SchemaKind::Struct, false, Some("example.Order"), 3)
+    );
+    assert_eq!(order.fields, vec!["price", "address", "id", "note"]);
+    assert_eq!(order.field_schemas, vec![1, 2, 4, 3]);
+
+    let price = batch.field_schema(0, 0);
+    assert_eq!((price.kind, price.optional), (SchemaKind::Bytes, true));
+    assert_eq!(price.name, Some("org.apache.kafka.connect.data.Decimal"));
+    assert_eq!(price.params, vec![("scale", "2"), ("connect.decimal.precision", "10")]);
+    assert!(price.fields.is_empty() && price.field_schemas.is_empty());
+
+    let address = batch.field_schema(0, 1);
+    assert_eq!((address.kind, address.optional, address.name), (SchemaKind::Struct, true, Some("example.Address")));
+    assert_eq!(address.fields, vec!["zip"]);
+    assert_eq!(batch.field_schema(2, 0).kind, SchemaKind::String);
+
+    let id = batch.field_schema(0, 2);
+    assert_eq!((id.kind, id.optional, id.name, id.version), (SchemaKind::Int64, false, None, -1));
+    let note = batch.field_schema(0, 3);
+    assert_eq!((note.kind, note.optional), (SchemaKind::String, true));
+
+    let kinds: Vec<_> = batch.fields(0).map(|(n, f)| (n, f.kind, f.optional)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("price", SchemaKind::Bytes, true),
+            ("address", SchemaKind::Struct, true),
+            ("id", SchemaKind::Int64, false),
+            ("note", SchemaKind::String, true)
+        ]
+    );
+    // the second record's struct refers to the nested definition
+    assert_eq!(batch.records[1].value, Value::Struct(2, &[Value::String("75001")]));
+}
+
+#[test]
+fn every_schema_kind_roundtrips() {
+    for kind in SchemaKind::ALL {
+        assert_eq!(SchemaKind::from_wire(kind.wire()), Some(kind));
+    }
+    for b in [0u8, 2, 14, 15, 19, 255] {
+        assert_eq!(SchemaKind::from_wire(b), None, "{}", b);
+    }
+    let sc = SchemaKind::ALL.iter().enumerate().fold(S::new(SchemaKind::Struct), |s, (i, k)| {
+        s.field(&format!("f{}", i), if i % 2 == 0 { S::new(*k) } else { S::opt(*k) })
+    });
+    let n = sc.fields.len();
+    let mut b = BatchBuilder::new();
+    b.record("t", 0, 0, V::Struct(sc, vec![V::Null; n]));
+    let buf = b.build();
+    let arena = Bump::new();
+    let batch = decode(&buf, &arena).unwrap();
+    for (i, (_, f)) in batch.fields(0).enumerate() {
+        assert_eq!((f.kind, f.optional), (SchemaKind::ALL[i], i % 2 == 1));
+    }
+}
+
+/// One record whose value is a STRUCT with one field "a" (an optional STRING); returns the batch
+/// and the offset of the struct's schema ref.
+fn one_field_struct() -> (Vec<u8>, usize) {
+    let mut b = BatchBuilder::new();
+    b.record("t", 0, 0, V::Struct(S::fields(&["a"]), vec![V::Null]));
+    let buf = b.build();
+    // magic, count, topic ref + "t", commit topic ref, partition, offset, timestamp, key, STRUCT tag
+    let at = 4 + 4 + 4 + 5 + 4 + 4 + 8 + 8 + 1 + 1;
+    assert_eq!(buf[at - 1], tag::STRUCT);
+    (buf, at)
+}
+
+// offsets in a definition after its ref: type, flags, name, version, param count, field count
+const TYPE: usize = 4;
+const FLAGS: usize = 5;
+const FIELD_COUNT: usize = 6 + 4 + 4 + 4;
+const FIELD_REF: usize = FIELD_COUNT + 4 + 4 + 1; // after the field count and the name "a"
+
+#[test]
+fn rejects_unknown_schema_types_and_flags() {
+    let (good, at) = one_field_struct();
+    decode(&good, &Bump::new()).unwrap();
+    assert_eq!(good[at + TYPE], 13);
+    for t in [0u8, 2, 14, 19, 200] {
+        let mut buf = good.clone();
+        buf[at + TYPE] = t;
+        let e = decode(&buf, &Bump::new()).unwrap_err();
+        assert!(e.message.contains(&format!("unknown schema type {}", t)), "{}", e.message);
+    }
+    // the field's schema (an optional STRING) has the optional flag; any other bit is an error
+    assert_eq!((good[at + FIELD_REF + TYPE], good[at + FIELD_REF + FLAGS]), (9, 1));
+    for (at, f) in [(at + FLAGS, 2u8), (at + FLAGS, 0x80), (at + FIELD_REF + FLAGS, 3)] {
+        let mut buf = good.clone();
+        buf[at] = f;
+        let e = decode(&buf, &Bump::new()).unwrap_err();
+        assert!(e.message.contains("unknown schema flags"), "{}", e.message);
+    }
+    let mut buf = good.clone();
+    buf[at + FIELD_REF + TYPE] = 2;
+    assert!(decode(&buf, &Bump::new()).unwrap_err().message.contains("unknown schema type 2"));
+}
+
+#[test]
+fn field_schema_refs_beyond_the_table_are_errors_and_the_parent_itself_is_not() {
+    let (good, at) = one_field_struct();
+    let field_ref = at + FIELD_REF;
+    assert_eq!(u32::from_le_bytes(good[field_ref..field_ref + 4].try_into().unwrap()), 1);
+    let mut beyond = good.clone();
+    beyond[field_ref..field_ref + 4].copy_from_slice(&2u32.to_le_bytes());
+    assert!(decode(&beyond, &Bump::new()).unwrap_err().message.contains("schema ref 2 beyond the table (1 entries)"));
+
+    // a ref to the schema being defined (index 0, reserved): no recursive schema exists in
+    // Connect, but such a buffer decodes and serializes without a crash
+    let mut own = good[..field_ref].to_vec();
+    own.extend_from_slice(&0u32.to_le_bytes());
+    own.push(tag::NULL); // the field's value
+    let arena = Bump::new();
+    let batch = decode(&own, &arena).unwrap();
+    assert_eq!(batch.schemas.len(), 1);
+    assert_eq!(batch.schema(0).field_schemas, vec![0]);
+    assert_eq!(batch.field_schema(0, 0).fields, vec!["a"]);
+    let mut out = Vec::new();
+    crate::rows::RowWriter::json().append_row(&batch, &batch.records[0], &mut out).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), r#"{"a":null}"#);
+}
+
+#[test]
+fn fields_only_on_struct_schemas_and_struct_values_only_with_them() {
+    // a NAMED INT64 schema claiming a field
+    let mut b = BatchBuilder::new();
+    let with_field = S::named("x.N").kind(SchemaKind::Int64).field("a", S::new(SchemaKind::Int8));
+    b.record("t", 0, 0, V::Named(with_field, Box::new(V::I64(1))));
+    assert!(decode(&b.build(), &Bump::new()).unwrap_err().message.contains("a Int64 schema with 1 fields"));
+    // a STRUCT value whose schema is not a STRUCT
+    let (mut buf, at) = one_field_struct();
+    buf[at + TYPE] = 9;
+    buf[at + FIELD_COUNT..at + FIELD_COUNT + 4].copy_from_slice(&0u32.to_le_bytes());
+    buf.truncate(at + FIELD_COUNT + 4);
+    assert!(decode(&buf, &Bump::new()).unwrap_err().message.contains("a STRUCT value with a String schema"));
+}
+
+#[test]
+fn deep_schema_nesting_is_bounded() {
+    let deep = |n: usize| (0..n).fold(S::fields(&["leaf"]), |s, _| S::struct_of(&[("x", s)]));
+    let mut b = BatchBuilder::new();
+    b.record("t", 0, 0, V::Struct(deep(MAX_DEPTH + 5), vec![V::Null]));
+    let e = decode(&b.build(), &Bump::new()).unwrap_err();
+    assert!(e.message.contains("schema definitions nested deeper than 128"), "{}", e.message);
+    // as deep as values may be: accepted
+    let mut b = BatchBuilder::new();
+    b.record("t", 0, 0, V::Struct(deep(MAX_DEPTH - 1), vec![V::Null]));
+    let arena = Bump::new();
+    assert_eq!(decode(&b.build(), &arena).unwrap().schemas.len(), MAX_DEPTH + 1);
 }

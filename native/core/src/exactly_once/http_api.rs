@@ -10,7 +10,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::api::{Begin, Commit, Load, OneShot, Rollback, TxnApi, TxnState, Unknown};
-use super::sql::SqlClient;
+use crate::sql::SqlClient;
 use crate::stream_load::response::is_fatal_message;
 use crate::stream_load::{LoadRequest, StreamLoadClient};
 

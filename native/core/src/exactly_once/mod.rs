@@ -31,7 +31,6 @@ pub mod partition_buffer;
 pub mod register;
 pub mod setup;
 pub mod sink;
-pub mod sql;
 pub mod writer;
 
 pub use api::TxnApi;

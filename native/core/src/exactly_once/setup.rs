@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::register::Register;
-use super::sql::{parse_version, SqlClient};
+use crate::sql::{parse_version, SqlClient};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime;

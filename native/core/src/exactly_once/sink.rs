@@ -27,7 +27,8 @@ use bytes::Bytes;
 use super::api::Watched;
 use super::http_api::HttpTxnApi;
 use super::partition_buffer::PartitionBuffer;
-use super::sql::SqlClient;
+use crate::schema::guard::GuardContext;
+use crate::sql::SqlClient;
 use super::{setup, EoPolicy, FlushOutcome, PartitionWriter, Register};
 use crate::backoff::Backoff;
 use crate::boundary::{Batch, Record};
@@ -193,15 +194,16 @@ impl EoSink {
     fn put_batch(&mut self, buf: &[u8], arena: &Bump) -> Result<()> {
         let started = Instant::now();
         let batch = self.intake.decode(buf, arena, &self.metrics)?;
+        let mut refused = self.intake.guard(&batch, &GuardContext { rt: self.rt.handle(), log: &self.log, metrics: &self.metrics })?;
         let mut flushing = Duration::ZERO;
-        for rec in &batch.records {
+        for (i, rec) in batch.records.iter().enumerate() {
             let tp = (rec.commit_topic.to_string(), rec.commit_partition);
             if !self.partitions.contains_key(&tp) {
                 // Connect opens partitions before it delivers their records; be safe anyway.
                 let seek = self.open_partitions(std::slice::from_ref(&tp))?;
                 self.log.warn(|| format!("{}-{}: records arrived before open(); register at {}", tp.0, tp.1, seek[0]));
             }
-            self.take(&batch, rec, &tp)?;
+            self.take(&batch, rec, &tp, refused.take(i))?;
             if let Some(biggest) = self.flush_policy.over_size(self.buffered, self.partitions.iter().map(|(tp, p)| (tp, p.buffer.bytes()))) {
                 let t = Instant::now();
                 self.flush(vec![biggest])?;
@@ -221,7 +223,8 @@ impl EoSink {
     }
 
     /// Buffers one record's row, unless its partition is fenced or the record is loaded already.
-    fn take(&mut self, batch: &Batch<'_>, rec: &Record<'_>, tp: &TopicPartition) -> Result<()> {
+    /// `refused`: the schema guard's reason the record fits no column of its table.
+    fn take(&mut self, batch: &Batch<'_>, rec: &Record<'_>, tp: &TopicPartition, refused: Option<Error>) -> Result<()> {
         let p = self.partitions.get_mut(tp).expect("opened above");
         if p.writer.is_none() || rec.commit_offset < p.position {
             return Ok(());
@@ -236,7 +239,11 @@ impl EoSink {
             ));
             return Err(self.fail(e));
         }
-        match p.buffer.append(table, &self.intake.writer, batch, rec) {
+        let appended = match refused {
+            Some(e) => Err(e),
+            None => p.buffer.append(table, &self.intake.writer, batch, rec),
+        };
+        match appended {
             Ok(n) => self.buffered += n,
             Err(e) => match self.intake.bad_record(rec, e, &self.metrics) {
                 Ok(bad) => {

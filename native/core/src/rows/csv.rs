@@ -205,7 +205,7 @@ mod tests {
         b.record("t", 0, 5, v);
         let buf = b.build();
         let arena = Bump::new();        let batch = decode(&buf, &arena).unwrap();
-        let w = RowWriter { format: RowFormat::Csv(opts), zone: Zone::UTC, offset_column: None };
+        let w = RowWriter { format: RowFormat::Csv(opts), zone: Zone::UTC, offset_column: None, key_column: None };
         let mut out = Vec::new();
         w.append_row(&batch, &batch.records[0], &mut out)?;
         Ok(String::from_utf8(out).unwrap())

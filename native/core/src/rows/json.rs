@@ -14,7 +14,7 @@
 
 use std::borrow::Cow;
 
-use super::envelope::{self, Envelope};
+use super::source::{row_source, RowSource};
 use super::leaf::{leaf, Leaf};
 use super::RowWriter;
 use crate::boundary::{Batch, Record, Value};
@@ -36,10 +36,20 @@ pub fn append_row(w: &RowWriter, batch: &Batch<'_>, rec: &Record<'_>, out: &mut 
 /// Adds `"col":offset` to the JSON object `append_row` wrote at `mark` in `out`. (JSON only: a
 /// CSV row's columns are positional, and `sink.properties.columns` already orders them.)
 pub fn add_offset_column(col: &str, offset: i64, mark: usize, out: &mut Vec<u8>) {
+    add_member(col, itoa::Buffer::new().format(offset).as_bytes(), mark, out);
+}
+
+/// Adds `"name":json` as the last member of the JSON object `append_row` wrote at `mark`.
+pub fn add_member(name: &str, json: &[u8], mark: usize, out: &mut Vec<u8>) {
     debug_assert!(out.get(mark) == Some(&b'{') && out.last() == Some(&b'}'), "append_row writes objects only");
     out.pop();
-    let empty = out.len() == mark + 1;
-    out.extend_from_slice(format!("{}\"{}\":{}}}", if empty { "" } else { "," }, col, offset).as_bytes());
+    if out.len() != mark + 1 {
+        out.push(b',');
+    }
+    write_str(out, name);
+    out.push(b':');
+    out.extend_from_slice(json);
+    out.push(b'}');
 }
 
 /// The bad-record error for a row that came out as JSON other than an object.
@@ -100,22 +110,12 @@ impl Writer<'_, '_, '_, '_> {
     }
 
     fn row(mut self) -> Result<bool> {
-        let rec = self.rec;
-        match &rec.value {
-            Value::Null => Ok(false),
-            Value::String(s) if s.trim_start().starts_with('{') => self.raw_json(s).map(|_| true),
-            Value::Bytes(b) => match std::str::from_utf8(b) {
-                Ok(s) if s.trim_start().starts_with('{') => self.raw_json(s).map(|_| true),
-                _ => self.value(&rec.value).map(|_| true),
-            },
-            Value::Map(kvs) => match envelope::unwrap(kvs) {
-                Some(Envelope::Nothing) => Ok(false),
-                Some(Envelope::Row(row, delete)) => self.change_row(row, delete).map(|_| true),
-                None if is_object(&rec.key) => self.object_with_key(&rec.value, &rec.key).map(|_| true),
-                None => self.value(&rec.value).map(|_| true),
-            },
-            Value::Struct(..) if is_object(&rec.key) => self.object_with_key(&rec.value, &rec.key).map(|_| true),
-            v => self.value(v).map(|_| true),
+        match row_source(self.rec) {
+            RowSource::Nothing => Ok(false),
+            RowSource::Text(s) => self.raw_json(s).map(|_| true),
+            RowSource::Change(row, delete) => self.change_row(row, delete).map(|_| true),
+            RowSource::WithKey(value, key) => self.object_with_key(value, key).map(|_| true),
+            RowSource::Plain(v) => self.value(v).map(|_| true),
         }
     }
 
@@ -252,10 +252,6 @@ impl Writer<'_, '_, '_, '_> {
             Err(_) => String::from_utf8_lossy(&tmp).into_owned(),
         }))
     }
-}
-
-fn is_object(v: &Value<'_>) -> bool {
-    matches!(v, Value::Struct(..) | Value::Map(_))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! modes, and read once when a sink opens.
 
 use crate::buffer::Framing;
-use crate::config::Config;
+use crate::config::{Config, PkMode};
 use crate::error::{Error, Result};
 use crate::rows::csv::{parse_delimiter, CsvOptions};
 use crate::rows::{RowFormat, RowWriter};
@@ -14,6 +14,10 @@ pub fn row_layout(cfg: &mut Config) -> Result<(RowWriter, Framing)> {
     let format = header(cfg, "format").unwrap_or("json").to_ascii_lowercase();
     let zone = cfg.zone;
     let offset_column = cfg.exactly_once.as_ref().and_then(|eo| eo.offset_column.clone());
+    let key_column = match (cfg.pk_mode, cfg.pk_fields.as_slice()) {
+        (PkMode::RecordKey, [one]) => Some(one.clone()),
+        _ => None,
+    };
     match format.as_str() {
         "json" => {
             let framing = match header(cfg, "strip_outer_array") {
@@ -21,7 +25,7 @@ pub fn row_layout(cfg: &mut Config) -> Result<(RowWriter, Framing)> {
                 // NDJSON needs no header at all
                 _ => Framing::Lines(b"\n".to_vec()),
             };
-            Ok((RowWriter { format: RowFormat::Json, zone, offset_column }, framing))
+            Ok((RowWriter { format: RowFormat::Json, zone, offset_column, key_column }, framing))
         }
         "csv" => {
             let mut opts = CsvOptions::default();
@@ -42,7 +46,7 @@ pub fn row_layout(cfg: &mut Config) -> Result<(RowWriter, Framing)> {
                 v.split(',').map(str::trim).filter(|c| !c.is_empty() && !c.contains('=')).map(str::to_string).collect()
             });
             let framing = Framing::Lines(opts.delimiter.clone());
-            Ok((RowWriter { format: RowFormat::Csv(opts), zone, offset_column: None }, framing))
+            Ok((RowWriter { format: RowFormat::Csv(opts), zone, offset_column: None, key_column: None }, framing))
         }
         other => Err(Error::config(format!("sink.properties.format: '{}' is neither json nor csv", other))),
     }

@@ -65,6 +65,7 @@ impl Env {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         m.insert("starrocks.http.url".into(), url);
+        m.insert("starrocks.query.address".into(), format!("127.0.0.1:{}", self.emu().query_port));
         m
     }
 }
@@ -135,6 +136,7 @@ pub fn document(m: &HashMap<String, String>) -> String {
                 Value::Number(_) => v.parse::<u64>().unwrap_or_else(|_| panic!("{}: '{}' is not a number", k, v)).into(),
                 Value::Bool(_) => (v == "true").into(),
                 Value::String(_) => v.as_str().into(),
+                Value::Array(_) => v.split(',').map(str::trim).filter(|e| !e.is_empty()).map(Value::from).collect(),
                 _ => panic!("the shim passes no key {} to the native sink", k),
             },
         };

@@ -160,7 +160,7 @@ fn timestamps_go_to_the_configured_zone_but_debezium_local_times_do_not() {
     b.record("t", 0, 1, v);
     let buf = b.build();
     let arena = Bump::new();    let batch = decode(&buf, &arena).unwrap();
-    let w = crate::rows::RowWriter { format: crate::rows::RowFormat::Json, zone: crate::rows::zone::Zone::parse("Asia/Tokyo").unwrap(), offset_column: None };
+    let w = crate::rows::RowWriter { format: crate::rows::RowFormat::Json, zone: crate::rows::zone::Zone::parse("Asia/Tokyo").unwrap(), offset_column: None, key_column: None };
     let mut out = Vec::new();
     w.append_row(&batch, &batch.records[0], &mut out).unwrap();
     assert_eq!(

@@ -29,6 +29,9 @@ import org.apache.kafka.common.config.ConfigDef;
  * given a hand-written field.
  */
 final class NativeConfig {
+    /** The PROPERTIES of a table {@code auto.create} makes: every {@code auto.create.properties.<name>}. */
+    static final String AUTO_CREATE_PROPERTIES = "auto.create.properties";
+
     /** Where the Stream Load headers come from: {@code sink.properties.<header>}. */
     static final String HEADER_PREFIX = "sink.properties.";
     /** The connector name when Connect gives none (the Rust core's default before the document existed). */
@@ -61,7 +64,7 @@ final class NativeConfig {
             StarRocksSinkConfig.TOPIC2TABLE, StarRocksSinkConfig.BUFFER_MAX_BYTES, StarRocksSinkConfig.LABEL_PREFIX,
             "sink.properties", ERRORS_TOLERANCE, StarRocksSinkConfig.DELIVERY_GUARANTEE,
             StarRocksSinkConfig.QUERY_ADDRESS, StarRocksSinkConfig.EO_OFFSET_COLUMN, TRUSTSTORE_PEM,
-            TESTING_PANIC_ON_PUT));
+            TESTING_PANIC_ON_PUT, AUTO_CREATE_PROPERTIES));
 
     /**
      * Every other key of {@link StarRocksSinkConfig#CONFIG_DEF} but the Stream Load headers and
@@ -122,6 +125,7 @@ final class NativeConfig {
                 offsetColumn == null || offsetColumn.isEmpty() ? null : offsetColumn);
         json.field(TRUSTSTORE_PEM).string(trustedPem);
         json.field(TESTING_PANIC_ON_PUT).bool("true".equals(trimmed(props.get(TESTING_PANIC_ON_PUT))));
+        json.field(AUTO_CREATE_PROPERTIES).stringMap(prefixed(props, StarRocksSinkConfig.AUTO_CREATE_PROPERTIES_PREFIX));
         for (String key : PLAIN) {
             plain(json.field(key), config, key, StarRocksSinkConfig.CONFIG_DEF.configKeys().get(key).type);
         }
@@ -158,13 +162,14 @@ final class NativeConfig {
             case LONG:
             case BOOLEAN:
             case STRING:
+            case LIST:
                 return true;
             default:
                 return false;
         }
     }
 
-    /** Writes {@code key}'s parsed value: a number, a boolean or a string (null when ConfigDef's value is). */
+    /** Writes {@code key}'s parsed value: a number, a boolean, a string (null when ConfigDef's value is) or a list of strings. */
     private static void plain(Json json, StarRocksSinkConfig config, String key, ConfigDef.Type type) {
         switch (type) {
             case INT:
@@ -181,6 +186,13 @@ final class NativeConfig {
                 break;
             case STRING:
                 json.string(config.getString(key));
+                break;
+            case LIST:
+                json.beginArray();
+                for (String item : config.getList(key)) {
+                    json.string(item);
+                }
+                json.endArray();
                 break;
             default:
                 throw new IllegalStateException(key + ": no generic form for ConfigDef type " + type); // plainKeys
@@ -213,6 +225,17 @@ final class NativeConfig {
      * (declared or not; ConfigDef's defaults of the declared ones are not headers), sorted, plus
      * {@code format=json} when no header is {@code format} in any case.
      */
+    /** Every {@code <prefix><name>} of {@code props} with a name, as name → value, sorted. */
+    static Map<String, String> prefixed(Map<String, String> props, String prefix) {
+        Map<String, String> out = new TreeMap<>();
+        for (Map.Entry<String, String> e : props.entrySet()) {
+            if (e.getKey() != null && e.getKey().startsWith(prefix) && e.getKey().length() > prefix.length()) {
+                out.put(e.getKey().substring(prefix.length()), e.getValue() == null ? "" : e.getValue());
+            }
+        }
+        return out;
+    }
+
     static Map<String, String> headers(Map<String, String> props) {
         Map<String, String> headers = new TreeMap<>();
         boolean format = false;

@@ -52,12 +52,19 @@ public class StarRocksSinkConfig extends AbstractConfig {
     public static final String EO_REGISTER_TABLE = "exactly.once.register.table";
     public static final String EO_REGISTER_CREATE = "exactly.once.register.create";
     public static final String EO_OFFSET_COLUMN = "exactly.once.offset.column";
+    public static final String AUTO_CREATE = "auto.create";
+    public static final String AUTO_EVOLVE = "auto.evolve";
+    public static final String PK_MODE = "pk.mode";
+    public static final String PK_FIELDS = "pk.fields";
+    public static final String AUTO_CREATE_BUCKETS = "auto.create.buckets";
+    public static final String AUTO_CREATE_PROPERTIES_PREFIX = "auto.create.properties.";
     /** Not declared (it passes through as a Stream Load header), but exactly_once refuses any value but 0. */
     public static final String MAX_FILTER_RATIO = "sink.properties.max_filter_ratio";
 
     private static final String G_CONN = "StarRocks";
     private static final String G_LOAD = "Loading";
     private static final String G_DELIVERY = "Delivery";
+    private static final String G_SCHEMA = "Schema";
 
     private static final Pattern URL_ENTRY =
             Pattern.compile("(?i:https?://)?([A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+\\]):([0-9]{1,5})/?");
@@ -156,8 +163,10 @@ public class StarRocksSinkConfig extends AbstractConfig {
                             + "be in " + DATABASE + " and " + MAX_FILTER_RATIO + " must be 0 or unset. "
                             + "See docs/exactly-once.md.", G_DELIVERY, 1, Width.SHORT, "Delivery guarantee")
             .define(QUERY_ADDRESS, Type.STRING, "", new QueryAddressValidator(), Importance.LOW,
-                    "host:port of a StarRocks FE's MySQL query port. Used only by exactly_once, to read and create "
-                            + "the register table and check the StarRocks version. Empty: the host of the first "
+                    "host:port of a StarRocks FE's MySQL query port: exactly_once reads and creates its register "
+                            + "table and checks the StarRocks version there; every task reads its tables' columns "
+                            + "there (to report fields a table lacks) and runs " + "auto.create/auto.evolve DDL. "
+                            + "Empty: the host of the first "
                             + HTTP_URL + " entry, port 9030.", G_DELIVERY, 2, Width.MEDIUM, "FE query address")
             .define(EO_REGISTER_TABLE, Type.STRING, "kafka_connect_register",
                     new PatternValidator("[A-Za-z0-9_]{1,64}", "[A-Za-z0-9_]{1,64}",
@@ -177,7 +186,32 @@ public class StarRocksSinkConfig extends AbstractConfig {
                             + "record's Kafka offset, and loads send merge_condition: <column>, so an older record "
                             + "never overwrites a newer one: defence in depth for Primary Key targets whose keys "
                             + "always come from one partition. JSON rows only. Empty: no such column.",
-                    G_DELIVERY, 5, Width.MEDIUM, "Offset column");
+                    G_DELIVERY, 5, Width.MEDIUM, "Offset column")
+            .define(AUTO_CREATE, Type.BOOLEAN, false, Importance.MEDIUM,
+                    "Create a target table that does not exist, before its first load, from the first record's "
+                            + "schema (or, schemaless, its values), over " + QUERY_ADDRESS + ". The database must "
+                            + "exist. Needs " + FORMAT + "=json. See docs/schemas.md.", G_SCHEMA, 1, Width.SHORT,
+                    "Create tables")
+            .define(AUTO_EVOLVE, Type.BOOLEAN, false, Importance.MEDIUM,
+                    "Add a nullable column for a field its table lacks (ALTER TABLE ... ADD COLUMN, waiting until "
+                            + "the schema change finishes) before loading rows that carry it, and widen a VARCHAR "
+                            + "that a field's declared length outgrows. false: such a field is dropped, logged once "
+                            + "per table and field at WARN and counted in fields-dropped. Needs " + FORMAT
+                            + "=json. See docs/schemas.md.", G_SCHEMA, 2, Width.SHORT, "Evolve tables")
+            .define(PK_MODE, Type.STRING, "none", ConfigDef.ValidString.in("none", "record_key", "record_value"),
+                    Importance.MEDIUM, "The key of a table " + AUTO_CREATE + " makes. none: a Duplicate Key table "
+                            + "(Debezium rows still key on the Debezium key). record_key: a Primary Key table on the "
+                            + "record key's fields (a primitive key is written into each row as the column "
+                            + PK_FIELDS + " names). record_value: a Primary Key table on the value fields "
+                            + PK_FIELDS + " names.", G_SCHEMA, 3, Width.SHORT, "Primary key mode")
+            .define(PK_FIELDS, Type.LIST, "", Importance.LOW, "record_key: the column name of a primitive "
+                            + "record key (one name). record_value: the value fields that form the primary key, in "
+                            + "order.", G_SCHEMA, 4, Width.MEDIUM, "Primary key fields")
+            .define(AUTO_CREATE_BUCKETS, Type.INT, 0, Range.between(0, 1024), Importance.LOW,
+                    "BUCKETS of a table " + AUTO_CREATE + " makes. 0: StarRocks chooses (its default "
+                            + "distribution). Table PROPERTIES come from " + AUTO_CREATE_PROPERTIES_PREFIX
+                            + "<name> keys, e.g. " + AUTO_CREATE_PROPERTIES_PREFIX + "replication_num=1.",
+                    G_SCHEMA, 5, Width.SHORT, "Buckets of created tables");
 
     /** The truststore's certificates as PEM, for the Rust core; null without a truststore. */
     private final String trustedPem;
@@ -195,6 +229,10 @@ public class StarRocksSinkConfig extends AbstractConfig {
         for (Problem p : undeclaredProblems(originals())) {
             throw new ConfigException(p.key, p.value, p.message);
         }
+        for (Problem p : schemaProblems(getBoolean(AUTO_CREATE), getBoolean(AUTO_EVOLVE), getString(PK_MODE),
+                getList(PK_FIELDS), getString(FORMAT), originals())) {
+            throw new ConfigException(p.key, p.value, p.message);
+        }
         trustedPem = readTruststore(getString(SSL_TRUSTSTORE_LOCATION), getPassword(SSL_TRUSTSTORE_PASSWORD),
                 getString(SSL_TRUSTSTORE_TYPE));
     }
@@ -202,6 +240,47 @@ public class StarRocksSinkConfig extends AbstractConfig {
     /** Whether {@link #DELIVERY_GUARANTEE} is exactly_once. */
     public boolean exactlyOnce() {
         return EXACTLY_ONCE.equalsIgnoreCase(getString(DELIVERY_GUARANTEE));
+    }
+
+    /**
+     * What the schema keys rule out together: {@code auto.create}/{@code auto.evolve} name columns by JSON member, so
+     * they need JSON rows that {@code sink.properties.columns}/{@code jsonpaths} do not remap; {@code pk.mode}
+     * record_value needs {@code pk.fields}, and a primitive record key is named by one {@code pk.fields} entry at
+     * most. Arguments are the keys' parsed values (null when invalid themselves: their checks are skipped).
+     */
+    static List<Problem> schemaProblems(Boolean autoCreate, Boolean autoEvolve, String pkMode, List<String> pkFields,
+            String format, Map<String, ?> props) {
+        List<Problem> problems = new ArrayList<>();
+        boolean acts = Boolean.TRUE.equals(autoCreate) || Boolean.TRUE.equals(autoEvolve);
+        String key = Boolean.TRUE.equals(autoCreate) ? AUTO_CREATE : AUTO_EVOLVE;
+        if (acts && format != null && !"json".equalsIgnoreCase(format)) {
+            problems.add(new Problem(key, true, key + " works with " + FORMAT + "=json only (it is " + format
+                    + "): CSV columns are positional, not named by the record's fields"));
+        }
+        if (acts) {
+            for (String header : new String[] {"columns", "jsonpaths"}) {
+                for (String k : props.keySet()) {
+                    if (k != null && k.equalsIgnoreCase(NativeConfig.HEADER_PREFIX + header)) {
+                        problems.add(new Problem(key, true, key + " cannot follow the records' fields while " + k
+                                + " chooses the columns; unset one of them"));
+                    }
+                }
+            }
+        }
+        if ("record_value".equals(pkMode) && pkFields != null && pkFields.isEmpty()) {
+            problems.add(new Problem(PK_FIELDS, "", PK_MODE + "=record_value needs " + PK_FIELDS
+                    + ": the value fields that form the primary key"));
+        }
+        if ("none".equals(pkMode) && pkFields != null && !pkFields.isEmpty()) {
+            problems.add(new Problem(PK_FIELDS, String.join(",", pkFields), PK_FIELDS + " applies to " + PK_MODE
+                    + "=record_key or record_value (it is none)"));
+        }
+        if ("record_key".equals(pkMode) && pkFields != null && pkFields.size() > 1) {
+            problems.add(new Problem(PK_FIELDS, String.join(",", pkFields), PK_MODE + "=record_key takes the key "
+                    + "columns from the record key's fields; " + PK_FIELDS + " names the column of a primitive key "
+                    + "only (one name)"));
+        }
+        return problems;
     }
 
     /** A refusal that involves more than one key: the key it is shown on, that key's value, and why. */

@@ -106,6 +106,18 @@ public class StarRocksSinkConnector extends SinkConnector {
                 values.get(p.key).addErrorMessage(p.message);
             }
         }
+        ConfigValue autoCreate = values.get(StarRocksSinkConfig.AUTO_CREATE);
+        ConfigValue autoEvolve = values.get(StarRocksSinkConfig.AUTO_EVOLVE);
+        ConfigValue pkFields = values.get(StarRocksSinkConfig.PK_FIELDS);
+        @SuppressWarnings("unchecked")
+        List<String> fields = valid(pkFields) ? (List<String>) pkFields.value() : null;
+        for (StarRocksSinkConfig.Problem p : StarRocksSinkConfig.schemaProblems(
+                valid(autoCreate) ? (Boolean) autoCreate.value() : null,
+                valid(autoEvolve) ? (Boolean) autoEvolve.value() : null,
+                validString(values.get(StarRocksSinkConfig.PK_MODE)), fields,
+                validString(values.get(StarRocksSinkConfig.FORMAT)), connectorConfigs)) {
+            values.get(p.key).addErrorMessage(p.message);
+        }
         if (valid(guarantee) && StarRocksSinkConfig.EXACTLY_ONCE.equalsIgnoreCase((String) guarantee.value())
                 && noErrors(config)) {
             String problem = cluster.apply(connectorConfigs);

@@ -32,7 +32,7 @@ class NativeConfigTest {
     /** Keys of the document that ConfigDef does not declare: Connect's, derived, undocumented. */
     static final Set<String> NOT_DECLARED = new LinkedHashSet<>(java.util.Arrays.asList(
             "name", "task.id", "sink.properties", "errors.tolerance", "starrocks.ssl.truststore.pem",
-            "testing.panic.on.put"));
+            "testing.panic.on.put", NativeConfig.AUTO_CREATE_PROPERTIES));
 
     static JsonNode vector() throws Exception {
         return JSON.readTree(new File(System.getProperty("native.config.vector.file",
@@ -127,7 +127,8 @@ class NativeConfigTest {
                     || type == ConfigDef.Type.SHORT
                     || type == ConfigDef.Type.LONG
                     || type == ConfigDef.Type.BOOLEAN
-                    || type == ConfigDef.Type.STRING;
+                    || type == ConfigDef.Type.STRING
+                    || type == ConfigDef.Type.LIST;
             assertEquals(plain, NativeConfig.isPlain(type), type.toString());
             if (plain) {
                 assertEquals(java.util.Collections.singletonList("sink.new.key"), NativeConfig.plainKeys(def));
@@ -169,8 +170,29 @@ class NativeConfigTest {
                 + "\"starrocks.query.address\": {\"host\": \"192.168.0.1\", \"port\": 9030},"
                 + "\"exactly.once.register.table\": \"kafka_connect_register\","
                 + "\"exactly.once.register.create\": true, \"exactly.once.offset.column\": null,"
-                + "\"starrocks.ssl.truststore.pem\": null, \"testing.panic.on.put\": false}");
+                + "\"starrocks.ssl.truststore.pem\": null, \"testing.panic.on.put\": false,"
+                + "\"auto.create\": false, \"auto.evolve\": false, \"pk.mode\": \"none\", \"pk.fields\": [],"
+                + "\"auto.create.buckets\": 0, \"auto.create.properties\": {}}");
         assertEquals(expected, document(props));
+    }
+
+    @Test
+    void theSchemaKeysAreTypedAndThePropertiesGathered() throws Exception {
+        Map<String, String> props = docs("auto.create", "true");
+        props.put("auto.evolve", "TRUE");
+        props.put("pk.mode", "record_value");
+        props.put("pk.fields", " id , region ");
+        props.put("auto.create.buckets", "4");
+        props.put("auto.create.properties.replication_num", "1");
+        props.put("auto.create.properties.compression", "ZSTD");
+        JsonNode doc = document(props);
+        assertTrue(doc.get("auto.create").asBoolean());
+        assertTrue(doc.get("auto.evolve").asBoolean());
+        assertEquals("record_value", doc.get("pk.mode").asText());
+        assertEquals(JSON.readTree("[\"id\", \"region\"]"), doc.get("pk.fields"));
+        assertEquals(4, doc.get("auto.create.buckets").asInt());
+        assertEquals(JSON.readTree("{\"compression\": \"ZSTD\", \"replication_num\": \"1\"}"),
+                doc.get("auto.create.properties"));
     }
 
     @Test

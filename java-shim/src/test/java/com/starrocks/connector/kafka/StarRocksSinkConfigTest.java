@@ -518,4 +518,40 @@ class StarRocksSinkConfigTest {
         props.put("delivery.guarantee", "sometimes");
         assertEquals(2, errorCount(props)); // the bad guarantee and the bad map, nothing built on them
     }
+
+    @Test
+    void autoCreateAndEvolveNeedNamedJsonMembers() {
+        Map<String, String> props = with("auto.create", "true");
+        new StarRocksSinkConfig(props);
+        assertEquals(0, errorCount(props));
+        props.put("sink.properties.format", "csv");
+        assertRejected(props, "auto.create", "sink.properties.format=json");
+        props.put("sink.properties.format", "json");
+        props.put("sink.properties.COLUMNS", "id,name");
+        assertRejected(props, "auto.create", "sink.properties.COLUMNS");
+        props.remove("sink.properties.COLUMNS");
+        props.remove("auto.create");
+        props.put("auto.evolve", "true");
+        props.put("sink.properties.jsonpaths", "[\"$.id\"]");
+        assertRejected(props, "auto.evolve", "jsonpaths");
+    }
+
+    @Test
+    void primaryKeyModeAndFields() {
+        Map<String, String> props = with("pk.mode", "record_value");
+        assertRejected(props, "pk.fields", "record_value needs pk.fields");
+        props.put("pk.fields", "id, region");
+        assertEquals(0, errorCount(props));
+        props.put("pk.mode", "record_key");
+        assertRejected(props, "pk.fields", "one name");
+        props.put("pk.fields", "k");
+        assertEquals(0, errorCount(props));
+        props.put("pk.mode", "none");
+        assertRejected(props, "pk.fields", "applies to pk.mode=record_key or record_value");
+        props.put("pk.mode", "kafka");
+        assertThrows(ConfigException.class, () -> new StarRocksSinkConfig(props));
+        props.put("auto.create.buckets", "-1");
+        props.put("pk.fields", "");
+        assertEquals(2, errorCount(props), "the bad mode and the bad buckets");
+    }
 }

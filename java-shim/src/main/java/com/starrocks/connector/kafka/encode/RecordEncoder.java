@@ -47,6 +47,11 @@ public final class RecordEncoder {
     public static final byte TIMESTAMP = 18;
     public static final byte STRING_REF = 19;
 
+    /** A schema definition's type byte for BOOLEAN; the other types use their value tag. */
+    public static final byte SCHEMA_BOOLEAN = 1;
+    /** Bit of a schema definition's flags byte: {@code schema.isOptional()}. */
+    public static final byte SCHEMA_OPTIONAL = 1;
+
     /** "SRB1" read as a little-endian u32. */
     private static final int MAGIC = 'S' | 'R' << 8 | 'B' << 16 | '1' << 24;
     private static final long MILLIS_PER_DAY = 24L * 60 * 60 * 1000;
@@ -388,6 +393,12 @@ public final class RecordEncoder {
         }
     }
 
+    /**
+     * A schema ref, with the definition when the schema is new in this batch: type, flags, name, version,
+     * parameters and, for a STRUCT, each field's name and schema (a ref, so nested and shared field schemas are
+     * defined once). The index is taken before the fields are written: a field schema defined inside gets a higher
+     * one. Runs once per schema object per batch.
+     */
     private void writeSchemaRef(Schema schema) {
         ensure(SLACK);
         Integer index = schemas.get(schema);
@@ -398,6 +409,8 @@ public final class RecordEncoder {
         int next = schemas.size();
         schemas.put(schema, next);
         buf.putInt(next);
+        buf.put(schemaType(schema.type()));
+        buf.put(schema.isOptional() ? SCHEMA_OPTIONAL : 0);
         String name = schema.name();
         if (name == null) {
             buf.putInt(0);
@@ -424,7 +437,41 @@ public final class RecordEncoder {
         List<Field> fields = schema.fields();
         buf.putInt(fields.size());
         for (int i = 0, n = fields.size(); i < n; i++) {
-            writeString(fields.get(i).name());
+            Field field = fields.get(i);
+            writeString(field.name());
+            writeSchemaRef(field.schema());
+        }
+    }
+
+    /** A schema definition's type byte: the value tag of the same name (BOOLEAN is 1). */
+    private static byte schemaType(Schema.Type type) {
+        switch (type) {
+            case BOOLEAN:
+                return SCHEMA_BOOLEAN;
+            case INT8:
+                return INT8;
+            case INT16:
+                return INT16;
+            case INT32:
+                return INT32;
+            case INT64:
+                return INT64;
+            case FLOAT32:
+                return FLOAT32;
+            case FLOAT64:
+                return FLOAT64;
+            case STRING:
+                return STRING;
+            case BYTES:
+                return BYTES;
+            case ARRAY:
+                return ARRAY;
+            case MAP:
+                return MAP;
+            case STRUCT:
+                return STRUCT;
+            default:
+                throw new DataException("unsupported schema type " + type);
         }
     }
 

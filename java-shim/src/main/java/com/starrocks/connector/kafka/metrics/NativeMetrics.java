@@ -24,9 +24,13 @@ public final class NativeMetrics {
     public static final int BACKPRESSURE_WAIT_NS = 15;
     public static final int HTTP_NS = 16;
     public static final int PUT_CALLS = 17;
+    public static final int TABLES_CREATED = 18;
+    public static final int COLUMNS_ADDED = 19;
+    public static final int SCHEMA_CHANGE_WAIT_NS = 20;
+    public static final int FIELDS_DROPPED = 21;
 
     /** How many slots this shim knows; a newer library may answer more (appended), an older one fewer. */
-    public static final int COUNT = 18;
+    public static final int COUNT = 22;
 
     /** The Rust names of the slots, in order (the same strings as {@code metrics::NAMES}). */
     static final String[] NAMES = {
@@ -34,6 +38,7 @@ public final class NativeMetrics {
         "load-latency-total-ns", "load-latency-max-ns", "buffer-bytes", "buffer-bytes-peak", "buffer-budget-bytes",
         "oldest-buffered-record-age-ms", "rejected-records", "decode-serialize-ns", "backpressure-wait-ns",
         "http-ns", "put-calls",
+        "tables-created", "columns-added", "schema-change-wait-ns", "fields-dropped",
     };
 
     /** A copy of {@link #NAMES}, for the checks against the library's own list ({@code NativeMethods.metricNames}). */

@@ -318,6 +318,29 @@ class BoundaryVectorsTest {
                 Collections.singletonList(rec(null, classes)),
                 "[{\"i8\":1,\"i16\":2,\"i32\":3,\"f32\":0.5,\"dec\":\"1.50\",\"ts\":\"2024-04-28 05:56:38.790000\","
                         + "\"raw\":\"abc\",\"buf\":\"ww==\",\"struct\":{\"x\":9},\"no\":false}]"));
+
+        Schema shipTo = SchemaBuilder.struct().name("example.Address").optional()
+                .field("city", Schema.STRING_SCHEMA).field("zip", Schema.OPTIONAL_STRING_SCHEMA).build();
+        Schema withFields = SchemaBuilder.struct().name("example.Shipment").version(2)
+                .field("price", Decimal.builder(2).optional().parameter("connect.decimal.precision", "10").build())
+                .field("ship_to", shipTo)
+                .field("id", Schema.INT64_SCHEMA)
+                .field("note", Schema.OPTIONAL_STRING_SCHEMA)
+                .field("updated", microOpt)
+                .build();
+        cases.add(new Case("field_schemas",
+                "A Struct schema's definition holds each field's schema (a schema ref): an optional Decimal with "
+                        + "its scale and precision parameters, a nested optional Struct (defined inside, so it and "
+                        + "its fields take the next indices), a required INT64, an optional STRING and an optional "
+                        + "Debezium MicroTimestamp, known even when the values are null. The second record refers "
+                        + "to the definitions.",
+                Arrays.asList(
+                        rec("shipments", 0, 0, withFields, new Struct(withFields).put("price", new BigDecimal("12.34"))
+                                .put("ship_to", new Struct(shipTo).put("city", "Paris")).put("id", 1L)),
+                        rec("shipments", 0, 1, withFields, new Struct(withFields).put("id", 2L))),
+                "[{\"price\":\"12.34\",\"ship_to\":{\"city\":\"Paris\",\"zip\":null},\"id\":1,\"note\":null,"
+                        + "\"updated\":null},"
+                        + "{\"price\":null,\"ship_to\":null,\"id\":2,\"note\":null,\"updated\":null}]"));
         return cases;
     }
 
@@ -387,6 +410,42 @@ class BoundaryVectorsTest {
                     MAPPER.writeValueAsString(entry.get("rows")), name + ": rows");
         }
         assertEquals(hexes.keySet(), names, "cases missing from " + file);
+    }
+
+    @Test
+    void fieldSchemasAreInTheSchemaTable() {
+        Case c = null;
+        for (Case each : cases()) {
+            if (each.name.equals("field_schemas")) {
+                c = each;
+            }
+        }
+        RecordEncoder encoder = new RecordEncoder();
+        ByteBuffer buf = encoder.encode(c.records);
+        List<ReferenceDecoder.SchemaDef> table = ReferenceDecoder.schemas(unhex(hex(buf, encoder.length())));
+        // 0 the shipment, 1 the decimal, 2 the address, 3 STRING, 4 optional STRING, 5 INT64, 6 MicroTimestamp
+        assertEquals(7, table.size());
+        ReferenceDecoder.SchemaDef shipment = table.get(0);
+        assertEquals(Arrays.asList("price", "ship_to", "id", "note", "updated"), shipment.fields);
+        assertEquals(Arrays.asList(table.get(1), table.get(2), table.get(5), table.get(4), table.get(6)),
+                shipment.fieldSchemas);
+        ReferenceDecoder.SchemaDef price = table.get(1);
+        assertEquals(RecordEncoder.BYTES, price.type);
+        assertTrue(price.optional);
+        assertEquals(Decimal.LOGICAL_NAME, price.name);
+        assertEquals("2", price.params.get("scale"));
+        assertEquals("10", price.params.get("connect.decimal.precision"));
+        ReferenceDecoder.SchemaDef shipTo = table.get(2);
+        assertEquals(RecordEncoder.STRUCT, shipTo.type);
+        assertTrue(shipTo.optional);
+        assertEquals(Arrays.asList(table.get(3), table.get(4)), shipTo.fieldSchemas);
+        assertEquals(false, table.get(3).optional);
+        assertTrue(table.get(4).optional);
+        assertEquals(RecordEncoder.INT64, table.get(5).type);
+        assertEquals(false, table.get(5).optional);
+        assertEquals("io.debezium.time.MicroTimestamp", table.get(6).name);
+        assertEquals(RecordEncoder.INT64, table.get(6).type);
+        assertTrue(table.get(6).optional);
     }
 
     @Test

@@ -94,7 +94,9 @@ class RecordEncoderTest {
                 .u8('S').u8('R').u8('B').u8('1').i32(2)
                 .i32(0).str("t").i32(0).i32(1).i64(5).i64(100)
                 .u8(0) // key NULL
-                .u8(13).i32(0).nstr("n.V").i32(2).i32(1).str("p").str("q").i32(2).str("id").str("name")
+                .u8(13).i32(0).u8(13).u8(0).nstr("n.V").i32(2).i32(1).str("p").str("q").i32(2)
+                .str("id").i32(1).u8(5).u8(0).nstr(null).i32(-1).i32(0).i32(0) // INT32
+                .str("name").i32(2).u8(9).u8(1).nstr(null).i32(-1).i32(0).i32(0) // optional STRING
                 .u8(5).i32(7).u8(9).str("x")
                 .i32(0).i32(0).i32(1).i64(6).i64(100)
                 .u8(0)
@@ -188,7 +190,8 @@ class RecordEncoderTest {
         byte[] expected = new Bytes().u8('S').u8('R').u8('B').u8('1').i32(1)
                 .i32(0).str("a").i32(0).i32(0).i64(3).i64(Long.MIN_VALUE)
                 .u8(9).str("k")
-                .u8(14).i32(0).nstr("io.debezium.time.MicroTimestamp").i32(-1).i32(0).i32(0).u8(6).i64(12)
+                .u8(14).i32(0).u8(6).u8(0).nstr("io.debezium.time.MicroTimestamp").i32(-1).i32(0).i32(0)
+                .u8(6).i64(12)
                 .get();
         assertArrayEquals(expected, encode(new RecordEncoder(), Collections.singletonList(r)));
     }
@@ -198,10 +201,34 @@ class RecordEncoderTest {
         Schema s = SchemaBuilder.struct().field("b", Schema.BOOLEAN_SCHEMA).build();
         byte[] expected = new Bytes().u8('S').u8('R').u8('B').u8('1').i32(1)
                 .i32(0).str("t").i32(0).i32(0).i64(0).i64(100).u8(0)
-                .u8(13).i32(0).nstr(null).i32(-1).i32(0).i32(1).str("b").u8(2)
+                .u8(13).i32(0).u8(13).u8(0).nstr(null).i32(-1).i32(0).i32(1)
+                .str("b").i32(1).u8(1).u8(0).nstr(null).i32(-1).i32(0).i32(0) // BOOLEAN
+                .u8(2)
                 .get();
         assertArrayEquals(expected, encode(new RecordEncoder(),
                 Collections.singletonList(rec("t", 0, 0, s, new Struct(s).put("b", true)))));
+    }
+
+    @Test
+    void fieldSchemasAreDefinedInsideTheirStructAndReferredToAfter() {
+        Schema inner = SchemaBuilder.struct().optional().field("x", Schema.OPTIONAL_INT32_SCHEMA).build();
+        Schema outer = SchemaBuilder.struct().field("in", inner).field("y", Schema.OPTIONAL_INT32_SCHEMA)
+                .field("f", Schema.OPTIONAL_FLOAT32_SCHEMA).field("b", Schema.BOOLEAN_SCHEMA).build();
+        List<SinkRecord> batch = Arrays.asList(rec("t", 0, 0, outer, new Struct(outer).put("b", true)),
+                rec("t", 0, 1, inner, new Struct(inner).put("x", 4)));
+        byte[] expected = new Bytes().u8('S').u8('R').u8('B').u8('1').i32(2)
+                .i32(0).str("t").i32(0).i32(0).i64(0).i64(100).u8(0)
+                .u8(13).i32(0).u8(13).u8(0).nstr(null).i32(-1).i32(0).i32(4)
+                .str("in").i32(1).u8(13).u8(1).nstr(null).i32(-1).i32(0).i32(1) // its index before its fields'
+                .str("x").i32(2).u8(5).u8(1).nstr(null).i32(-1).i32(0).i32(0)
+                .str("y").i32(2) // the same schema object: a ref
+                .str("f").i32(3).u8(7).u8(1).nstr(null).i32(-1).i32(0).i32(0)
+                .str("b").i32(4).u8(1).u8(0).nstr(null).i32(-1).i32(0).i32(0)
+                .u8(0).u8(0).u8(0).u8(2)
+                .i32(0).i32(0).i32(0).i64(1).i64(100).u8(0)
+                .u8(13).i32(1).u8(5).i32(4)
+                .get();
+        assertArrayEquals(expected, encode(new RecordEncoder(), batch));
     }
 
     @Test

@@ -19,7 +19,9 @@ import java.time.LocalTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * An independent reader of the boundary format (docs/boundary-format.md) that renders each record's value as
@@ -41,9 +43,17 @@ final class ReferenceDecoder {
         JsonNode value;
     }
 
-    private static final class SchemaDef {
+    /** An entry of the batch's schema table. */
+    static final class SchemaDef {
+        /** The Connect type, as its value tag (BOOLEAN is 1). */
+        int type;
+        boolean optional;
         String name;
+        int version;
+        Map<String, String> params = new LinkedHashMap<>();
         List<String> fields = new ArrayList<>();
+        /** Each field's schema, parallel to {@link #fields}. */
+        List<SchemaDef> fieldSchemas = new ArrayList<>();
     }
 
     private final ByteBuffer buf;
@@ -146,27 +156,46 @@ final class ReferenceDecoder {
         return table.get((int) ref);
     }
 
+    /** The schema table a batch defines, in index order. */
+    static List<SchemaDef> schemas(byte[] bytes) {
+        ReferenceDecoder d = new ReferenceDecoder(bytes, new java.util.HashSet<Integer>());
+        d.batch();
+        return d.schemas;
+    }
+
     private SchemaDef schema() {
         long ref = u32();
         if (ref == schemas.size()) {
             SchemaDef s = new SchemaDef();
+            schemas.add(s); // the index is taken before the field schemas are defined
+            s.type = buf.get();
+            if (s.type < 1 || s.type > RecordEncoder.STRUCT || s.type == RecordEncoder.TRUE) {
+                throw new IllegalArgumentException("unknown schema type " + s.type);
+            }
+            int flags = buf.get();
+            if ((flags & ~RecordEncoder.SCHEMA_OPTIONAL) != 0) {
+                throw new IllegalArgumentException("unknown schema flags " + flags);
+            }
+            s.optional = (flags & RecordEncoder.SCHEMA_OPTIONAL) != 0;
             long nameLen = u32();
             if (nameLen > 0) {
                 byte[] b = new byte[(int) nameLen - 1];
                 buf.get(b);
                 s.name = utf8(b);
             }
-            buf.getInt(); // version
+            s.version = buf.getInt();
             long params = u32();
             for (long i = 0; i < params; i++) {
-                checkedString();
-                checkedString();
+                s.params.put(checkedString(), checkedString());
             }
             long fields = u32();
+            if (fields != 0 && s.type != RecordEncoder.STRUCT) {
+                throw new IllegalArgumentException("fields on a schema of type " + s.type);
+            }
             for (long i = 0; i < fields; i++) {
                 s.fields.add(checkedString());
+                s.fieldSchemas.add(schema());
             }
-            schemas.add(s);
         } else if (ref > schemas.size()) {
             throw new IllegalArgumentException("schema ref " + ref + " beyond the table");
         }
@@ -222,6 +251,9 @@ final class ReferenceDecoder {
             }
             case RecordEncoder.STRUCT: {
                 SchemaDef s = schema();
+                if (s.type != RecordEncoder.STRUCT) {
+                    throw new IllegalArgumentException("a STRUCT value with a schema of type " + s.type);
+                }
                 ObjectNode o = F.objectNode();
                 for (String field : s.fields) {
                     o.set(field, value(false));

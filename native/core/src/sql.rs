@@ -1,6 +1,7 @@
 //! SQL over the FE query port (MySQL protocol, `mysql_async`): exactly-once mode reads its
-//! register, creates it when allowed, and asks the StarRocks version. StarRocks' HTTP SQL API
-//! would avoid a second port but runs only SELECT, SHOW, EXPLAIN and KILL: no CREATE TABLE.
+//! register, creates it when allowed, and asks the StarRocks version; `schema` reads table columns,
+//! creates tables and adds columns. StarRocks' HTTP SQL API would avoid a second port but runs only
+//! SELECT, SHOW, EXPLAIN and KILL: no CREATE TABLE or ALTER TABLE.
 
 use std::future::Future;
 use std::time::Duration;
