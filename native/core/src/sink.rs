@@ -384,55 +384,51 @@ impl Shared {
         self.load_done.notify_all();
     }
 
-    /// Waits until `table` has no load in flight; fails if a load failed meanwhile.
-    fn wait_for_table<'a>(&'a self, mut st: MutexGuard<'a, State>, table: &str) -> Result<MutexGuard<'a, State>> {
+    /// Waits on `load_done` while `busy` holds, at most `max_load_wait`; fails as soon as the sink
+    /// is poisoned (a stall or another table's failure while a load still runs), and with
+    /// `timed_out`'s message when the wait is over. The one wait of `put`: for a table, a slot,
+    /// the memory budget.
+    fn wait_while<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        busy: impl Fn(&State) -> bool,
+        timed_out: impl FnOnce(&State) -> String,
+    ) -> Result<MutexGuard<'a, State>> {
         let deadline = Instant::now() + self.settings.max_load_wait;
-        while st.inflight.contains_key(table) {
+        while busy(&st) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(Error::retriable(format!("the load into {} is still running after {} s", table, self.settings.max_load_wait.as_secs())));
+                return Err(Error::retriable(timed_out(&st)));
             }
             st = self.load_done.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0;
-            // a stall or another table's failure poisons the sink while this load still runs
             check(&st)?;
         }
         check(&st)?;
         Ok(st)
     }
 
+    /// Waits until `table` has no load in flight.
+    fn wait_for_table<'a>(&'a self, st: MutexGuard<'a, State>, table: &str) -> Result<MutexGuard<'a, State>> {
+        let secs = self.settings.max_load_wait.as_secs();
+        self.wait_while(st, |st| st.inflight.contains_key(table), |_| format!("the load into {} is still running after {} s", table, secs))
+    }
+
     /// Waits until fewer than `sink.inflight.maxloads` loads run, so a task never holds more
-    /// running transactions than that however many tables it feeds; fails if a load failed.
-    fn wait_for_slot<'a>(&'a self, mut st: MutexGuard<'a, State>) -> Result<MutexGuard<'a, State>> {
-        let deadline = Instant::now() + self.settings.max_load_wait;
-        while st.inflight.len() >= self.settings.cfg.max_inflight_loads {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Error::retriable(format!(
-                    "no load of the {} in flight finished within {} s",
-                    st.inflight.len(),
-                    self.settings.max_load_wait.as_secs()
-                )));
-            }
-            st = self.load_done.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0;
-            check(&st)?;
-        }
-        Ok(st)
+    /// running transactions than that however many tables it feeds.
+    fn wait_for_slot<'a>(&'a self, st: MutexGuard<'a, State>) -> Result<MutexGuard<'a, State>> {
+        let (max, secs) = (self.settings.cfg.max_inflight_loads, self.settings.max_load_wait.as_secs());
+        self.wait_while(st, |st| st.inflight.len() >= max, |st| format!("no load of the {} in flight finished within {} s", st.inflight.len(), secs))
     }
 
     /// Waits while buffered plus in-flight bytes exceed the budget (`budget_bytes`) and a load
     /// that would free some is in flight.
-    fn wait_for_budget<'a>(&'a self, mut st: MutexGuard<'a, State>) -> Result<MutexGuard<'a, State>> {
+    fn wait_for_budget<'a>(&'a self, st: MutexGuard<'a, State>) -> Result<MutexGuard<'a, State>> {
         let budget = budget_bytes(&self.settings.cfg);
-        let deadline = Instant::now() + self.settings.max_load_wait;
-        while (st.buffered + st.inflight_bytes) as u64 > budget && !st.inflight.is_empty() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Error::retriable("loads in flight did not finish in time to free memory"));
-            }
-            st = self.load_done.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0;
-            check(&st)?;
-        }
-        Ok(st)
+        self.wait_while(
+            st,
+            |st| (st.buffered + st.inflight_bytes) as u64 > budget && !st.inflight.is_empty(),
+            |_| "loads in flight did not finish in time to free memory".to_string(),
+        )
     }
 
     /// Hands `table`'s buffer to a load. The caller made sure no load of the table is running.
