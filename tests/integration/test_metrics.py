@@ -59,6 +59,7 @@ def test_task_metrics_appear_move_and_go_away(worker, kafka_broker, emulator, un
     assert m["load-latency-avg-ms"] > 0 and m["load-latency-max-ms"] >= m["load-latency-avg-ms"]
     assert m["http-ns"] > 0 and m["decode-serialize-ns"] > 0
     assert m["put-calls"] >= 1 and m["encode-ns"] > 0 and m["native-put-ns"] > 0
+    assert m["native-allocated-bytes"] > 0  # the process's, not the task's: at least this sink's state
     assert m["buffer-budget-bytes"] == 2 * 94371840  # twice the default bufferflush.maxbytes
     assert 0 < m["buffer-bytes-peak"] <= m["buffer-budget-bytes"]
     assert m["dlq-records"] == 0 and m["rejected-records"] == 0

@@ -2,8 +2,13 @@
 //! arguments, calls the core and converts the answer; every error and every panic becomes a
 //! `NativeException(kind, message)` in Java (docs/architecture.md).
 
+mod counting_alloc;
 mod handles;
 mod wire;
+
+/// Counts the library's heap for the `native-allocated-bytes` metric (see counting_alloc.rs).
+#[global_allocator]
+static ALLOC: counting_alloc::CountingAlloc = counting_alloc::CountingAlloc;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -253,7 +258,8 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_d
 
 /// The sink's counters in `starrocks_sink_core::metrics::NAMES` order. The only export that may
 /// be called from another thread than the task's (the JMX MBean): it reads atomics through the
-/// handle table's `Arc` and never takes the sink's lock.
+/// handle table's `Arc` and never takes the sink's lock. The one process-wide slot,
+/// `native-allocated-bytes`, comes from this library's allocator (the core does not see it).
 #[no_mangle]
 pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_metrics<'l>(
     mut env: JNIEnv<'l>,
@@ -261,7 +267,10 @@ pub extern "system" fn Java_com_starrocks_connector_kafka_bridge_NativeMethods_m
     handle: jlong,
 ) -> jlongArray {
     guarded(&mut env, std::ptr::null_mut(), |env| {
-        long_array(env, &handles::get(handle)?.metrics.snapshot())
+        let mut values = handles::get(handle)?.metrics.snapshot();
+        values[starrocks_sink_core::metrics::NATIVE_ALLOCATED_BYTES] =
+            counting_alloc::allocated_bytes().min(i64::MAX as u64) as i64;
+        long_array(env, &values)
     })
 }
 

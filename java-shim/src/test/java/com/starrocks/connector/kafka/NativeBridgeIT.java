@@ -173,6 +173,9 @@ class NativeBridgeIT {
         assertEquals(1L, v[com.starrocks.connector.kafka.metrics.NativeMetrics.PUT_CALLS]);
         assertTrue(v[com.starrocks.connector.kafka.metrics.NativeMetrics.BUFFER_BYTES] > 0);
         assertEquals(2L * 94_371_840, v[com.starrocks.connector.kafka.metrics.NativeMetrics.BUFFER_BUDGET_BYTES]);
+        // process-wide: the library's heap holds at least this sink's buffered rows
+        assertTrue(v[com.starrocks.connector.kafka.metrics.NativeMetrics.NATIVE_ALLOCATED_BYTES]
+                >= v[com.starrocks.connector.kafka.metrics.NativeMetrics.BUFFER_BYTES], java.util.Arrays.toString(v));
         sink.close();
         assertEquals(null, sink.metrics());
         assertThrows(NativeException.class, () -> NativeMethods.metrics(123_456_789L));

@@ -28,9 +28,11 @@ public final class NativeMetrics {
     public static final int COLUMNS_ADDED = 19;
     public static final int SCHEMA_CHANGE_WAIT_NS = 20;
     public static final int FIELDS_DROPPED = 21;
+    /** Process-wide, not per task: the bytes the native library holds on its heap (the same value in every task). */
+    public static final int NATIVE_ALLOCATED_BYTES = 22;
 
     /** How many slots this shim knows; a newer library may answer more (appended), an older one fewer. */
-    public static final int COUNT = 22;
+    public static final int COUNT = 23;
 
     /** The Rust names of the slots, in order (the same strings as {@code metrics::NAMES}). */
     static final String[] NAMES = {
@@ -38,7 +40,7 @@ public final class NativeMetrics {
         "load-latency-total-ns", "load-latency-max-ns", "buffer-bytes", "buffer-bytes-peak", "buffer-budget-bytes",
         "oldest-buffered-record-age-ms", "rejected-records", "decode-serialize-ns", "backpressure-wait-ns",
         "http-ns", "put-calls",
-        "tables-created", "columns-added", "schema-change-wait-ns", "fields-dropped",
+        "tables-created", "columns-added", "schema-change-wait-ns", "fields-dropped", "native-allocated-bytes",
     };
 
     /** A copy of {@link #NAMES}, for the checks against the library's own list ({@code NativeMethods.metricNames}). */

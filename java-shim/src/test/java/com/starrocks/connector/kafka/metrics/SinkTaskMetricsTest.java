@@ -50,12 +50,13 @@ class SinkTaskMetricsTest {
                     "loads", "load-failures", "retries", "load-latency-avg-ms", "load-latency-max-ms",
                     "buffer-bytes", "buffer-bytes-peak", "buffer-budget-bytes", "oldest-buffered-record-age-ms",
                     "rejected-records", "decode-serialize-ns", "backpressure-wait-ns", "http-ns", "put-calls",
-                    "encode-ns", "native-put-ns", "dlq-records")) {
+                    "native-allocated-bytes", "encode-ns", "native-put-ns", "dlq-records")) {
                 assertTrue(attrs.contains(expected), expected + " in " + attrs);
             }
             assertEquals(100L + NativeMetrics.RECORDS_RECEIVED, MBS.getAttribute(name, "records-received"));
             assertEquals(100L + NativeMetrics.BUFFER_BYTES_PEAK, MBS.getAttribute(name, "buffer-bytes-peak"));
             assertEquals(100L + NativeMetrics.PUT_CALLS, MBS.getAttribute(name, "put-calls"));
+            assertEquals(100L + NativeMetrics.NATIVE_ALLOCATED_BYTES, MBS.getAttribute(name, "native-allocated-bytes"));
             assertEquals(2.5, (Double) MBS.getAttribute(name, "load-latency-avg-ms"), 1e-9);
             assertEquals(4.5, (Double) MBS.getAttribute(name, "load-latency-max-ms"), 1e-9);
             m.addEncodeNanos(5);
