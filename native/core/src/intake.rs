@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::Metrics;
 use crate::rejected::Rejected;
 use crate::route::{Router, Target};
-use crate::rows::layout::row_layout;
+use crate::rows::layout::{header, row_layout};
 use crate::rows::{RowFormat, RowWriter};
 use crate::schema::guard::{GuardContext, SchemaGuard};
 
@@ -54,7 +54,7 @@ impl Intake {
     /// it to `cfg`).
     pub fn new(cfg: &mut Config) -> Result<Intake> {
         let (writer, framing) = row_layout(cfg)?;
-        let named_columns = matches!(writer.format, RowFormat::Json) && !["columns", "jsonpaths"].iter().any(|h| cfg.properties.keys().any(|k| k.eq_ignore_ascii_case(h)));
+        let named_columns = matches!(writer.format, RowFormat::Json) && header(cfg, "columns").is_none() && header(cfg, "jsonpaths").is_none();
         if (cfg.auto_create || cfg.auto_evolve) && !named_columns {
             return Err(Error::config("auto.create and auto.evolve need sink.properties.format=json without sink.properties.columns or jsonpaths"));
         }

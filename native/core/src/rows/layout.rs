@@ -53,6 +53,6 @@ pub fn row_layout(cfg: &mut Config) -> Result<(RowWriter, Framing)> {
 }
 
 /// A `sink.properties.*` header, by case-insensitive name.
-fn header<'a>(cfg: &'a Config, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(cfg: &'a Config, name: &str) -> Option<&'a str> {
     cfg.properties.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }

@@ -220,7 +220,10 @@ impl SchemaGuard {
             if let Some(seen) = self.seen.get(routed) {
                 let same_fields = seen.names.len() == fields.len()
                     && seen.names.iter().zip(&fields).all(|(a, f)| *a == f.name)
-                    && seen.kinds.iter().zip(&fields).all(|(k, f)| matches!(kind_of(f), NULL_KIND) || *k == kind_of(f));
+                    && seen.kinds.iter().zip(&fields).all(|(k, f)| {
+                        let kind = kind_of(f);
+                        kind == NULL_KIND || *k == kind
+                    });
                 if schemas.0.is_none() && same_fields {
                     seen.repeat(i, rec, &mut bad, cx);
                     continue;
