@@ -77,6 +77,11 @@ pub struct Config {
     /// shim's ConfigDef holds it to 1..1000).
     #[serde(rename = "sink.inflight.maxloads")]
     pub max_inflight_loads: usize,
+    /// `sink.transaction.multi-table.enabled` (at-least-once, StarRocks 4.0+): a flush commits
+    /// every due table of one database in one multi-table transaction (`multi_table.rs`). The
+    /// shim refuses it with exactly_once, which commits that way anyway.
+    #[serde(rename = "sink.transaction.multi-table.enabled")]
+    pub multi_table: bool,
     #[serde(rename = "sink.label.prefix")]
     pub label_prefix: String,
     /// `sink.timezone` as the shim wrote it; `zone` is what it names.
@@ -316,6 +321,7 @@ mod tests {
         assert_eq!(c.retry_backoff, Duration::from_millis(1000));
         assert_eq!(c.load_timeout, Duration::from_millis(120_000));
         assert_eq!(c.stall_timeout, Duration::from_millis(1_800_000));
+        assert!(!c.multi_table);
         assert_eq!(c.label_prefix, "vector_sink_v1");
         assert_eq!(c.zone, Zone::UTC);
         assert_eq!(c.properties.get("format").map(String::as_str), Some("json"));

@@ -12,6 +12,7 @@ pub mod hash;
 pub mod intake;
 pub mod log;
 pub mod metrics;
+pub mod multi_table;
 pub mod offsets;
 pub mod pipeline;
 pub mod rejected;

@@ -39,9 +39,10 @@ pub const NAMES: [&str; COUNT] = [
     "schema-change-wait-ns",
     "fields-dropped",
     "native-allocated-bytes",
+    "multi-table-transactions",
 ];
 
-pub const COUNT: usize = 23;
+pub const COUNT: usize = 24;
 
 pub const RECORDS_RECEIVED: usize = 0;
 pub const ROWS_LOADED: usize = 1;
@@ -68,6 +69,8 @@ pub const FIELDS_DROPPED: usize = 21;
 /// Process-wide, not per sink: the bytes the native library holds on its heap, counted by the
 /// JNI library's allocator, which fills this slot in (the core's own snapshot leaves it 0).
 pub const NATIVE_ALLOCATED_BYTES: usize = 22;
+/// `sink.transaction.multi-table.enabled`: multi-table transactions committed.
+pub const MULTI_TABLE_TRANSACTIONS: usize = 23;
 
 #[derive(Debug)]
 pub struct Metrics {
@@ -102,6 +105,8 @@ pub struct Metrics {
     /// Fields dropped from rows because their table lacks the column (auto.evolve off), one per
     /// field per record.
     pub fields_dropped: AtomicU64,
+    /// Multi-table transactions committed (`sink.transaction.multi-table.enabled`).
+    pub multi_table_transactions: AtomicU64,
 }
 
 impl Metrics {
@@ -131,6 +136,7 @@ impl Metrics {
             columns_added: z(),
             schema_change_wait_ns: z(),
             fields_dropped: z(),
+            multi_table_transactions: z(),
         }
     }
 
@@ -195,6 +201,7 @@ impl Metrics {
         out[SCHEMA_CHANGE_WAIT_NS] = g(&self.schema_change_wait_ns);
         out[FIELDS_DROPPED] = g(&self.fields_dropped);
         // out[NATIVE_ALLOCATED_BYTES]: 0 here; the JNI `metrics` export fills it in
+        out[MULTI_TABLE_TRANSACTIONS] = g(&self.multi_table_transactions);
         out
     }
 

@@ -14,6 +14,11 @@
 //!
 //! A load that fails for good poisons the sink: every later call returns that error, so
 //! Connect fails the task with StarRocks' message instead of stalling.
+//!
+//! With `sink.transaction.multi-table.enabled` a flush takes every idle non-empty buffer of the
+//! due table's database and commits them in one multi-table transaction (`multi_table.rs`): one
+//! job, one `sink.inflight.maxloads` slot, each of its tables in flight until it ends. A flush
+//! that finds one table only loads it as a plain Stream Load.
 
 use bumpalo::Bump;
 use std::collections::{BTreeMap, HashMap};
@@ -24,7 +29,12 @@ use std::time::{Duration, Instant};
 use tokio::task::AbortHandle;
 
 use crate::backoff::{Backoff, MAX_LOAD_BACKOFF};
-use crate::buffer::TableBuffer;
+use crate::buffer::{RowIndex, TableBuffer};
+use crate::exactly_once::api::Watched;
+use crate::exactly_once::http_api::HttpTxnApi;
+use crate::exactly_once::setup;
+use crate::multi_table::{self, Outcome};
+use crate::sql::SqlClient;
 use crate::flush_policy::FlushPolicy;
 use crate::intake::Intake;
 use crate::schema::guard::GuardContext;
@@ -37,7 +47,7 @@ use crate::offsets::{FirstOffsets, OffsetTracker, TopicPartition};
 use crate::pipeline::Pipeline;
 use crate::runtime;
 use crate::rejected::Rejected;
-use crate::stall::{Stage, Watchdog};
+use crate::stall::{Stage, Watch, Watchdog};
 use crate::stream_load::request::Headers;
 use crate::stream_load::{isolate_rejected, load_with_retry, LabelMaker, LoadRequest, Loader, RetryPolicy, StreamLoadClient};
 
@@ -45,7 +55,11 @@ use crate::stream_load::{isolate_rejected, load_with_retry, LabelMaker, LoadRequ
 struct Settings {
     cfg: Config,
     log: Log,
-    client: StreamLoadClient,
+    client: Arc<StreamLoadClient>,
+    /// `sink.transaction.multi-table.enabled`: the query port's client the transaction API
+    /// carries (unused: only the version check at open asks the query port, on a client of its
+    /// own). `None`: one Stream Load per table.
+    multi: Option<Arc<SqlClient>>,
     policy: RetryPolicy,
     intake: Intake,
     flush: FlushPolicy,
@@ -62,13 +76,26 @@ struct InFlight {
     first: FirstOffsets,
     /// When the load's oldest record arrived.
     since: Option<Instant>,
-    abort: AbortHandle,
+}
+
+/// A table's buffer taken for a load.
+struct Taken {
+    table: String,
+    request: LoadRequest,
+    index: Option<RowIndex>,
+    first: FirstOffsets,
+    since: Option<Instant>,
 }
 
 #[derive(Default)]
 struct State {
     buffers: HashMap<String, TableBuffer>,
+    /// Per table: its load in flight (at most one).
     inflight: HashMap<String, InFlight>,
+    /// The jobs running on the runtime, each one `sink.inflight.maxloads` slot: a table's load,
+    /// or a multi-table transaction carrying several tables.
+    jobs: HashMap<u64, AbortHandle>,
+    next_job: u64,
     offsets: OffsetTracker,
     /// Bytes in all table buffers (not counting loads in flight).
     buffered: usize,
@@ -108,7 +135,7 @@ impl Sink {
 
     /// `cfg` already parsed, with the intake it made (`Intake::new`).
     pub fn with_config(cfg: Config, intake: Intake, log: Log) -> Result<Sink> {
-        let client = StreamLoadClient::new(&cfg)?;
+        let client = Arc::new(StreamLoadClient::new(&cfg)?);
         let policy = RetryPolicy {
             max_retries: cfg.max_retries,
             backoff: Backoff::new(cfg.retry_backoff, MAX_LOAD_BACKOFF),
@@ -134,6 +161,22 @@ impl Sink {
         let interval = cfg.flush_interval;
         let watchdog = Watchdog::new(cfg.stall_timeout, log.clone());
         let rt = runtime::acquire().map_err(|e| Error::internal(format!("cannot start the I/O runtime: {}", e)))?;
+        let multi = match cfg.multi_table {
+            false => None,
+            true => {
+                let q = &cfg.query_address;
+                let sql = || SqlClient::new(&q.host, q.port, &cfg.username, cfg.password.as_str(), cfg.load_timeout);
+                let check = sql();
+                let version = rt.handle().block_on(async {
+                    let v = setup::check_version(&check, setup::ASKED_BY_MULTI_TABLE).await;
+                    check.close().await;
+                    v
+                })?;
+                log.info(|| format!("StarRocks {}: a flush commits the due tables of a database in one multi-table transaction", version));
+                // the transaction API's query port, which this mode never uses: it connects on first use only
+                Some(Arc::new(sql()))
+            }
+        };
         let shared = Arc::new(Shared {
             io: rt.handle().clone(),
             settings: Settings {
@@ -142,6 +185,7 @@ impl Sink {
                 cfg,
                 log,
                 client,
+                multi,
                 policy,
                 intake,
                 labels,
@@ -211,9 +255,12 @@ impl Delivery for Sink {
         check(&st)?;
         let tables: Vec<String> = st.buffers.iter().filter(|(_, b)| !b.is_empty()).map(|(t, _)| t.clone()).collect();
         for t in tables {
+            if st.buffers.get(&t).is_none_or(|b| b.is_empty()) {
+                continue; // taken meanwhile by a multi-table flush of its database
+            }
             st = shared.wait_for_table(st, &t)?;
             st = shared.wait_for_slot(st)?;
-            shared.start_load(&mut st, &t);
+            shared.start_flush(&mut st, &t);
         }
         let tables: Vec<String> = st.inflight.keys().cloned().collect();
         for t in tables {
@@ -267,9 +314,10 @@ impl Delivery for Sink {
         // queued batches are skipped now; the serializer thread ends
         self.pipeline.stop();
         let mut st = self.lock();
-        for (_, f) in st.inflight.drain() {
-            f.abort.abort();
+        for (_, job) in st.jobs.drain() {
+            job.abort();
         }
+        st.inflight.clear();
         st.buffers.clear();
         st.buffered = 0;
         self.shared.note(&st);
@@ -283,8 +331,8 @@ impl Drop for Sink {
     fn drop(&mut self) {
         let mut st = self.lock();
         st.closed = true;
-        for (_, f) in st.inflight.drain() {
-            f.abort.abort();
+        for (_, job) in st.jobs.drain() {
+            job.abort();
         }
     }
 }
@@ -354,7 +402,7 @@ impl Shared {
                 let r = shared.wait_for_table(st, &t).and_then(|st| shared.wait_for_slot(st));
                 clock.waited += waiting.elapsed();
                 st = r?;
-                shared.start_load(&mut st, &t);
+                shared.start_flush(&mut st, &t);
             }
             // Memory budget: what waits in buffers plus what loads carry stays within twice the
             // flush size (plus the one row that crossed it). Past that, `put` waits for loads:
@@ -413,11 +461,11 @@ impl Shared {
         self.wait_while(st, |st| st.inflight.contains_key(table), |_| format!("the load into {} is still running after {} s", table, secs))
     }
 
-    /// Waits until fewer than `sink.inflight.maxloads` loads run, so a task never holds more
-    /// running transactions than that however many tables it feeds.
+    /// Waits until fewer than `sink.inflight.maxloads` loads (or multi-table transactions) run,
+    /// so a task never holds more running transactions than that however many tables it feeds.
     fn wait_for_slot<'a>(&'a self, st: MutexGuard<'a, State>) -> Result<MutexGuard<'a, State>> {
         let (max, secs) = (self.settings.cfg.max_inflight_loads, self.settings.max_load_wait.as_secs());
-        self.wait_while(st, |st| st.inflight.len() >= max, |st| format!("no load of the {} in flight finished within {} s", st.inflight.len(), secs))
+        self.wait_while(st, |st| st.jobs.len() >= max, |st| format!("no load of the {} in flight finished within {} s", st.jobs.len(), secs))
     }
 
     /// Waits while buffered plus in-flight bytes exceed the budget (`budget_bytes`) and a load
@@ -431,57 +479,168 @@ impl Shared {
         )
     }
 
+    /// Flushes `table`, which has no load in flight, and a slot is free: alone, or with
+    /// `sink.transaction.multi-table.enabled` together with every idle table of its database.
+    fn start_flush(self: &Arc<Shared>, st: &mut State, table: &str) {
+        if self.settings.multi.is_none() {
+            return self.start_load(st, table);
+        }
+        let s = &self.settings;
+        let db = s.intake.target(table).database;
+        let mut tables: Vec<String> = st
+            .buffers
+            .iter()
+            .filter(|(t, b)| !b.is_empty() && !st.inflight.contains_key(*t) && s.intake.target(t).database == db)
+            .map(|(t, _)| t.clone())
+            .collect();
+        tables.sort();
+        let taken: Vec<Taken> = tables.iter().filter_map(|t| self.take(st, t)).collect();
+        match taken.len() {
+            0 => self.note(st),
+            1 => self.spawn_load(st, taken),
+            n => {
+                let names: Vec<&str> = taken.iter().map(|t| t.request.target.table.as_str()).collect();
+                let what = format!("the multi-table transaction into {} ({} tables: {})", db, n, names.join(", "));
+                let labels: Vec<String> = taken.iter().map(|t| t.request.label.clone()).collect();
+                let label = s.labels.multi(&db, &labels, 0);
+                let rows = taken.iter().map(|t| t.request.rows).sum();
+                s.log.debug(|| format!("committing {} tables of {} in one transaction {}", n, db, label));
+                let watch = s.watchdog.start(&db, what, &label, rows);
+                self.spawn(st, taken, watch, Some(db));
+            }
+        }
+    }
+
     /// Hands `table`'s buffer to a load. The caller made sure no load of the table is running.
     fn start_load(self: &Arc<Shared>, st: &mut State, table: &str) {
         debug_assert!(!st.inflight.contains_key(table));
-        let Some(buffer) = st.buffers.get_mut(table) else { return };
+        match self.take(st, table) {
+            Some(t) => self.spawn_load(st, vec![t]),
+            None => self.note(st),
+        }
+    }
+
+    /// Empties `table`'s buffer into a load request; `None` when there is nothing to load
+    /// (an empty buffer, or only tombstones, whose offsets are done).
+    fn take(&self, st: &mut State, table: &str) -> Option<Taken> {
+        let buffer = st.buffers.get_mut(table)?;
         if buffer.is_empty() {
-            return;
+            return None;
         }
         let size = buffer.bytes();
         let since = buffer.since();
         let chunk = buffer.take();
         st.buffered -= size.min(st.buffered);
         if chunk.rows == 0 {
-            self.note(st);
-            return; // only tombstones: nothing to load, their offsets are done
+            return None;
         }
         let s = &self.settings;
         let target = s.intake.target(table);
         let label = s.labels.label(&target.database, &target.table, &chunk.ranges, chunk.fingerprint);
         s.log.debug(|| format!("loading {} rows ({} bytes) into {} as {}", chunk.rows, chunk.body.len(), table, label));
-        let me = Arc::downgrade(self);
-        let table_name = table.to_string();
-        let bytes = chunk.body.len();
-        st.inflight_bytes += bytes;
-        let watch = s.watchdog.start(table, format!("the load into {}", table), &label, chunk.rows);
         let request = LoadRequest { target, label, body: chunk.body, rows: chunk.rows, headers: s.headers.clone() };
-        let index = chunk.index;
+        Some(Taken { table: table.to_string(), request, index: chunk.index, first: chunk.first, since })
+    }
+
+    /// One table's load, watched as such.
+    fn spawn_load(self: &Arc<Shared>, st: &mut State, taken: Vec<Taken>) {
+        let t = &taken[0];
+        let watch = self.settings.watchdog.start(&t.table, format!("the load into {}", t.table), &t.request.label, t.request.rows);
+        self.spawn(st, taken, watch, None);
+    }
+
+    /// Runs `taken` as one job on the runtime: a Stream Load per table (`multi` `None`, one
+    /// table in practice), or one multi-table transaction into database `multi`.
+    fn spawn(self: &Arc<Shared>, st: &mut State, taken: Vec<Taken>, watch: Watch, multi: Option<String>) {
+        let job = st.next_job;
+        st.next_job += 1;
+        let bytes: usize = taken.iter().map(|t| t.request.body.len()).sum();
+        st.inflight_bytes += bytes;
+        let mut tables = Vec::with_capacity(taken.len());
+        let mut loads = Vec::with_capacity(taken.len());
+        for t in taken {
+            st.inflight.insert(t.table.clone(), InFlight { first: t.first, since: t.since });
+            tables.push(t.table);
+            loads.push((t.request, t.index));
+        }
+        let me = Arc::downgrade(self);
         let task = self.io.spawn(async move {
             let watch = watch; // watched until this task ends, however it ends
             let Some(shared) = me.upgrade() else { return };
-            let mut done = LoadDone { shared: &shared, table: &table_name, bytes, outcome: None };
-            let s = &shared.settings;
+            let mut done = LoadDone { shared: &shared, job, tables: &tables, bytes, outcome: None };
             let stage: &Stage = watch.stage();
-            let loader = Loader { client: &s.client, policy: &s.policy, log: &s.log, metrics: &shared.metrics, stage };
-            let r = load_with_retry(&loader, &request).await;
-            done.outcome = Some(match (r, &index) {
+            done.outcome = Some(match multi {
+                None => shared.load_each(stage, &loads).await,
+                Some(db) => shared.load_multi(stage, &db, &loads).await,
+            });
+        });
+        st.jobs.insert(job, task.abort_handle());
+        self.note(st);
+    }
+
+    /// Loads each table on its own (the single-table path): retries, and when StarRocks refuses
+    /// rows that are tolerated, the load in parts to isolate them.
+    async fn load_each(&self, stage: &Stage, loads: &[(LoadRequest, Option<RowIndex>)]) -> Result<Vec<Rejected>> {
+        let s = &self.settings;
+        let loader = Loader { client: &s.client, policy: &s.policy, log: &s.log, metrics: &self.metrics, stage };
+        let mut rejected = Vec::new();
+        for (request, index) in loads {
+            let table = &request.target.table;
+            match (load_with_retry(&loader, request).await, index) {
                 (Ok(report), _) => {
                     if report.deduplicated {
-                        s.log.info(|| format!("Stream Load {} into {} was already in StarRocks", report.label, table_name));
+                        s.log.info(|| format!("Stream Load {} into {} was already in StarRocks", report.label, table));
                     }
-                    Ok(Vec::new())
                 }
                 (Err(e), Some(index)) if e.kind == ErrorKind::Data => {
                     s.intake.table_refused(&request.target);
                     s.log.warn(|| format!("{}; loading the rows in parts to find the rejected ones", e.message));
-                    isolate_rejected(&loader, &request, &s.intake.framing, index).await
+                    rejected.extend(isolate_rejected(&loader, request, &s.intake.framing, index).await?);
                 }
-                (Err(e), _) => Err(e),
-            });
-        });
-        st.inflight.insert(table.to_string(), InFlight { first: chunk.first, since, abort: task.abort_handle() });
-        self.note(st);
+                (Err(e), _) => return Err(e),
+            }
+        }
+        Ok(rejected)
+    }
+
+    /// Commits `loads` (tables of `db`) in one multi-table transaction; when StarRocks refuses
+    /// it for good (rows it filters, say), loads them one by one instead (`load_each`), which
+    /// isolates refused rows or fails with StarRocks' message as without multi-table mode.
+    async fn load_multi(&self, stage: &Stage, db: &str, loads: &[(LoadRequest, Option<RowIndex>)]) -> Result<Vec<Rejected>> {
+        let s = &self.settings;
+        let sql = s.multi.clone().expect("multi-table mode");
+        let api = HttpTxnApi { client: s.client.clone(), sql, db: db.to_string() };
+        let api = Watched { api: &api, stage };
+        let mut parts = Vec::with_capacity(loads.len());
+        for (r, _) in loads {
+            // compressed once, resent by each attempt
+            parts.push(LoadRequest { body: s.client.compress(r.body.clone())?, ..r.clone() });
+        }
+        let labels: Vec<String> = loads.iter().map(|(r, _)| r.label.clone()).collect();
+        // the transaction spans its loads one after the other, and the commit
+        let timeout = s.cfg.load_timeout.as_secs().max(1).saturating_mul(loads.len() as u64 + 1).max(60);
+        let started = Instant::now();
+        let r = multi_table::commit(&api, &s.policy, timeout, |a| s.labels.multi(db, &labels, a), &parts, &self.metrics).await;
+        let took = started.elapsed();
+        Metrics::add(&self.metrics.http_ns, took);
+        match r? {
+            Outcome::Committed { label, attempts, deduplicated } => {
+                stage.progressed();
+                self.metrics.multi_table_transactions.fetch_add(1, Relaxed);
+                for (r, _) in loads {
+                    self.metrics.load_succeeded(r.rows, 0, r.body.len() as u64, took);
+                }
+                if deduplicated {
+                    s.log.info(|| format!("multi-table transaction {} into {} was already in StarRocks", label, db));
+                }
+                s.log.debug(|| format!("multi-table transaction {}: {} tables of {} committed after {} attempts", label, loads.len(), db, attempts));
+                Ok(Vec::new())
+            }
+            Outcome::Refused(m) => {
+                s.log.warn(|| format!("StarRocks refused the multi-table transaction into {} ({}); loading its {} tables one by one", db, m, loads.len()));
+                self.load_each(stage, loads).await
+            }
+        }
     }
 
     /// Publishes the memory gauges and the oldest pending record's arrival: called wherever
@@ -524,7 +683,8 @@ impl Drop for PutClock<'_> {
 /// (then `outcome` is `None`): a waiter must never wait for a load that is gone.
 struct LoadDone<'a> {
     shared: &'a Arc<Shared>,
-    table: &'a str,
+    job: u64,
+    tables: &'a [String],
     bytes: usize,
     outcome: Option<Result<Vec<Rejected>>>,
 }
@@ -532,7 +692,10 @@ struct LoadDone<'a> {
 impl Drop for LoadDone<'_> {
     fn drop(&mut self) {
         let mut st = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.inflight.remove(self.table);
+        for t in self.tables {
+            st.inflight.remove(t);
+        }
+        st.jobs.remove(&self.job);
         st.inflight_bytes -= self.bytes.min(st.inflight_bytes);
         self.shared.note(&st);
         let err = match self.outcome.take() {
@@ -543,7 +706,7 @@ impl Drop for LoadDone<'_> {
             }
             Some(Err(e)) => Some(e),
             None if st.closed => None,
-            None => Some(Error::internal(format!("the load into {} ended without a result", self.table))),
+            None => Some(Error::internal(format!("the load into {} ended without a result", self.tables.join(", ")))),
         };
         if let Some(e) = err {
             self.shared.settings.log.error(|| e.message.clone());
@@ -584,10 +747,13 @@ fn spawn_timer(io: &tokio::runtime::Handle, shared: Weak<Shared>, interval: Dura
             let due = shared.settings.flush.due(idle.map(|(t, b)| (t, b.since())));
             // the rest wait for a slot: the next tick after a load ends
             for t in due {
-                if st.inflight.len() >= shared.settings.cfg.max_inflight_loads {
+                if st.jobs.len() >= shared.settings.cfg.max_inflight_loads {
                     break;
                 }
-                shared.start_load(&mut st, &t);
+                if st.inflight.contains_key(&t) {
+                    continue; // taken by a multi-table flush of its database just now
+                }
+                shared.start_flush(&mut st, &t);
             }
         }
     });

@@ -65,7 +65,7 @@ impl Env {
 
     /// The checks a task makes before loading: version, then the register (created here).
     fn setup(&self) {
-        self.rt.block_on(setup::check_version(&self.api.sql)).expect("4.0 or later");
+        self.rt.block_on(setup::check_version(&self.api.sql, setup::ASKED_BY_EXACTLY_ONCE)).expect("4.0 or later");
         self.rt.block_on(setup::ensure_register(&self.api.sql, &register(), true)).expect("register created");
     }
 
@@ -179,7 +179,7 @@ fn lost_answers_and_refused_requests_resolve_without_duplicates() {
 #[test]
 fn an_older_starrocks_and_a_missing_register_are_refused_clearly() {
     let env = Env::start_with(EmulatorConfig { starrocks_version: "3.5.2".into(), ..EmulatorConfig::default() });
-    let e = env.rt.block_on(setup::check_version(&env.api.sql)).unwrap_err();
+    let e = env.rt.block_on(setup::check_version(&env.api.sql, setup::ASKED_BY_EXACTLY_ONCE)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Config);
     assert!(e.message.contains("needs StarRocks 4.0 or later") && e.message.contains("3.5.2"), "{}", e.message);
     let e = env.rt.block_on(setup::ensure_register(&env.api.sql, &register(), false)).unwrap_err();

@@ -1,7 +1,8 @@
 //! What exactly-once mode checks before a task loads anything: that StarRocks has multi-table
 //! transactions (4.0 and later), and that the register exists (created when allowed). The
 //! version check also runs when the connector's config is validated, so an old cluster refuses
-//! the connector before it is created.
+//! the connector before it is created; at-least-once with `sink.transaction.multi-table.enabled`
+//! asks the same (`multi_table.rs`), and each message names the key that asked.
 
 use std::time::Duration;
 
@@ -18,35 +19,47 @@ const VALIDATION_WAIT: Duration = Duration::from_secs(10);
 /// The oldest StarRocks with multi-table Stream Load transactions.
 pub const MIN_VERSION: (u32, u32) = (4, 0);
 
-/// Fails with a `CONFIG` error naming the version when StarRocks is older than 4.0.
-pub async fn check_version(sql: &SqlClient) -> Result<String> {
+/// The setting that asks for exactly-once.
+pub const ASKED_BY_EXACTLY_ONCE: &str = "delivery.guarantee=exactly_once";
+/// The setting that asks at-least-once for multi-table transactions.
+pub const ASKED_BY_MULTI_TABLE: &str = "sink.transaction.multi-table.enabled=true";
+
+/// Fails with a `CONFIG` error naming the version, and `asked_by` (the setting that needs
+/// multi-table transactions, e.g. [`ASKED_BY_EXACTLY_ONCE`]), when StarRocks is older than 4.0.
+pub async fn check_version(sql: &SqlClient, asked_by: &str) -> Result<String> {
     let rows = sql
         .query("SELECT current_version()")
         .await
-        .map_err(|e| Error::retriable(format!("delivery.guarantee=exactly_once: cannot ask the StarRocks version: {}", e)))?;
+        .map_err(|e| Error::retriable(format!("{}: cannot ask the StarRocks version: {}", asked_by, e)))?;
     let v = rows.first().and_then(|r| r.first().cloned().flatten()).unwrap_or_default();
     match parse_version(&v) {
         Some(mm) if mm >= MIN_VERSION => Ok(v),
         Some(_) => Err(Error::config(format!(
-            "delivery.guarantee=exactly_once needs StarRocks {}.{} or later (multi-table transactions); this cluster runs {}",
-            MIN_VERSION.0, MIN_VERSION.1, v
+            "{} needs StarRocks {}.{} or later (multi-table transactions); this cluster runs {}",
+            asked_by, MIN_VERSION.0, MIN_VERSION.1, v
         ))),
-        None => Err(Error::config(format!("delivery.guarantee=exactly_once: cannot read the StarRocks version '{}'", v))),
+        None => Err(Error::config(format!("{}: cannot read the StarRocks version '{}'", asked_by, v))),
     }
 }
 
-/// For the connector's validation: with `delivery.guarantee=exactly_once`, why this cluster
-/// cannot take it (older than 4.0, or a version that cannot be read). Nothing when the config is
-/// at-least-once, does not parse (its own keys carry that error), or StarRocks cannot be reached
-/// in time: a cluster that is down while the connector is created must not keep it from being
+/// For the connector's validation: with `delivery.guarantee=exactly_once` or
+/// `sink.transaction.multi-table.enabled=true`, why this cluster cannot take it (older than 4.0,
+/// or a version that cannot be read), naming the setting. Nothing when the config asks for
+/// neither, does not parse (its own keys carry that error), or StarRocks cannot be reached in
+/// time: a cluster that is down while the connector is created must not keep it from being
 /// created, and the task checks again on start.
 pub fn validation_problem(config: &str) -> Option<String> {
     let cfg = Config::from_document(config).ok()?;
-    let eo = cfg.exactly_once.as_ref()?;
+    let asked_by = match (&cfg.exactly_once, cfg.multi_table) {
+        (Some(_), _) => ASKED_BY_EXACTLY_ONCE,
+        (None, true) => ASKED_BY_MULTI_TABLE,
+        (None, false) => return None,
+    };
     let rt = runtime::acquire().ok()?;
-    let sql = SqlClient::new(&eo.query_host, eo.query_port, &cfg.username, cfg.password.as_str(), VALIDATION_WAIT);
+    let q = &cfg.query_address;
+    let sql = SqlClient::new(&q.host, q.port, &cfg.username, cfg.password.as_str(), VALIDATION_WAIT);
     let answer = rt.handle().block_on(async {
-        let answer = tokio::time::timeout(VALIDATION_WAIT, check_version(&sql)).await;
+        let answer = tokio::time::timeout(VALIDATION_WAIT, check_version(&sql, asked_by)).await;
         let _ = tokio::time::timeout(Duration::from_secs(1), sql.close()).await;
         answer
     });

@@ -90,7 +90,7 @@ impl EoSink {
         let sql = Arc::new(SqlClient::new(&eo.query_host, eo.query_port, &cfg.username, cfg.password.as_str(), cfg.load_timeout));
         let register = Register { db: cfg.database.clone(), table: eo.register_table.clone(), connector: cfg.name.clone() };
         let version = rt.handle().block_on(async {
-            let v = setup::check_version(&sql).await?;
+            let v = setup::check_version(&sql, setup::ASKED_BY_EXACTLY_ONCE).await?;
             setup::ensure_register(&sql, &register, eo.create_register).await?;
             Ok::<_, Error>(v)
         })?;

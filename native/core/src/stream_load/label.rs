@@ -49,6 +49,23 @@ impl LabelMaker {
     }
 }
 
+impl LabelMaker {
+    /// The label of attempt `attempt` (0-based) of a multi-table transaction into `db` carrying
+    /// the loads labelled `parts` (each its table's [`LabelMaker::label`], so the content decides
+    /// it as for a single load): `<prefix>-multi-<tables>-<attempt>-<hash>`. A replay of the same
+    /// flush after a crash gets the same labels, attempt by attempt; each attempt of one flush has
+    /// its own, so a late request of an aborted attempt cannot touch the next one.
+    pub fn multi(&self, db: &str, parts: &[String], attempt: u32) -> String {
+        let mut h = Fnv::new();
+        h.write(db.as_bytes());
+        for p in parts {
+            h.write(b"\0");
+            h.write(p.as_bytes());
+        }
+        format!("{}-multi-{}-{}-{:016x}", self.stem, parts.len(), attempt, h.0)
+    }
+}
+
 /// StarRocks' label rule: `^[-\w]{1,128}$` with ASCII word characters.
 pub fn is_valid(label: &str) -> bool {
     !label.is_empty()
@@ -76,6 +93,19 @@ mod tests {
         assert_ne!(a, m.label("db", "t", &ranges(&[("orders", 3, 100, 198), ("orders", 1, 5, 9)]), 1));
         assert_ne!(a, LabelMaker::new("other").label("db", "t", &r, 1));
         assert_ne!(a, m.label("db", "t", &r, 2));
+    }
+
+    #[test]
+    fn a_multi_table_label_follows_its_parts_and_the_attempt() {
+        let m = LabelMaker::new("c");
+        let parts = vec!["c-a-0-1-2-00".to_string(), "c-b-0-3-4-00".to_string()];
+        let l = m.multi("db", &parts, 0);
+        assert!(l.starts_with("c-multi-2-0-") && is_valid(&l), "{}", l);
+        assert_eq!(l, LabelMaker::new("c").multi("db", &parts, 0));
+        assert_ne!(l, m.multi("db", &parts, 1));
+        assert_ne!(l, m.multi("db2", &parts, 0));
+        assert_ne!(l, m.multi("db", &parts[..1], 0));
+        assert!(is_valid(&LabelMaker::new(&"p".repeat(40)).multi("db", &parts, u32::MAX)));
     }
 
     #[test]

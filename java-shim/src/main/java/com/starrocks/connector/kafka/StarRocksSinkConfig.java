@@ -39,6 +39,7 @@ public class StarRocksSinkConfig extends AbstractConfig {
     public static final String SINK_TIMEOUT_MS = "sink.timeoutms";
     public static final String STALL_TIMEOUT_MS = "sink.stall.timeoutms";
     public static final String MAX_INFLIGHT_LOADS = "sink.inflight.maxloads";
+    public static final String MULTI_TABLE_TXN = "sink.transaction.multi-table.enabled";
     public static final String LABEL_PREFIX = "sink.label.prefix";
     public static final String TIMEZONE = "sink.timezone";
     public static final String TASK_ID = "task.id";
@@ -135,7 +136,8 @@ public class StarRocksSinkConfig extends AbstractConfig {
                             + "waits for a slot. Each load is a running transaction in StarRocks, which allows "
                             + "max_running_txn_num_per_db of them per database (1000 since 3.1, 100 before) for every "
                             + "writer together: with the default, four tasks stay under a third of a 3.0 cluster's 100 "
-                            + "[1, 1000].", G_LOAD, 10, Width.SHORT, "Max loads in flight")
+                            + "[1, 1000]. A multi-table transaction (" + MULTI_TABLE_TXN + ") takes one slot.",
+                    G_LOAD, 10, Width.SHORT, "Max loads in flight")
             .define(LABEL_PREFIX, Type.STRING, "", new LabelPrefixValidator(), Importance.LOW,
                     "Prefix of the Stream Load labels, at most " + LABEL_PREFIX_MAX + " characters of [-A-Za-z0-9_]; "
                             + "empty derives it from the connector name.", G_LOAD, 11, Width.SHORT, "Label prefix")
@@ -162,6 +164,17 @@ public class StarRocksSinkConfig extends AbstractConfig {
                             + "progress row (" + EO_REGISTER_TABLE + ") in one transaction; all target tables must "
                             + "be in " + DATABASE + " and " + MAX_FILTER_RATIO + " must be 0 or unset. "
                             + "See docs/exactly-once.md.", G_DELIVERY, 1, Width.SHORT, "Delivery guarantee")
+            .define(MULTI_TABLE_TXN, Type.BOOLEAN, false, Importance.LOW,
+                    "at_least_once on StarRocks 4.0+: a flush commits every table of the due table's database "
+                            + "that has rows waiting (and no load in flight) in one multi-table transaction, instead "
+                            + "of one Stream Load per table: hundreds of tables cost one transaction and one label per "
+                            + "flush, well under max_running_txn_num_per_db and label_keep_max_num. A flush of one "
+                            + "table stays a plain Stream Load. Rows StarRocks refuses roll the transaction back and "
+                            + "that flush loads table by table (errors.tolerance and the DLQ as usual). The task "
+                            + "checks the StarRocks version over " + QUERY_ADDRESS + " on start, as validation does. "
+                            + "Refused with " + DELIVERY_GUARANTEE + "=" + EXACTLY_ONCE + ", which commits this way "
+                            + "already. See docs/performance.md.", G_DELIVERY, 6, Width.SHORT,
+                    "Multi-table transactions")
             .define(QUERY_ADDRESS, Type.STRING, "", new QueryAddressValidator(), Importance.LOW,
                     "host:port of a StarRocks FE's MySQL query port: exactly_once reads and creates its register "
                             + "table and checks the StarRocks version there; every task reads its tables' columns "
@@ -224,6 +237,9 @@ public class StarRocksSinkConfig extends AbstractConfig {
         }
         for (Problem p : crossKeyProblems(getString(DELIVERY_GUARANTEE), getString(DATABASE), getString(TOPIC2TABLE),
                 getString(EO_OFFSET_COLUMN), getString(FORMAT), maxFilterRatio(originals()))) {
+            throw new ConfigException(p.key, p.value, p.message);
+        }
+        for (Problem p : multiTableProblems(getString(DELIVERY_GUARANTEE), getBoolean(MULTI_TABLE_TXN))) {
             throw new ConfigException(p.key, p.value, p.message);
         }
         for (Problem p : undeclaredProblems(originals())) {
@@ -359,6 +375,21 @@ public class StarRocksSinkConfig extends AbstractConfig {
                         + "or none, so " + MAX_FILTER_RATIO + " must be 0 or unset (it is '" + maxFilterRatio
                         + "'); with errors.tolerance=all, rows StarRocks refuses go to the dead letter queue instead"));
             }
+        }
+        return problems;
+    }
+
+    /**
+     * What {@link #MULTI_TABLE_TXN} rules out: exactly_once (its flushes are multi-table transactions already, with
+     * their own labels and register row: the key would say something the task does not do). Null arguments are keys
+     * invalid themselves (their checks are skipped).
+     */
+    static List<Problem> multiTableProblems(String guarantee, Boolean multiTable) {
+        List<Problem> problems = new ArrayList<>();
+        if (Boolean.TRUE.equals(multiTable) && EXACTLY_ONCE.equalsIgnoreCase(guarantee)) {
+            problems.add(new Problem(MULTI_TABLE_TXN, true, MULTI_TABLE_TXN + " applies to " + DELIVERY_GUARANTEE
+                    + "=" + AT_LEAST_ONCE + " only: " + EXACTLY_ONCE + " commits every flush in a multi-table "
+                    + "transaction already; unset it or set it to false"));
         }
         return problems;
     }

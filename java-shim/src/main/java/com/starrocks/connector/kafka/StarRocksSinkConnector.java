@@ -106,6 +106,11 @@ public class StarRocksSinkConnector extends SinkConnector {
                 values.get(p.key).addErrorMessage(p.message);
             }
         }
+        ConfigValue multiTable = values.get(StarRocksSinkConfig.MULTI_TABLE_TXN);
+        boolean multi = valid(multiTable) && (Boolean) multiTable.value();
+        for (StarRocksSinkConfig.Problem p : StarRocksSinkConfig.multiTableProblems(validString(guarantee), multi)) {
+            values.get(p.key).addErrorMessage(p.message);
+        }
         ConfigValue autoCreate = values.get(StarRocksSinkConfig.AUTO_CREATE);
         ConfigValue autoEvolve = values.get(StarRocksSinkConfig.AUTO_EVOLVE);
         ConfigValue pkFields = values.get(StarRocksSinkConfig.PK_FIELDS);
@@ -118,11 +123,13 @@ public class StarRocksSinkConnector extends SinkConnector {
                 validString(values.get(StarRocksSinkConfig.FORMAT)), connectorConfigs)) {
             values.get(p.key).addErrorMessage(p.message);
         }
-        if (valid(guarantee) && StarRocksSinkConfig.EXACTLY_ONCE.equalsIgnoreCase((String) guarantee.value())
-                && noErrors(config)) {
+        boolean exactlyOnce = valid(guarantee)
+                && StarRocksSinkConfig.EXACTLY_ONCE.equalsIgnoreCase((String) guarantee.value());
+        if ((exactlyOnce || multi) && noErrors(config)) {
+            // the problem names the setting that needs StarRocks 4.0; it is shown on that key
             String problem = cluster.apply(connectorConfigs);
             if (problem != null) {
-                guarantee.addErrorMessage(problem);
+                (exactlyOnce ? guarantee : multiTable).addErrorMessage(problem);
             }
         }
         ConfigValue location = values.get(StarRocksSinkConfig.SSL_TRUSTSTORE_LOCATION);
@@ -140,7 +147,7 @@ public class StarRocksSinkConnector extends SinkConnector {
     }
 
     /**
-     * Asks StarRocks what ConfigDef cannot know (exactly-once: is it 4.0 or later?). A library that cannot load
+     * Asks StarRocks what ConfigDef cannot know (exactly-once, multi-table transactions: is it 4.0 or later?). A library that cannot load
      * or a cluster that cannot be reached passes here: the task checks again on start and says why it fails.
      */
     private static String clusterProblem(Map<String, String> connectorConfigs) {

@@ -163,7 +163,7 @@ class NativeConfigTest {
                 + "\"bufferflush.maxbytes\": 94371840, \"bufferflush.intervalms\": 1000, \"connect.timeoutms\": 1000,"
                 + "\"sink.maxretries\": 3, \"sink.retry.backoffms\": 1000, \"sink.timeoutms\": 120000,"
                 + "\"sink.stall.timeoutms\": 1800000,"
-                + "\"sink.inflight.maxloads\": 8,"
+                + "\"sink.inflight.maxloads\": 8, \"sink.transaction.multi-table.enabled\": false,"
                 + "\"sink.label.prefix\": \"starrocks-kafka-connector\", \"sink.timezone\": \"UTC\","
                 + "\"sink.properties\": {\"format\": \"json\", \"strip_outer_array\": \"true\"},"
                 + "\"errors.tolerance\": \"none\", \"delivery.guarantee\": \"at_least_once\","

@@ -469,6 +469,48 @@ class StarRocksSinkConfigTest {
         assertEquals(1, asked.size());
     }
 
+    @Test
+    void multiTableTransactionsAreAnAtLeastOnceBoolean() {
+        assertFalse(new StarRocksSinkConfig(docsExample()).getBoolean("sink.transaction.multi-table.enabled"));
+        Map<String, String> props = with("sink.transaction.multi-table.enabled", "TRUE");
+        assertTrue(new StarRocksSinkConfig(props).getBoolean("sink.transaction.multi-table.enabled"));
+        assertEquals(0, errorCount(props));
+        props.put("sink.transaction.multi-table.enabled", "sometimes");
+        assertRejected(props, "sink.transaction.multi-table.enabled");
+        // exactly_once commits multi-table transactions already: the key would contradict it
+        props = exactlyOnce();
+        props.put("sink.transaction.multi-table.enabled", "true");
+        assertRejected(props, "sink.transaction.multi-table.enabled", "at_least_once only", "exactly_once");
+        assertEquals(1, errorCount(props));
+        props.put("sink.transaction.multi-table.enabled", "false");
+        new StarRocksSinkConfig(props);
+        assertEquals(0, errorCount(props));
+    }
+
+    @Test
+    void theClustersAnswerOnMultiTableTransactionsLandsOnTheirKey() {
+        List<Map<String, String>> asked = new ArrayList<>();
+        StarRocksSinkConnector connector = new StarRocksSinkConnector(props -> {
+            asked.add(props);
+            return "sink.transaction.multi-table.enabled=true needs StarRocks 4.0 or later (multi-table transactions); "
+                    + "this cluster runs 3.3.9";
+        });
+        Map<String, String> props = with("sink.transaction.multi-table.enabled", "true");
+        List<String> errors = new ArrayList<>();
+        for (ConfigValue v : connector.validate(props).configValues()) {
+            for (String m : v.errorMessages()) {
+                errors.add(v.name() + ": " + m);
+            }
+        }
+        assertEquals(Collections.singletonList("sink.transaction.multi-table.enabled: "
+                + "sink.transaction.multi-table.enabled=true needs StarRocks 4.0 or later (multi-table transactions); "
+                + "this cluster runs 3.3.9"), errors);
+        assertEquals(1, asked.size());
+        // without the key, at_least_once asks nothing
+        connector.validate(docsExample());
+        assertEquals(1, asked.size());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"0.1", "1", "lots", "NaN", "", "-0.1", "inf", "Infinity",
         // Double.parseDouble reads these as 0, the core's number parser never did: refused, as the core refused them

@@ -30,9 +30,11 @@ public final class NativeMetrics {
     public static final int FIELDS_DROPPED = 21;
     /** Process-wide, not per task: the bytes the native library holds on its heap (the same value in every task). */
     public static final int NATIVE_ALLOCATED_BYTES = 22;
+    /** Multi-table transactions committed ({@code sink.transaction.multi-table.enabled}). */
+    public static final int MULTI_TABLE_TRANSACTIONS = 23;
 
     /** How many slots this shim knows; a newer library may answer more (appended), an older one fewer. */
-    public static final int COUNT = 23;
+    public static final int COUNT = 24;
 
     /** The Rust names of the slots, in order (the same strings as {@code metrics::NAMES}). */
     static final String[] NAMES = {
@@ -41,6 +43,7 @@ public final class NativeMetrics {
         "oldest-buffered-record-age-ms", "rejected-records", "decode-serialize-ns", "backpressure-wait-ns",
         "http-ns", "put-calls",
         "tables-created", "columns-added", "schema-change-wait-ns", "fields-dropped", "native-allocated-bytes",
+        "multi-table-transactions",
     };
 
     /** A copy of {@link #NAMES}, for the checks against the library's own list ({@code NativeMethods.metricNames}). */
