@@ -78,6 +78,23 @@ pub enum BeginError {
     /// The label belongs to a live transaction; `running` = PREPARE/PREPARED (ExistingJobStatus
     /// RUNNING) rather than COMMITTED/VISIBLE (FINISHED).
     LabelExists { running: bool },
+    /// `max_running_txn_num_per_db` reached: `running` transactions run in the database.
+    TooManyRunning { running: usize, limit: usize },
+}
+
+/// The FE's refusal when a database has `max_running_txn_num_per_db` transactions running: it
+/// names the database by id, not by name.
+pub fn running_limit_message(db_id: i64, running: usize, limit: usize) -> String {
+    format!("current running txns on db {db_id} is {running}, larger than limit {limit}")
+}
+
+/// What a database's transactions did since the emulator started (`GET /api/_emulator/txn_stats`;
+/// emulator-only, so benchmarks can report the most transactions that ran at once).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TxnStats {
+    pub begun: u64,
+    pub peak_running: usize,
+    pub refused_running_limit: u64,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -91,12 +108,17 @@ struct DbTxns {
     /// label -> id of the newest transaction that used it.
     by_label: HashMap<String, i64>,
     txns: BTreeMap<i64, TxnInfo>,
+    #[serde(default)]
+    stats: TxnStats,
 }
 
 pub struct Labels {
     inner: Mutex<Inner>,
     /// (label_keep_max_second, label_keep_max_num); changeable at run time.
     retention: Mutex<(f64, usize)>,
+    /// `max_running_txn_num_per_db`: checked under the same lock that adds a transaction, so
+    /// concurrent begins cannot overshoot it.
+    max_running: std::sync::atomic::AtomicUsize,
     clock: Arc<dyn Clock>,
     path: Option<PathBuf>,
     /// Serializes snapshot-and-write so an older snapshot never overwrites a newer one.
@@ -158,7 +180,14 @@ impl Labels {
                 Err(e) => return Err(format!("{}: {e}", p.display())),
             }
         }
-        Ok(Labels { inner: Mutex::new(inner), retention: Mutex::new((keep_secs, keep_num)), clock, path, write_lock: Mutex::new(()) })
+        Ok(Labels {
+            inner: Mutex::new(inner),
+            retention: Mutex::new((keep_secs, keep_num)),
+            max_running: std::sync::atomic::AtomicUsize::new(usize::MAX),
+            clock,
+            path,
+            write_lock: Mutex::new(()),
+        })
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
@@ -172,6 +201,23 @@ impl Labels {
 
     pub fn retention(&self) -> (f64, usize) {
         *self.retention.lock().unwrap()
+    }
+
+    /// Set `max_running_txn_num_per_db` (unlimited until set).
+    pub fn set_max_running(&self, limit: usize) {
+        self.max_running.store(limit, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Start the counters of `stats` again (the peak from the transactions running now).
+    pub fn reset_stats(&self) {
+        for d in self.inner.lock().unwrap().dbs.values_mut() {
+            d.stats = TxnStats { peak_running: Self::running_in(d), ..Default::default() };
+        }
+    }
+
+    /// Per database: transactions begun, the most that ran at once, refusals for the limit.
+    pub fn stats(&self) -> BTreeMap<String, TxnStats> {
+        self.inner.lock().unwrap().dbs.iter().map(|(db, d)| (db.clone(), d.stats)).collect()
     }
 
     /// Forget every finished (VISIBLE/ABORTED) transaction of `db` now: an eviction burst, as a
@@ -202,6 +248,12 @@ impl Labels {
         Self::clean(&mut g, db, t, keep_secs, keep_num);
         let id = g.next_id;
         let d = g.dbs.entry(db.to_string()).or_default();
+        let running = Self::running_in(d);
+        let limit = self.max_running.load(std::sync::atomic::Ordering::Relaxed);
+        if running >= limit {
+            d.stats.refused_running_limit += 1;
+            return Err(BeginError::TooManyRunning { running, limit });
+        }
         if let Some(old) = d.by_label.get(label).and_then(|id| d.txns.get(id)) {
             match old.state_at(t) {
                 TxnState::Aborted => {}
@@ -209,6 +261,8 @@ impl Labels {
                 TxnState::Committed | TxnState::Visible => return Err(BeginError::LabelExists { running: false }),
             }
         }
+        d.stats.begun += 1;
+        d.stats.peak_running = d.stats.peak_running.max(running + 1);
         d.by_label.insert(label.to_string(), id);
         d.txns.insert(
             id,
@@ -288,7 +342,11 @@ impl Labels {
 
     pub fn running_count(&self, db: &str) -> usize {
         let g = self.inner.lock().unwrap();
-        g.dbs.get(db).map(|d| d.txns.values().filter(|t| !t.state.finished() && t.state != TxnState::Committed).count()).unwrap_or(0)
+        g.dbs.get(db).map(Self::running_in).unwrap_or(0)
+    }
+
+    fn running_in(d: &DbTxns) -> usize {
+        d.txns.values().filter(|t| !t.state.finished() && t.state != TxnState::Committed).count()
     }
 
     fn clean(g: &mut Inner, db: &str, t: f64, keep_secs: f64, keep_num: usize) {
@@ -344,6 +402,24 @@ impl Labels {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_running_limit_refuses_a_begin_and_the_stats_keep_the_peak() {
+        let l = Labels::open(3600.0, 1000, None).unwrap();
+        l.set_max_running(2);
+        let a = l.begin("db", "t", "a").unwrap();
+        l.begin_with("db", "", "m", true).unwrap();
+        assert_eq!(l.begin("db", "t", "c"), Err(BeginError::TooManyRunning { running: 2, limit: 2 }));
+        assert_eq!(l.begin_with("db", "", "n", true), Err(BeginError::TooManyRunning { running: 2, limit: 2 }));
+        assert!(l.begin("other", "t", "c").is_ok(), "the limit is per database");
+        assert!(l.set_state("db", a, TxnState::Visible, None, None));
+        assert!(l.begin("db", "t", "c").is_ok(), "a finished transaction frees its place");
+        let s = l.stats()["db"];
+        assert_eq!(s, TxnStats { begun: 3, peak_running: 2, refused_running_limit: 2 });
+        l.reset_stats();
+        assert_eq!(l.stats()["db"], TxnStats { begun: 0, peak_running: 2, refused_running_limit: 0 });
+        assert_eq!(running_limit_message(10005, 2, 2), "current running txns on db 10005 is 2, larger than limit 2");
+    }
 
     #[test]
     fn label_regex() {

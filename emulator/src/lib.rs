@@ -155,6 +155,7 @@ pub async fn start_with_store(config: EmulatorConfig, store: Arc<dyn Store>, sql
     };
     let clock = config.clock.clone();
     let labels = Arc::new(labels::Labels::open_with_clock(config.label_keep_max_second, config.label_keep_max_num, config.data_dir.clone(), clock.clone())?);
+    labels.set_max_running(config.limits.max_running_txn_num_per_db);
     let opts = CoreOptions {
         label_keep_max_second: config.label_keep_max_second,
         label_keep_max_num: config.label_keep_max_num,

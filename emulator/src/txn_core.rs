@@ -19,7 +19,7 @@ use hyper::HeaderMap;
 use starrocks_emulator_store::model::{LoadBatch, LoadRow, LookupError, QueryResult, Store};
 
 use crate::clock::Clock;
-use crate::labels::{label_error, valid_label, BeginError, Labels};
+use crate::labels::{label_error, running_limit_message, valid_label, BeginError, Labels};
 use crate::load::params::{Format, LoadParams};
 use crate::load::plan::Plan;
 use crate::load::{self, LoadOutput, EMPTY_LOAD};
@@ -330,9 +330,18 @@ impl TxnCore {
         }
         let timeout = timeout_secs.unwrap_or(self.opts.lock().unwrap().multi_default_timeout_secs);
         let mut g = self.running.lock().unwrap();
-        let txn_id = self.labels.begin_with(db, "", label, true).map_err(|BeginError::LabelExists { running }| TxnError::LabelExists { running })?;
+        let txn_id = self.labels.begin_with(db, "", label, true).map_err(|e| self.begin_error(db, e))?;
         g.insert((db.to_string(), label.to_string()), Running { txn_id, begun_at: self.clock.now(), timeout, tables: Vec::new() });
         Ok(txn_id)
+    }
+
+    fn begin_error(&self, db: &str, e: BeginError) -> TxnError {
+        match e {
+            BeginError::LabelExists { running } => TxnError::LabelExists { running },
+            BeginError::TooManyRunning { running, limit } => {
+                TxnError::Failed(running_limit_message(self.store.database_id(db).unwrap_or(0), running, limit))
+            }
+        }
     }
 
     /// Why a call on a transaction that is not running cannot proceed.
@@ -519,7 +528,7 @@ impl TxnCore {
             return Err(TxnError::Failed("Multi-statement transaction requests can only be sent to FE nodes, not BE nodes".into()));
         }
         let schema = self.store.table(db, table).map_err(|e| TxnError::Failed(lookup_message(db, table, e)))?;
-        let txn_id = self.labels.begin(db, table, &label).map_err(|BeginError::LabelExists { running }| TxnError::LabelExists { running })?;
+        let txn_id = self.labels.begin(db, table, &label).map_err(|e| self.begin_error(db, e))?;
         let abort = |m: String| {
             self.labels.set_state(db, txn_id, TxnState::Aborted, Some(m.clone()), None);
             TxnError::Aborted(m)

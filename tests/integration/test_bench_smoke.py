@@ -15,14 +15,35 @@ def test_benchmark_smoke_run(kafka_broker, workdir):
     out = workdir / "bench.json"
     records = 3000
     result = connect_bench.main(["--records", str(records), "--partitions", "2", "--tasks", "2",
+                                 "--tables", "20", "--tables-tasks", "2", "--tables-txn-limits", "1000,16",
                                  "--heap", "512m", "--timeout", "180", "--workdir", str(workdir / "bench"),
                                  "--out", str(out)], broker=kafka_broker)
     assert json.loads(out.read_text()) == result
-    ours = {r["scenario"]: r for r in result["runs"] if r["sink"] == "starrocks"}
-    assert set(ours) == set(connect_bench.SCENARIOS)
+    ours = {(r["scenario"], r.get("txn_limit")): r for r in result["runs"] if r["sink"] == "starrocks"}
+    tables = {s for s, v in connect_bench.SCENARIOS.items() if v[0] == "tables"}
+    assert tables == {"tables", "tables-multi"}
+    assert set(ours) == {(s, None) for s in set(connect_bench.SCENARIOS) - tables} | {
+        (s, limit) for s in tables for limit in (1000, 16)}
     ceilings = [r for r in result["runs"] if r["sink"] == "null"]
-    # one ceiling per converter: JSON, JSON with schemas, String, ByteArray
-    assert len(ceilings) == 4, ceilings
+    # one ceiling per converter (JSON, JSON with schemas, String, ByteArray), one on the 20 topics
+    assert len(ceilings) == 5, ceilings
+    for (scenario, limit), r in ours.items():
+        if limit is None:
+            assert r["cpu_us_above_ceiling"] == round(r["cpu_s_per_m_records"] - next(
+                c for c in ceilings if c["tasks"] == 2 and c["converter"].startswith(
+                    connect_bench.SCENARIOS[scenario][1].rsplit(".", 1)[1]) and (
+                    "schemas" in c["converter"]) == (connect_bench.SCENARIOS[scenario][2] == "true"))[
+                "cpu_s_per_m_records"], 2), r
+            continue
+        # StarRocks' side: transactions counted, the running ones never past the emulator's limit
+        # (2 tasks of 10 tables each hold at most sink.inflight.maxloads = 8 loads each: they queue for
+        # slots at 2 x 8 = the limit of 16 and are never refused)
+        assert r["transactions"] > 0 and 0 < r["peak_running_transactions"] <= limit, r
+        assert r["refused_running_limit"] == 0 and r["running_limit_lines_in_log"] == 0, r
+        if scenario == "tables-multi":
+            # one transaction carries several tables: fewer transactions than table loads
+            assert r["counters"].get("multi-table-transactions", 0) > 0, r
+            assert r["transactions"] < r["counters"]["loads"], r
     for r in result["runs"]:
         assert r["records"] == records and r["seconds"] > 0, r
         assert r["records_per_s"] > 0 and r["mb_per_s"] > 0, r

@@ -17,7 +17,7 @@ use super::response::{self, be_json, StreamLoadReply};
 use super::{dropped, header_str, query_param, Conn, HandlerResult, Shared};
 use crate::auth::{self, Credentials};
 use crate::faults::FaultKind;
-use crate::labels::{label_error, valid_label, BeginError, TxnState};
+use crate::labels::{label_error, running_limit_message, valid_label, BeginError, TxnState};
 use crate::load::params::{parse_format, Format, LoadParams};
 use crate::load::plan::Plan;
 use crate::load::{self, LoadOutput, EMPTY_LOAD};
@@ -89,17 +89,15 @@ pub fn begin_txn(sh: &Shared, conn: &Conn, cred: &Credentials, db: &str, table: 
         Err(LookupError::UnknownDatabase) => return Err(BeginFail::Fail(format!("unknown database, database={db}"))),
         Err(LookupError::UnknownTable) => return Err(BeginFail::Fail(format!("unknown table \"{db}.{table}\""))),
     };
-    let limit = sh.limits.max_running_txn_num_per_db;
-    let running = sh.labels.running_count(db);
     let db_id = || sh.store.database_id(db).unwrap_or(0);
     if sh.faults.take(FaultKind::RunningTxnsLimit, db, table).is_some() {
-        return Err(BeginFail::Fail(format!("current running txns on db {} is {}, larger than limit {}", db_id(), limit.max(running), limit)));
+        let limit = sh.limits.max_running_txn_num_per_db;
+        return Err(BeginFail::Fail(running_limit_message(db_id(), limit.max(sh.labels.running_count(db)), limit)));
     }
-    if running >= limit {
-        return Err(BeginFail::Fail(format!("current running txns on db {} is {}, larger than limit {}", db_id(), running, limit)));
-    }
+    // the limit itself is checked by `begin`, atomically with adding the transaction
     match sh.labels.begin(db, table, label) {
         Ok(txn_id) => Ok(Begun { txn_id, schema }),
+        Err(BeginError::TooManyRunning { running, limit }) => Err(BeginFail::Fail(running_limit_message(db_id(), running, limit))),
         Err(BeginError::LabelExists { running }) => {
             if sh.faults.take(FaultKind::LabelExistsFailVariant, db, table).is_some() {
                 return Err(BeginFail::Fail(format!("Label [{label}] has already been used. (emulated 3.3/3.4 reply)")));

@@ -200,6 +200,11 @@ pub async fn admin(sh: &Arc<Shared>, m: Method, req: Request<Incoming>, rest: &[
             admin_ok(serde_json::json!({}))
         }
         (Method::GET, ["labels"]) => admin_ok(retention(sh)),
+        (Method::GET, ["txn_stats"]) => admin_ok(serde_json::json!({"dbs": sh.labels.stats()})),
+        (Method::DELETE, ["txn_stats"]) => {
+            sh.labels.reset_stats();
+            admin_ok(serde_json::json!({}))
+        }
         (Method::POST | Method::PUT, ["labels"]) => {
             let body = match req.into_body().collect().await {
                 Ok(b) => b.to_bytes(),
