@@ -337,6 +337,8 @@ fn fast_count(q: &Query) -> bool {
         && q.limit_clause.is_none()
         && s.from.len() == 1
         && s.from[0].joins.is_empty()
+        // a plain table: the count of `FROM (subquery) x` is the subquery's rows, not its table's
+        && matches!(s.from[0].relation, sqlparser::ast::TableFactor::Table { .. })
         && s.selection.is_none()
         && s.having.is_none()
         && s.distinct.is_none()

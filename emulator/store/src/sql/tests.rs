@@ -216,6 +216,15 @@ fn select_renders_like_starrocks() {
         rows(&cat, &mut s, "SELECT COUNT(*) FROM t"),
         vec![strs(&["2"])]
     );
+    // counting a subquery counts its rows, not its table's (the soak's duplicate check)
+    assert_eq!(
+        rows(&cat, &mut s, "SELECT COUNT(*) FROM (SELECT id FROM t WHERE id = 2) x"),
+        vec![strs(&["1"])]
+    );
+    assert_eq!(
+        rows(&cat, &mut s, "SELECT COUNT(*) FROM (SELECT id FROM t GROUP BY id HAVING COUNT(*) > 1) x"),
+        vec![strs(&["0"])]
+    );
     // A later load is seen: the mirror catches up by appending.
     let more = LoadBatch {
         rows: vec![upsert(vec![
