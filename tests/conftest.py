@@ -159,12 +159,12 @@ class Workers:
         self.started = []
 
     def start(self, mode, plugin_path, line=kafka.DEFAULT, worker_properties=None, connector_files=(),
-              name=None, timeout=180, jmx=False, java=None, kafka_opts=None):
+              name=None, timeout=180, jmx=False, java=None, kafka_opts=None, sysprops=None):
         n = len(self.started)
         w = connect.ConnectWorker(mode, self.bootstrap, self.workdir / ("%s-%s-%d" % (mode, line, n)),
                                   plugin_path, line=line, worker_properties=worker_properties,
                                   connector_files=connector_files, name=name, jmx=jmx, java=java,
-                                  kafka_opts=kafka_opts)
+                                  kafka_opts=kafka_opts, sysprops=sysprops)
         self.started.append(w)
         t0 = time.monotonic()
         w.start(timeout=timeout)

@@ -259,6 +259,9 @@ class ConnectWorker:
     (loopback, free port) is added; in distributed mode the keys it requires (group id, internal
     topics) are added when missing.
 
+    `sysprops`: more JVM system properties (e.g. `log4j2.configurationFile`, which replaces the
+    harness' logging config).
+
     `jmx=True` opens JMX on a free loopback port (`jmx_port`, no auth, no TLS) for tests/harness/jmx.py.
 
     `java` runs that java binary; `kafka_opts` (a str) starts the worker as a user does with
@@ -268,7 +271,7 @@ class ConnectWorker:
 
     def __init__(self, mode, bootstrap, workdir, plugin_path, line=kafka.DEFAULT,
                  worker_properties=None, connector_files=(), heap="768m", name=None,
-                 extra_classpath=(), jmx=False, java=None, kafka_opts=None):
+                 extra_classpath=(), jmx=False, java=None, kafka_opts=None, sysprops=None):
         assert mode in ("standalone", "distributed")
         self.mode = mode
         self.bootstrap = bootstrap
@@ -283,6 +286,7 @@ class ConnectWorker:
         self.jmx_port = ports.free_port() if jmx else None
         self.java = java
         self.kafka_opts = kafka_opts
+        self.sysprops = dict(sysprops or {})
         self.port = None
         self.process = None
         self.rest = None
@@ -337,7 +341,9 @@ class ConnectWorker:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.properties_file = kafka.write_properties(self.workdir / "worker.properties", self._properties_text())
         main = STANDALONE if self.mode == "standalone" else DISTRIBUTED
-        sysprops = jmx.sysprops(self.jmx_port) if self.jmx_port else None
+        sysprops = dict(self.sysprops)
+        if self.jmx_port:
+            sysprops.update(jmx.sysprops(self.jmx_port))
         self.process = kafka.kafka_java(main, [self.properties_file] + self.connector_files,
                                         self.workdir / "worker.log", self.name, self.line,
                                         heap=self.heap, sysprops=sysprops,

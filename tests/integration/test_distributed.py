@@ -30,7 +30,7 @@ import time
 
 from harness import connect, kafka, seed
 
-from test_fault_campaign import private_plugin_copy, report
+from harness.faults import private_plugin_copy, report
 
 DB = "example_db"
 PARTITIONS = 8

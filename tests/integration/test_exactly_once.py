@@ -36,7 +36,7 @@ import requests
 from harness import connect, kafka
 from harness.emulator import Emulator
 
-from test_fault_campaign import connector_config, create_table, private_plugin_copy, report
+from harness.faults import connector_config, create_table, private_plugin_copy, report
 
 DB = "d"
 PARTITIONS = 4

@@ -43,7 +43,7 @@ import time
 from harness import connect, jmx, kafka, starrocks
 from harness.process import java_bin
 
-from test_fault_campaign import report
+from harness.faults import report
 
 LIFECYCLES = int(os.environ.get("LIFECYCLES", "100"))
 SEED = int(os.environ.get("LIFECYCLE_SEED", "24"))
