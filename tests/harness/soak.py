@@ -58,8 +58,19 @@ REGISTER = "kafka_connect_register"
 # few seconds, kills and rebalances; the fault campaigns load at roughly 2,000-3,000 records/s of
 # wall time once their restarts are counted. 20,000 records/s in all (10,000 per connector) is
 # about half of what the pair sustains with the faults on: the backlog of a kill (tens of seconds
-# without a task) drains within a minute, and the emulator holds 72 million rows after an hour.
+# without a task) drains within a minute.
+# The emulator holds every row in memory (about 150 bytes each) and its final count copies them
+# once more, so a run loads at most ROWS_BUDGET rows: the hour runs at ~11,000 records/s (40
+# million rows, ~12 GB at the peak of the check on this 24 GB machine), shorter runs at 20,000.
 RATE = int(os.environ.get("SOAK_RATE", "20000"))
+ROWS_BUDGET = 40_000_000
+
+
+def rate_for(minutes: float) -> int:
+    """The run's rate: RATE, unless that would pass ROWS_BUDGET rows (SOAK_RATE set: as given)."""
+    if "SOAK_RATE" in os.environ:
+        return RATE
+    return min(RATE, int(ROWS_BUDGET / (minutes * 60)))
 FAULT_EVERY_S = 4.0
 SAMPLE_S = 2.0
 RSS_EVERY_S = 10.0
@@ -290,9 +301,10 @@ class Producer(threading.Thread):
 
 # -- the soak -------------------------------------------------------------------------------------
 class Soak:
-    def __init__(self, request, kafka_broker, emulator, workers, plugin_dir, workdir, unique, minutes, rate=RATE):
+    def __init__(self, request, kafka_broker, emulator, workers, plugin_dir, workdir, unique, minutes, rate=None):
         self.request, self.kafka_broker, self.emulator, self.workers = request, kafka_broker, emulator, workers
-        self.workdir, self.unique, self.minutes, self.rate = Path(workdir), unique, minutes, rate
+        self.workdir, self.unique, self.minutes = Path(workdir), unique, minutes
+        self.rate = rate or rate_for(minutes)
         self.plugin_dir = plugin_dir
         self.t0 = time.monotonic()
         self.timeline = []
@@ -686,9 +698,9 @@ class Soak:
 
         def alo_line(ev):
             return ev[3].startswith(OUR_LOGGER) and ev[1] in ("INFO", "WARN", "ERROR") and ("[%s|" % alo_name) in ev[2]
-        # The Rust core's lines are logged when the task thread drains them (on put, preCommit),
-        # and a task thread waits in preCommit for its failing load: lines made during the outage
-        # may carry a later time. So the outage's lines are those from its start until the faults
+        # The Rust core's lines are logged by the task thread after each call, and every second
+        # from a helper thread while a call blocks (a preCommit waiting for its failing load), so
+        # they carry their time to within a second. The outage's lines are those from its start until the faults
         # resumed (the connector had caught up, its recovery lines logged), or until the next kill
         # or rebalance if that came first.
         w_end = min(out.get("resumed_wall", end_wall), out.get("next_event_wall", end_wall))
@@ -706,6 +718,9 @@ class Soak:
             "our_lines_both_connectors": len(ours_during),
             "worker_lines_all_loggers": len(all_during),
             "first_failure_lines": sum(1 for ev in during if "StarRocks load failed" in ev[2]),
+            # when the first failure reached the log, from the outage's start (readable during it)
+            "first_failure_logged_after_s": min((round(ev[0] - out["start"], 1) for ev in during
+                                                 if "StarRocks load failed" in ev[2]), default=None),
             "summary_lines": sum(1 for ev in during if "still failing" in ev[2]),
             "metrics_lines": sum(1 for ev in during if "StarRocks sink metrics" in ev[2]),
             "recovery_lines": len(recovered),
@@ -789,6 +804,9 @@ def check(summary):
     # task, the first failure, a summary a minute and the recovery, so at most TASKS * (2 + minutes)
     # lines, and never more than 5 a minute once it lasts minutes
     assert 1 <= o["first_failure_lines"] <= TASKS, "first-failure lines during the outage: %s" % o
+    # and read while it lasts, not when the task thread comes back from its wait
+    assert o["first_failure_logged_after_s"] < o["seconds"], "the first failure was logged %s s into the %s s outage: %s" % (
+        o["first_failure_logged_after_s"], o["seconds"], o["lines"])
     assert o["attempt_lines_info_or_above"] == 0, "a line per attempt during the outage: %s" % o["lines"]
     # per task: the first failure, the recovery, and per started minute of the window a summary
     # and the periodic metrics line (SinkTaskMetrics, once a minute whatever happens)

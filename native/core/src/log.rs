@@ -1,8 +1,9 @@
 //! Log events of a sink, queued for Java to drain on the task thread.
 //!
 //! Rust threads never call into the JVM (docs/architecture.md), so nothing here logs directly:
-//! events go to a bounded queue per sink and the shim hands them to SLF4J in `put`,
-//! `preCommit` and `stop`, where the worker's connector context is set. When the queue is full
+//! events go to a bounded queue per sink and the shim hands them to SLF4J after `put`,
+//! `preCommit` and `stop`, where the worker's connector context is set (and every second from
+//! a helper thread while such a call blocks, under the same context). When the queue is full
 //! the oldest events go first and a count of dropped events is logged instead, so a flood of
 //! failures can never grow memory.
 

@@ -7,13 +7,15 @@ use std::collections::HashMap;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Router {
-    map: HashMap<String, String>,
+    /// hashbrown's foldhash rather than std's SipHash: looked up for every record, and topic
+    /// names are not attacker-chosen keys
+    map: hashbrown::HashMap<String, String>,
 }
 
 impl Router {
     /// `map`: topic → routed name, as the shim read `starrocks.topic2table.map`.
     pub fn new(map: HashMap<String, String>) -> Router {
-        Router { map }
+        Router { map: map.into_iter().collect() }
     }
 
     /// The table for a topic.

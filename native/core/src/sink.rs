@@ -21,7 +21,10 @@
 //! that finds one table only loads it as a plain Stream Load.
 
 use bumpalo::Bump;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+// hashbrown (foldhash): a record's table buffer is looked up per record; SipHash showed in profiles
+use hashbrown::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};

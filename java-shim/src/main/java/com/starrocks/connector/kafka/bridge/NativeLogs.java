@@ -3,12 +3,22 @@ package com.starrocks.connector.kafka.bridge;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Logs the Rust core's queued events through SLF4J on the task thread, so the worker's MDC (connector and task
  * context) is on every line. Events arrive as {@code u32 count, (level:u8 message:string)*}, little-endian.
+ *
+ * <p>A call that blocks the task thread (a put waiting for a load's slot, a preCommit waiting for StarRocks through an
+ * outage) would hold its events back until it returns: while one runs, {@link #drainWhileBlocked} logs them every
+ * second from a helper thread, under the task thread's MDC.
  */
 public final class NativeLogs {
     static final Logger LOG = LoggerFactory.getLogger("com.starrocks.connector.kafka.native");
@@ -38,6 +48,49 @@ public final class NativeLogs {
             return WARN;
         }
         return ERROR;
+    }
+
+    /** How often the events of a blocked call are logged from the helper thread. */
+    static final long BLOCKED_DRAIN_MS = 1000;
+
+    private static final ScheduledThreadPoolExecutor DRAINER = drainer();
+
+    private static ScheduledThreadPoolExecutor drainer() {
+        ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "starrocks-log-drain");
+            t.setDaemon(true);
+            return t;
+        });
+        // a returned call's ticker leaves the queue at once, and the thread ends after a few idle seconds: no
+        // thread of ours outlives the calls that need it (a deleted connector leaves none behind)
+        e.setRemoveOnCancelPolicy(true);
+        e.setKeepAliveTime(5, TimeUnit.SECONDS);
+        e.allowCoreThreadTimeOut(true);
+        return e;
+    }
+
+    /**
+     * Logs the events of {@code handle} every {@link #BLOCKED_DRAIN_MS} from the helper thread, under the calling
+     * thread's MDC, until the answer is cancelled (when the call returns; its own drain takes the rest).
+     */
+    public static Future<?> drainWhileBlocked(long handle) {
+        return drainWhileBlocked(handle, NativeMethods::drainLogs, LOG);
+    }
+
+    static Future<?> drainWhileBlocked(long handle, LongFunction<byte[]> source, Logger log) {
+        Map<String, String> context = MDC.getCopyOfContextMap();
+        return DRAINER.scheduleWithFixedDelay(() -> {
+            if (context != null) {
+                MDC.setContextMap(context);
+            }
+            try {
+                log(log, source.apply(handle));
+            } catch (RuntimeException | LinkageError e) {
+                // the sink closed meanwhile: close drained its last events on the task thread
+            } finally {
+                MDC.clear();
+            }
+        }, BLOCKED_DRAIN_MS, BLOCKED_DRAIN_MS, TimeUnit.MILLISECONDS);
     }
 
     /** Drains the events of {@code handle} (0: events of no sink) and logs them; never throws. */

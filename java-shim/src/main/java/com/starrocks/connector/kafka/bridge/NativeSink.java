@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -154,11 +155,16 @@ public final class NativeSink implements TaskSink {
      * queued for {@code drain} (a handle, or 0 for no sink's) are written out whatever happened.
      */
     private static <T> T call(long drain, Call<T> c) {
+        // a sink's call may block for long (an outage): its events are logged meanwhile, not when it returns
+        Future<?> meanwhile = drain != 0 ? NativeLogs.drainWhileBlocked(drain) : null;
         try {
             return c.run();
         } catch (NativeException e) {
             throw e.toConnectException();
         } finally {
+            if (meanwhile != null) {
+                meanwhile.cancel(false);
+            }
             NativeLogs.drain(drain);
         }
     }

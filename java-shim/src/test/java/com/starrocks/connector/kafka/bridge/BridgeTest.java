@@ -12,9 +12,14 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigException;
@@ -23,6 +28,7 @@ import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
 import org.slf4j.helpers.NOPLogger;
 
 /** The Java half of the bridge, without the native library. */
@@ -153,6 +159,33 @@ class BridgeTest {
         assertEquals(1, NativeLogs.log(NativeLogs.LOG, le(2, (byte) 3, "ok", (byte) 3, 100)));
         assertEquals(NativeLogs.ERROR, NativeLogs.enabledLevel(NOPLogger.NOP_LOGGER));
         assertTrue(NativeLogs.enabledLevel() >= NativeLogs.ERROR && NativeLogs.enabledLevel() <= NativeLogs.TRACE);
+    }
+
+    @Test
+    void logsTheEventsOfABlockedCallMeanwhileFromTheHelperThread() throws InterruptedException {
+        List<String> seen = Collections.synchronizedList(new ArrayList<>());
+        // a Logger that keeps its warn(String) lines with the thread that logged them
+        Logger capture = (Logger) Proxy.newProxyInstance(Logger.class.getClassLoader(), new Class<?>[] {Logger.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("warn") && args != null && args.length == 1) {
+                        seen.add(Thread.currentThread().getName() + ": " + args[0]);
+                    }
+                    return method.getReturnType() == boolean.class ? Boolean.TRUE : null;
+                });
+        AtomicInteger drains = new AtomicInteger();
+        Future<?> meanwhile = NativeLogs.drainWhileBlocked(7L, handle -> {
+            assertEquals(7L, handle);
+            return drains.incrementAndGet() == 1 ? le(1, (byte) NativeLogs.WARN, "first failure") : null;
+        }, capture);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (seen.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        meanwhile.cancel(false);
+        assertEquals(Collections.singletonList("starrocks-log-drain: first failure"), seen);
+        int drained = drains.get();
+        Thread.sleep(3 * NativeLogs.BLOCKED_DRAIN_MS);
+        assertEquals(drained, drains.get(), "no drain once the call returned");
     }
 
     @Test
