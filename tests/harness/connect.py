@@ -244,6 +244,25 @@ def distributed_settings(suffix: str = None) -> dict:
     }
 
 
+def failover_settings(suffix: str = None) -> dict:
+    """`distributed_settings` for campaigns that kill workers: tasks move within seconds, and
+    offsets are committed every 2 s."""
+    settings = distributed_settings(suffix)
+    settings.update({
+        "offset.flush.interval.ms": "2000",
+        "plugin.discovery": "service_load",
+        # a killed worker leaves the Connect group, and its tasks' consumers their groups, after
+        # 6 s (the broker's minimum); its tasks are started elsewhere 4 s later at the latest
+        "session.timeout.ms": "6000",
+        "heartbeat.interval.ms": "1000",
+        "scheduled.rebalance.max.delay.ms": "4000",
+        "consumer.session.timeout.ms": "6000",
+        "consumer.heartbeat.interval.ms": "1000",
+        "consumer.max.poll.records": "2000",
+    })
+    return settings
+
+
 def has_health_endpoint(line: str) -> bool:
     """GET /health exists since Kafka 3.9 (KIP-1017); a 3.4 worker answers it with 404."""
     major, minor = (int(x) for x in kafka.version_of(line).split(".")[:2])

@@ -339,19 +339,7 @@ class Soak:
             self.emulator.sql("CREATE TABLE %s.%s (id BIGINT NOT NULL, ts BIGINT, payload VARCHAR(32)) DUPLICATE KEY(id) "
                               "DISTRIBUTED BY HASH(id) BUCKETS 1 PROPERTIES ('replication_num' = '1')" % (DB, table))
             self.c[mode] = {"name": name, "topic": topic, "table": table, "group": "connect-" + name}
-        settings = connect.distributed_settings("soak-" + u)
-        settings.update({
-            "offset.flush.interval.ms": "2000",
-            "plugin.discovery": "service_load",
-            # a killed worker leaves the Connect group, and its tasks' consumers their groups, after
-            # 6 s (the broker's minimum); its tasks are started elsewhere 4 s later at the latest
-            "session.timeout.ms": "6000",
-            "heartbeat.interval.ms": "1000",
-            "scheduled.rebalance.max.delay.ms": "4000",
-            "consumer.session.timeout.ms": "6000",
-            "consumer.heartbeat.interval.ms": "1000",
-            "consumer.max.poll.records": "2000",
-        })
+        settings = connect.failover_settings("soak-" + u)
         sysprops = {"log4j2.configurationFile": "file:%s" % log4j2_config(self.workdir)}
         self.cluster = SoakCluster(self.workers, private_plugin_copy(self.plugin_dir, self.workdir), settings, sysprops)
         self.a = self.cluster.add("A")
@@ -645,8 +633,6 @@ class Soak:
         table = "%s.%s" % (DB, self.c[mode]["table"])
         ((rows, distinct, lo, hi),) = self.sql("SELECT COUNT(*), COUNT(DISTINCT id), MIN(id), MAX(id) FROM %s" % table)
         ((in_range,),) = self.sql("SELECT COUNT(DISTINCT id) FROM %s WHERE id >= 0 AND id < %d" % (table, n))
-        # (two result columns: the emulator answers a lone COUNT(*) over a derived table with the
-        # row count of the table inside it)
         ((dup_ids, _),) = self.sql("SELECT COUNT(*), COALESCE(SUM(c - 1), 0) FROM (SELECT id, COUNT(*) AS c FROM %s "
                                    "GROUP BY id HAVING COUNT(*) > 1) x" % table)
         return {"produced": n, "rows": int(rows), "distinct_ids": int(distinct), "min_id": lo, "max_id": hi,

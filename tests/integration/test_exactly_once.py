@@ -269,19 +269,7 @@ def test_exactly_once_campaign(request, kafka_broker, plugin_dir, workdir, uniqu
     create_table(emulator, table)
 
     # -- the cluster: two distributed workers
-    settings = connect.distributed_settings("eo-" + unique)
-    settings.update({
-        "offset.flush.interval.ms": "2000",
-        "plugin.discovery": "service_load",
-        # a killed worker leaves the Connect group and its task's consumer the sink's group after
-        # 6 s (the broker's minimum); its task is started elsewhere 4 s later at the latest
-        "session.timeout.ms": "6000",
-        "heartbeat.interval.ms": "1000",
-        "scheduled.rebalance.max.delay.ms": "4000",
-        "consumer.session.timeout.ms": "6000",
-        "consumer.heartbeat.interval.ms": "1000",
-        "consumer.max.poll.records": "2000",
-    })
+    settings = connect.failover_settings("eo-" + unique)
     cluster = EoCluster(kafka_broker.bootstrap, workdir, private_plugin_copy(plugin_dir, workdir), settings)
     request.addfinalizer(cluster.stop_all)
     cluster.add_async()

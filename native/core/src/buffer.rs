@@ -306,6 +306,10 @@ mod tests {
         assert_eq!(index.partitions[index.rows[1].partition as usize], ("t".to_string(), 1));
         assert_eq!(&Framing::JsonArray.sub_body(&c.body, &index.rows[1..])[..], br#"[{"id":2,"city":"Chicago"}]"#);
         assert!(tb.is_empty() && tb.bytes() == 0);
+        // a table between loads keeps no memory for rows it no longer holds (hundreds of tables
+        // at a low rate cost their rows, not a buffer each): the body and index went with the load
+        assert_eq!((tb.body.capacity(), tb.first.len(), tb.last.len()), (0, 0, 0));
+        assert_eq!(tb.index.as_ref().map(|i| (i.rows.capacity(), i.partitions.capacity())), Some((0, 0)));
     }
 
     #[test]

@@ -16,8 +16,10 @@
 //! partition another owner took (fenced) are dropped until Connect revokes it.
 
 use bumpalo::Bump;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
+
+use hashbrown::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,7 +38,7 @@ use crate::config::{Config, ExactlyOnceConfig};
 use crate::error::{Error, Result};
 use crate::log::Log;
 use crate::metrics::Metrics;
-use crate::offsets::TopicPartition;
+use crate::offsets::{TopicPartition, TpRef};
 use crate::flush_policy::FlushPolicy;
 use crate::intake::Intake;
 use crate::task::Delivery;
@@ -197,13 +199,15 @@ impl EoSink {
         let mut refused = self.intake.guard(&batch, &GuardContext { rt: self.rt.handle(), log: &self.log, metrics: &self.metrics })?;
         let mut flushing = Duration::ZERO;
         for (i, rec) in batch.records.iter().enumerate() {
-            let tp = (rec.commit_topic.to_string(), rec.commit_partition);
-            if !self.partitions.contains_key(&tp) {
+            // a borrowed key: no String per record to find its partition
+            let key = TpRef(rec.commit_topic, rec.commit_partition);
+            if !self.partitions.contains_key(&key) {
                 // Connect opens partitions before it delivers their records; be safe anyway.
+                let tp = (rec.commit_topic.to_string(), rec.commit_partition);
                 let seek = self.open_partitions(std::slice::from_ref(&tp))?;
                 self.log.warn(|| format!("{}-{}: records arrived before open(); register at {}", tp.0, tp.1, seek[0]));
             }
-            self.take(&batch, rec, &tp, refused.take(i))?;
+            self.take(&batch, rec, &key, refused.take(i))?;
             if let Some(biggest) = self.flush_policy.over_size(self.buffered, self.partitions.iter().map(|(tp, p)| (tp, p.buffer.bytes()))) {
                 let t = Instant::now();
                 self.flush(vec![biggest])?;
@@ -224,7 +228,7 @@ impl EoSink {
 
     /// Buffers one record's row, unless its partition is fenced or the record is loaded already.
     /// `refused`: the schema guard's reason the record fits no column of its table.
-    fn take(&mut self, batch: &Batch<'_>, rec: &Record<'_>, tp: &TopicPartition, refused: Option<Error>) -> Result<()> {
+    fn take(&mut self, batch: &Batch<'_>, rec: &Record<'_>, tp: &TpRef<'_>, refused: Option<Error>) -> Result<()> {
         let p = self.partitions.get_mut(tp).expect("opened above");
         if p.writer.is_none() || rec.commit_offset < p.position {
             return Ok(());
