@@ -94,6 +94,7 @@ impl TableBuffer {
     pub fn append(&mut self, writer: &RowWriter, batch: &Batch<'_>, rec: &Record<'_>) -> Result<bool> {
         let mark = self.body.len();
         self.framing.before_row(&mut self.body, self.rows);
+        let start = self.body.len();
         let wrote = match writer.append_row(batch, rec, &mut self.body) {
             Ok(w) => w,
             Err(e) => {
@@ -102,32 +103,52 @@ impl TableBuffer {
             }
         };
         if wrote {
-            if let Some(index) = &mut self.index {
-                let start = mark + if self.framing == Framing::JsonArray { 1 } else { 0 };
-                let tp = (rec.commit_topic, rec.commit_partition);
-                let partition = match index.partitions.iter().position(|(t, p)| t == tp.0 && *p == tp.1) {
-                    Some(i) => i,
-                    None => {
-                        index.partitions.push((tp.0.to_string(), tp.1));
-                        index.partitions.len() - 1
-                    }
-                };
-                index.rows.push(RowRef { start, end: self.body.len(), partition: partition as u32, offset: rec.commit_offset });
-            }
-            self.framing.after_row(&mut self.body);
-            self.rows += 1;
+            self.row_written(start, rec.commit_topic, rec.commit_partition, rec.commit_offset);
         } else {
             self.body.truncate(mark);
         }
-        note_first(&mut self.first, rec.commit_topic, rec.commit_partition, rec.commit_offset);
-        self.fingerprint.write(&rec.commit_partition.to_le_bytes());
-        self.fingerprint.write(&rec.commit_offset.to_le_bytes());
-        self.fingerprint.write(&rec.timestamp.unwrap_or(i64::MIN).to_le_bytes());
-        set_offset(&mut self.last, rec.commit_topic, rec.commit_partition, rec.commit_offset);
+        self.record_taken(rec.commit_topic, rec.commit_partition, rec.commit_offset, rec.timestamp);
+        Ok(wrote)
+    }
+
+    /// Takes back a row serialized earlier (from a chunk's body, through its row index) for the
+    /// record at `offset` of `topic`-`partition`: exactly-once puts a flush's rows back after an
+    /// earlier owner's commit moved the partition (`PartitionBuffer::put_back`). Its timestamp
+    /// is gone, which only the at-least-once label's fingerprint would miss.
+    pub fn push_row(&mut self, row: &[u8], topic: &str, partition: i32, offset: i64) {
+        self.framing.before_row(&mut self.body, self.rows);
+        let start = self.body.len();
+        self.body.extend_from_slice(row);
+        self.row_written(start, topic, partition, offset);
+        self.record_taken(topic, partition, offset, None);
+    }
+
+    /// The row that starts at `start` of the body ends here: index and frame it.
+    fn row_written(&mut self, start: usize, topic: &str, partition: i32, offset: i64) {
+        if let Some(index) = &mut self.index {
+            let at = match index.partitions.iter().position(|(t, p)| t == topic && *p == partition) {
+                Some(i) => i,
+                None => {
+                    index.partitions.push((topic.to_string(), partition));
+                    index.partitions.len() - 1
+                }
+            };
+            index.rows.push(RowRef { start, end: self.body.len(), partition: at as u32, offset });
+        }
+        self.framing.after_row(&mut self.body);
+        self.rows += 1;
+    }
+
+    /// The record at `offset` is this buffer's responsibility now, with or without a row.
+    fn record_taken(&mut self, topic: &str, partition: i32, offset: i64, timestamp: Option<i64>) {
+        note_first(&mut self.first, topic, partition, offset);
+        self.fingerprint.write(&partition.to_le_bytes());
+        self.fingerprint.write(&offset.to_le_bytes());
+        self.fingerprint.write(&timestamp.unwrap_or(i64::MIN).to_le_bytes());
+        set_offset(&mut self.last, topic, partition, offset);
         if self.since.is_none() {
             self.since = Some(Instant::now());
         }
-        Ok(wrote)
     }
 
     pub fn bytes(&self) -> usize {
@@ -157,43 +178,6 @@ impl TableBuffer {
     pub fn forget(&mut self, tp: &TopicPartition) {
         if let Some(first) = self.first.remove(tp) {
             self.forgotten.insert(tp.clone(), first);
-        }
-    }
-
-    /// A copy of the body as `take` would frame it, leaving the buffer as it is (exactly-once
-    /// keeps a partition's rows until its transaction's outcome is known).
-    pub fn framed(&self) -> Vec<u8> {
-        let mut body = Vec::with_capacity(self.body.len() + 1);
-        body.extend_from_slice(&self.body);
-        self.framing.end_body(&mut body, self.rows);
-        body
-    }
-
-    /// Keeps only the rows of offset `offset` and above (they are not in StarRocks yet), for a
-    /// buffer of one partition's records with its rows indexed (the exactly-once path, after an
-    /// earlier owner's flush landed first). Records that made no row below `offset` go too.
-    pub fn retain_from(&mut self, offset: i64) {
-        let index = self.index.as_mut().expect("retain_from needs a buffer that indexes its rows");
-        let old = std::mem::take(&mut self.body);
-        let kept: Vec<RowRef> = index.rows.iter().filter(|r| r.offset >= offset).copied().collect();
-        index.rows.clear();
-        self.rows = 0;
-        for r in kept {
-            self.framing.before_row(&mut self.body, self.rows);
-            let start = self.body.len();
-            self.body.extend_from_slice(&old[r.start..r.end]);
-            index.rows.push(RowRef { start, end: self.body.len(), ..r });
-            self.framing.after_row(&mut self.body);
-            self.rows += 1;
-        }
-        for first in self.first.values_mut().chain(self.forgotten.values_mut()) {
-            *first = (*first).max(offset);
-        }
-        if self.rows == 0 && self.last.values().all(|last| *last < offset) {
-            self.first.clear();
-            self.forgotten.clear();
-            self.last.clear();
-            self.since = None;
         }
     }
 

@@ -662,7 +662,7 @@ impl Shared {
 /// loads in flight together. `put` waits once the total is past it, after the row that crossed
 /// it, so the true high-water mark is this plus the largest single row (plus a framing byte per
 /// table); a row larger than the whole budget is still taken, on its own.
-fn budget_bytes(cfg: &Config) -> u64 {
+pub(crate) fn budget_bytes(cfg: &Config) -> u64 {
     cfg.flush_max_bytes.saturating_mul(2)
 }
 

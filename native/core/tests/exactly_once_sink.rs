@@ -10,7 +10,7 @@ use starrocks_sink_core::{ErrorKind, TaskSink};
 
 mod common;
 
-use common::{Env, cities, document};
+use common::{cities, cities_on, document, Env};
 
 fn tp() -> (String, i32) {
     ("topic".to_string(), 0)
@@ -59,6 +59,30 @@ fn a_replay_after_a_crash_lands_once_and_connect_seeks_to_the_register() {
     assert_eq!(env.ids(), vec!["1", "2", "3", "4", "5"]);
     assert_eq!(register(&env)[0][3].as_deref(), Some("2"), "each owner takes a new generation");
     second.close();
+}
+
+/// Flushes run while the task thread goes on: a `put` that starts a flush returns without
+/// waiting for its transaction, and the next partition's rows are taken meanwhile.
+#[test]
+fn a_flush_flies_while_put_goes_on() {
+    let env = Env::start_with(EmulatorConfig::default());
+    let s = settings(&env, &[("bufferflush.maxbytes", "60"), ("sink.timeoutms", "30000")]);
+    let mut sink = TaskSink::open(&document(&s), Log::new(5)).unwrap();
+    let (p0, p1) = (tp(), ("topic".to_string(), 1));
+    sink.open_partitions(&[p0.clone(), p1.clone()]).unwrap();
+    // partition 0's transaction begins, then its answer never comes for 2 s
+    let url = format!("http://127.0.0.1:{}/api/_emulator/faults", env.emu().fe_http_port);
+    let arm = r#"{"kind":"no_reply","op":"begin","count":1,"seconds":2}"#;
+    env.rt.block_on(async { reqwest::Client::new().post(url).body(arm).send().await.unwrap().error_for_status().unwrap() });
+
+    sink.put(&cities(0, &["Oslo", "Bergen", "Tromsø"])).unwrap(); // past 60 bytes: flushes
+    assert!(env.ids().is_empty(), "the put returned while its flush waits for begin");
+    sink.put(&cities_on(1, 0, &["Bodø"], 100)).unwrap();
+    assert!(env.ids().is_empty(), "partition 1 was taken while partition 0's flush flies");
+    let offsets = sink.pre_commit().unwrap();
+    assert_eq!((offsets.get(&p0), offsets.get(&p1)), (Some(&3), Some(&1)), "pre_commit waits for every flight");
+    assert_eq!(env.ids(), vec!["1", "2", "3", "100"]);
+    sink.close();
 }
 
 #[test]

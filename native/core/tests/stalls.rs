@@ -124,7 +124,9 @@ fn eo_settings(env: &Env, extra: &[(&str, &str)]) -> HashMap<String, String> {
 #[test]
 fn exactly_once_a_transaction_held_in_prepare_fails_the_task() {
     let env = Env::start_with(EmulatorConfig::default());
-    let s = eo_settings(&env, &[("sink.stall.timeoutms", "2000")]);
+    // Pauses of 1.05-1.4 s between commit attempts: at 2 s the flush waits to retry after
+    // finding its label in PREPARE, not in the middle of a request, whatever the jitter.
+    let s = eo_settings(&env, &[("sink.stall.timeoutms", "2000"), ("sink.retry.backoffms", "700")]);
     let mut sink = TaskSink::open(&document(&s), Log::new(5)).unwrap();
     sink.open_partitions(&[("topic".to_string(), 0)]).unwrap();
     // every commit is lost before it is applied: the transaction stays PREPARE

@@ -2,15 +2,19 @@
 //! (the buffer at-least-once uses, with its rows indexed by offset) and the offset range taken
 //! (records that made no row, tombstones or records sent to the DLQ, still move the partition).
 //!
-//! A flush is one transaction for the partition, and its rows stay here until the outcome is
-//! known: a rewind (an older owner's flush landed first) keeps only the rows from an offset on,
-//! which the row index makes a filter instead of a re-read.
+//! A flush takes everything into a [`Taken`] (the bodies handed to HTTP without a copy) and the
+//! buffer starts over while the transaction runs. The taken rows stay with the flush until its
+//! outcome is known: a rewind (an older owner's flush landed first) puts back the rows from an
+//! offset on, in front of what was buffered meanwhile; the row index makes that a filter
+//! instead of a re-read.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use crate::boundary::{Batch, Record};
-use crate::buffer::{Framing, TableBuffer};
+use crate::buffer::{Framing, RowIndex, TableBuffer};
 use crate::error::Result;
 use crate::rows::RowWriter;
 
@@ -26,12 +30,32 @@ pub struct PartitionBuffer {
     since: Option<Instant>,
 }
 
+/// A partition's offsets `[start, end)` taken for one flush.
+#[derive(Debug)]
+pub struct Taken {
+    pub start: i64,
+    pub end: i64,
+    /// Every table with rows, by name.
+    pub tables: Vec<TableRows>,
+    /// Row bytes in the bodies (what the memory budget counts).
+    pub bytes: usize,
+    /// When the oldest record arrived.
+    pub since: Option<Instant>,
+}
+
 /// One table's rows of a flush, framed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct TableRows {
     pub table: String,
-    pub body: Vec<u8>,
+    pub body: Bytes,
     pub rows: u64,
+    pub index: RowIndex,
+}
+
+impl Taken {
+    pub fn rows(&self) -> u64 {
+        self.tables.iter().map(|t| t.rows).sum()
+    }
 }
 
 impl PartitionBuffer {
@@ -81,30 +105,61 @@ impl PartitionBuffer {
         Ok(added)
     }
 
-    /// The framed body of every table with rows, and its row count; the rows stay.
-    pub fn bodies(&self) -> Vec<TableRows> {
-        self.tables
-            .iter()
+    /// Everything buffered, framed per table, for one flush; the buffer starts over empty.
+    /// `None` when empty.
+    pub fn take(&mut self) -> Option<Taken> {
+        let (start, end) = self.range()?;
+        let tables = std::mem::take(&mut self.tables)
+            .into_iter()
             .filter(|(_, b)| b.rows() > 0)
-            .map(|(table, b)| TableRows { table: table.clone(), body: b.framed(), rows: b.rows() })
-            .collect()
+            .map(|(table, mut b)| {
+                let chunk = b.take();
+                TableRows { table, body: chunk.body, rows: chunk.rows, index: chunk.index.expect("partition buffers index their rows") }
+            })
+            .collect();
+        let taken = Taken { start, end, tables, bytes: self.bytes, since: self.since };
+        *self = PartitionBuffer::new(self.framing.clone());
+        Some(taken)
+    }
+
+    /// Puts back the rows of `earlier` (taken before anything buffered now) from offset `from`
+    /// on, in front of what is buffered: a flush that did not commit because the partition
+    /// moved to `from` under it. What is buffered below `from` goes too.
+    pub fn put_back(&mut self, earlier: Taken, from: i64) {
+        let later = self.take();
+        for part in std::iter::once(earlier).chain(later) {
+            self.refill(part, from);
+        }
     }
 
     /// Drops what is below `offset` (it is in StarRocks already).
     pub fn drop_below(&mut self, offset: i64) {
-        if self.is_empty() || offset <= self.start {
+        if let Some(all) = self.take() {
+            self.refill(all, offset);
+        }
+    }
+
+    /// Appends the rows of `part` at and above `from`; `part` follows what is here.
+    fn refill(&mut self, part: Taken, from: i64) {
+        if part.end <= from {
             return;
         }
-        if offset >= self.end {
-            self.clear();
-            return;
+        for t in &part.tables {
+            let framing = &self.framing;
+            let buffer = self.tables.entry(t.table.clone()).or_insert_with(|| TableBuffer::new(framing.clone(), true));
+            let before = buffer.bytes();
+            for r in t.index.rows.iter().filter(|r| r.offset >= from) {
+                let (topic, partition) = &t.index.partitions[r.partition as usize];
+                buffer.push_row(&t.body[r.start..r.end], topic, *partition, r.offset);
+            }
+            self.bytes += buffer.bytes() - before;
         }
-        for b in self.tables.values_mut() {
-            b.retain_from(offset);
+        self.tables.retain(|_, b| b.rows() > 0);
+        if self.start < 0 {
+            self.start = part.start.max(from);
+            self.since = part.since;
         }
-        self.tables.retain(|_, b| !b.is_empty());
-        self.bytes = self.tables.values().map(TableBuffer::bytes).sum();
-        self.start = offset;
+        self.end = part.end;
     }
 
     pub fn clear(&mut self) {
@@ -144,6 +199,14 @@ mod tests {
         }
     }
 
+    /// The bodies `take` would hand out, by table, leaving the buffer as it was.
+    fn bodies(b: &mut PartitionBuffer) -> Vec<(String, Vec<u8>, u64)> {
+        let Some(taken) = b.take() else { return Vec::new() };
+        let out = taken.tables.iter().map(|t| (t.table.clone(), t.body.to_vec(), t.rows)).collect();
+        b.put_back(taken, i64::MIN);
+        out
+    }
+
     #[test]
     fn frames_per_table_and_counts_rowless_offsets() {
         for (framing, t1, t2) in [
@@ -158,11 +221,18 @@ mod tests {
             take_all(&mut b, "t1", &w, &[(7, ""), (8, "{\"a\":2}")]);
             b.note(9); // sent to the DLQ
             assert_eq!(b.range(), Some((5, 10)));
-            let bodies = b.bodies();
-            assert_eq!(bodies.len(), 2);
-            assert_eq!((bodies[0].table.as_str(), &bodies[0].body[..], bodies[0].rows), ("t1", t1, 2));
-            assert_eq!((bodies[1].table.as_str(), &bodies[1].body[..], bodies[1].rows), ("t2", t2, 1));
-            assert_eq!(b.bodies(), bodies, "taking the bodies leaves the rows");
+            let bytes = b.bytes();
+            let taken = b.take().unwrap();
+            assert!(b.is_empty() && b.bytes() == 0, "taking empties the buffer");
+            assert_eq!((taken.start, taken.end, taken.rows(), taken.bytes), (5, 10, 3, bytes));
+            assert_eq!(taken.tables.len(), 2);
+            assert_eq!((taken.tables[0].table.as_str(), &taken.tables[0].body[..], taken.tables[0].rows), ("t1", t1, 2));
+            assert_eq!((taken.tables[1].table.as_str(), &taken.tables[1].body[..], taken.tables[1].rows), ("t2", t2, 1));
+            b.put_back(taken, 0);
+            assert_eq!(b.range(), Some((5, 10)));
+            assert_eq!(b.bytes(), bytes, "put back whole");
+            let again = bodies(&mut b);
+            assert_eq!(again, vec![("t1".to_string(), t1.to_vec(), 2), ("t2".to_string(), t2.to_vec(), 1)]);
         }
     }
 
@@ -175,7 +245,7 @@ mod tests {
         assert!(b.append("t", &RowWriter::json(), &batch, &batch.records[0]).is_err());
         assert!(b.is_empty());
         assert_eq!(b.bytes(), 0);
-        assert!(b.bodies().is_empty());
+        assert!(b.take().is_none());
     }
 
     #[test]
@@ -185,14 +255,12 @@ mod tests {
         take_all(&mut b, "u", &csv(), &[(14, "e")]);
         b.drop_below(12);
         assert_eq!(b.range(), Some((12, 15)));
-        let bodies = b.bodies();
-        assert_eq!((&bodies[0].body[..], bodies[0].rows), (&b"c\nd\n"[..], 2));
-        assert_eq!(&bodies[1].body[..], b"e\n");
+        assert_eq!(bodies(&mut b), vec![("t".to_string(), b"c\nd\n".to_vec(), 2), ("u".to_string(), b"e\n".to_vec(), 1)]);
         assert_eq!(b.bytes(), 6);
         b.drop_below(9);
         assert_eq!(b.range(), Some((12, 15)));
         b.drop_below(14);
-        assert_eq!(b.bodies().len(), 1, "a table left without rows goes");
+        assert_eq!(bodies(&mut b).len(), 1, "a table left without rows goes");
         b.drop_below(15);
         assert!(b.is_empty());
         assert_eq!(b.bytes(), 0);
@@ -203,7 +271,40 @@ mod tests {
         let mut b = PartitionBuffer::new(Framing::JsonArray);
         take_all(&mut b, "t", &RowWriter::json(), &[(1, "{\"a\":1}"), (2, "{\"a\":2}"), (3, "{\"a\":3}")]);
         b.drop_below(2);
-        assert_eq!(b.bodies()[0].body, b"[{\"a\":2},{\"a\":3}]".to_vec());
+        assert_eq!(bodies(&mut b)[0].1, b"[{\"a\":2},{\"a\":3}]".to_vec());
         assert_eq!(b.bytes(), b"[{\"a\":2},{\"a\":3}".len());
+    }
+
+    #[test]
+    fn put_back_goes_in_front_of_what_came_meanwhile() {
+        for framing in [Framing::JsonArray, Framing::Lines(b"\n".to_vec())] {
+            let mut b = PartitionBuffer::new(framing.clone());
+            let w = RowWriter::json();
+            take_all(&mut b, "t", &w, &[(1, "{\"a\":1}"), (2, "{\"a\":2}"), (3, "{\"a\":3}")]);
+            let flying = b.take().unwrap();
+            take_all(&mut b, "t", &w, &[(4, "{\"a\":4}")]);
+            take_all(&mut b, "u", &w, &[(5, "{\"b\":5}")]);
+            b.note(6);
+            b.put_back(flying, 2);
+            assert_eq!(b.range(), Some((2, 7)));
+            let want_t: &[u8] = if framing == Framing::JsonArray { b"[{\"a\":2},{\"a\":3},{\"a\":4}]" } else { b"{\"a\":2}\n{\"a\":3}\n{\"a\":4}\n" };
+            let got = bodies(&mut b);
+            assert_eq!((got[0].0.as_str(), &got[0].1[..], got[0].2), ("t", want_t, 3));
+            assert_eq!((got[1].0.as_str(), got[1].2), ("u", 1));
+            assert_eq!(b.bytes(), got.iter().map(|(_, body, _)| body.len()).sum::<usize>() - if framing == Framing::JsonArray { 2 } else { 0 });
+
+            // the partition moved past the flush and into what came after it
+            let flying = b.take().unwrap();
+            take_all(&mut b, "t", &w, &[(7, "{\"a\":7}")]);
+            b.put_back(flying, 5);
+            assert_eq!(b.range(), Some((5, 8)));
+            let got = bodies(&mut b);
+            assert_eq!(got.iter().map(|(t, _, n)| (t.as_str(), *n)).collect::<Vec<_>>(), vec![("t", 1), ("u", 1)]);
+
+            // past everything: empty
+            let flying = b.take().unwrap();
+            b.put_back(flying, 9);
+            assert!(b.is_empty() && b.bytes() == 0);
+        }
     }
 }

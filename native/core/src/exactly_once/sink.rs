@@ -5,10 +5,12 @@
 //! target table plus its register row). A partition is flushed when all buffers together reach
 //! `bufferflush.maxbytes` (the biggest goes), when its oldest record is `bufferflush.intervalms`
 //! old (checked on every `put`, which Connect calls at least once per poll, with or without
-//! records), and on `pre_commit`. Flushes run on the task thread and wait for their commit: a
-//! partition has at most one transaction at a time and a task at most `sink.inflight.maxloads`,
-//! memory stays within one flush size plus one framed body, and `pre_commit` answers only
-//! offsets the register shows visible.
+//! records), and on `pre_commit`. A flush runs on the runtime while the task thread goes on
+//! encoding, as at-least-once's loads do: a partition has at most one transaction at a time (its
+//! writer moves into the flight and back), a task at most `sink.inflight.maxloads`, and `put`
+//! waits for flights once buffered plus in-flight rows pass twice `bufferflush.maxbytes`.
+//! `pre_commit` flushes what is buffered, waits for every flight and answers only offsets the
+//! register shows visible.
 //!
 //! `open_partitions` fences each partition (takes ownership in the register) and answers where
 //! Connect must seek: the register's offset, so Kafka's own committed offsets are advisory.
@@ -24,11 +26,12 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use tokio::task::JoinHandle;
+
 
 use super::api::Watched;
 use super::http_api::HttpTxnApi;
-use super::partition_buffer::PartitionBuffer;
+use super::partition_buffer::{PartitionBuffer, Taken};
 use crate::schema::guard::GuardContext;
 use crate::sql::SqlClient;
 use super::{setup, EoPolicy, FlushOutcome, PartitionWriter, Register};
@@ -47,15 +50,43 @@ use crate::rejected::Rejected;
 use crate::route::Target;
 use crate::sink::fatal;
 use crate::stall::Watchdog;
+use crate::sink::budget_bytes;
 use crate::stream_load::request::Headers;
 use crate::stream_load::{LoadRequest, StreamLoadClient};
 
 struct Partition {
-    /// `None`: another owner fenced us out; records are dropped until Connect revokes it.
-    writer: Option<PartitionWriter>,
-    /// Records below this offset are in StarRocks already (`-1`: take any).
+    writer: Writer,
+    /// Where the register stands as far as this sink knows (visible in StarRocks); `-1`:
+    /// nothing loaded yet.
+    committed: i64,
+    /// Records below this offset are in StarRocks or on their way (`-1`: take any).
     position: i64,
+    /// What came since the last flush began.
     buffer: PartitionBuffer,
+}
+
+enum Writer {
+    Ready(PartitionWriter),
+    /// A flush is running; the writer comes back with its outcome.
+    Flying(Flight),
+    /// Another owner fenced us out; records are dropped until Connect revokes the partition.
+    Fenced,
+}
+
+/// One partition's flush running on the runtime.
+struct Flight {
+    job: JoinHandle<Result<Landed>>,
+    /// Kept until the outcome is known: a rewind puts some of them back.
+    taken: Taken,
+    began: Instant,
+}
+
+/// What a flight brings back.
+struct Landed {
+    writer: PartitionWriter,
+    outcome: FlushOutcome,
+    /// The body bytes sent (compressed, when compression is on).
+    sent: usize,
 }
 
 pub struct EoSink {
@@ -73,7 +104,11 @@ pub struct EoSink {
     /// Unique to this sink: whose generation the register holds.
     owner: String,
     partitions: HashMap<TopicPartition, Partition>,
+    /// Row bytes in the partitions' buffers.
     buffered: usize,
+    /// Row bytes of the flights, and how many there are.
+    flying_bytes: usize,
+    flying: usize,
     rejected: Vec<Rejected>,
     failure: Option<Error>,
     metrics: Arc<Metrics>,
@@ -115,7 +150,7 @@ impl EoSink {
             )
         });
         let api = Arc::new(HttpTxnApi { client: client.clone(), sql, db: cfg.database.clone() });
-        let metrics = Arc::new(Metrics::new(cfg.flush_max_bytes));
+        let metrics = Arc::new(Metrics::new(budget_bytes(&cfg)));
         let watchdog = Watchdog::new(cfg.stall_timeout, log.clone());
         Ok(EoSink {
             watchdog,
@@ -131,6 +166,8 @@ impl EoSink {
             owner,
             partitions: HashMap::new(),
             buffered: 0,
+            flying_bytes: 0,
+            flying: 0,
             rejected: Vec::new(),
             failure: None,
             metrics,
@@ -157,26 +194,19 @@ impl EoSink {
         e
     }
 
-    /// Runs futures on the runtime, waiting for all; a panic in one becomes an error. `Err`: the
-    /// watchdog found one stalled (`stall.rs`); all are aborted then.
-    fn run_all<T: Send + 'static>(&self, jobs: Vec<impl std::future::Future<Output = Result<T>> + Send + 'static>) -> Result<Vec<Result<T>>> {
-        let handles: Vec<_> = jobs.into_iter().map(|j| self.rt.handle().spawn(j)).collect();
-        let aborts: Vec<_> = handles.iter().map(|h| h.abort_handle()).collect();
+    /// Waits for a job on the runtime; a panic in it becomes an error. `Err`: the watchdog found
+    /// a flight or fence stalled (`stall.rs`); the job is aborted then.
+    fn wait_for<T: Send + 'static>(&self, job: JoinHandle<Result<T>>) -> Result<Result<T>> {
+        let abort = job.abort_handle();
         let dog = self.watchdog.clone();
         let tick = (dog.limit() / 10).clamp(Duration::from_millis(50), Duration::from_secs(1));
         let r = self.rt.handle().block_on(async move {
-            let all = async move {
-                let mut out = Vec::with_capacity(handles.len());
-                for h in handles {
-                    out.push(h.await.unwrap_or_else(|e| Err(Error::internal(format!("exactly-once task ended abnormally: {}", e)))));
-                }
-                out
-            };
-            tokio::pin!(all);
+            let job = async move { job.await.unwrap_or_else(|e| Err(Error::internal(format!("exactly-once task ended abnormally: {}", e)))) };
+            tokio::pin!(job);
             let mut ticker = tokio::time::interval(tick);
             loop {
                 tokio::select! {
-                    out = &mut all => return Ok(out),
+                    out = &mut job => return Ok(out),
                     _ = ticker.tick() => {
                         if let Some(e) = dog.check(|_| 0) {
                             return Err(e);
@@ -186,18 +216,18 @@ impl EoSink {
             }
         });
         if r.is_err() {
-            for a in aborts {
-                a.abort();
-            }
+            abort.abort();
         }
         r
     }
 
     fn put_batch(&mut self, buf: &[u8], arena: &Bump) -> Result<()> {
         let started = Instant::now();
+        let mut waited = Duration::ZERO;
+        self.land_finished()?;
         let batch = self.intake.decode(buf, arena, &self.metrics)?;
         let mut refused = self.intake.guard(&batch, &GuardContext { rt: self.rt.handle(), log: &self.log, metrics: &self.metrics })?;
-        let mut flushing = Duration::ZERO;
+        let budget = budget_bytes(&self.cfg) as usize;
         for (i, rec) in batch.records.iter().enumerate() {
             // a borrowed key: no String per record to find its partition
             let key = TpRef(rec.commit_topic, rec.commit_partition);
@@ -210,19 +240,27 @@ impl EoSink {
             self.take(&batch, rec, &key, refused.take(i))?;
             if let Some(biggest) = self.flush_policy.over_size(self.buffered, self.partitions.iter().map(|(tp, p)| (tp, p.buffer.bytes()))) {
                 let t = Instant::now();
-                self.flush(vec![biggest])?;
-                flushing += t.elapsed();
+                self.flush(&biggest)?;
+                waited += t.elapsed();
+            }
+            if self.buffered + self.flying_bytes > budget && self.flying > 0 {
+                let t = Instant::now();
+                while self.buffered + self.flying_bytes > budget && self.flying > 0 {
+                    self.land_oldest()?;
+                }
+                waited += t.elapsed();
             }
         }
-        let due = self.flush_policy.due(self.partitions.iter().map(|(tp, p)| (tp, p.buffer.since())));
-        if !due.is_empty() {
-            let t = Instant::now();
-            self.flush(due)?;
-            flushing += t.elapsed();
+        // A partition still flying flushes on a later `put`, once its flight has landed.
+        let t = Instant::now();
+        let due = self.flush_policy.due(self.partitions.iter().filter(|(_, p)| matches!(p.writer, Writer::Ready(_))).map(|(tp, p)| (tp, p.buffer.since())));
+        for tp in due {
+            self.flush(&tp)?;
         }
+        waited += t.elapsed();
         self.note();
-        Metrics::add(&self.metrics.decode_serialize_ns, started.elapsed().saturating_sub(flushing));
-        Metrics::add(&self.metrics.backpressure_wait_ns, flushing);
+        Metrics::add(&self.metrics.decode_serialize_ns, started.elapsed().saturating_sub(waited));
+        Metrics::add(&self.metrics.backpressure_wait_ns, waited);
         Ok(())
     }
 
@@ -230,7 +268,7 @@ impl EoSink {
     /// `refused`: the schema guard's reason the record fits no column of its table.
     fn take(&mut self, batch: &Batch<'_>, rec: &Record<'_>, tp: &TpRef<'_>, refused: Option<Error>) -> Result<()> {
         let p = self.partitions.get_mut(tp).expect("opened above");
-        if p.writer.is_none() || rec.commit_offset < p.position {
+        if matches!(p.writer, Writer::Fenced) || rec.commit_offset < p.position {
             return Ok(());
         }
         p.position = rec.commit_offset + 1;
@@ -261,87 +299,153 @@ impl EoSink {
         Ok(())
     }
 
-    /// Flushes `tps`, `sink.inflight.maxloads` at a time (in parallel, one transaction each, so a
-    /// task never holds more running transactions than that), and applies the outcomes.
-    fn flush(&mut self, tps: Vec<TopicPartition>) -> Result<()> {
-        for group in tps.chunks(self.cfg.max_inflight_loads) {
-            self.flush_group(group.to_vec())?;
+    /// Starts the flush of `tp`'s buffer: after its own flight (one transaction per partition
+    /// at a time) and once fewer than `sink.inflight.maxloads` fly (a task never holds more
+    /// running transactions than that).
+    fn flush(&mut self, tp: &TopicPartition) -> Result<()> {
+        self.land(tp, true)?;
+        while self.flying >= self.cfg.max_inflight_loads {
+            self.land_oldest()?;
+        }
+        let Some(p) = self.partitions.get_mut(tp) else { return Ok(()) };
+        if !matches!(p.writer, Writer::Ready(_)) {
+            return Ok(());
+        }
+        let Some(taken) = p.buffer.take() else { return Ok(()) };
+        let Writer::Ready(mut w) = std::mem::replace(&mut p.writer, Writer::Fenced) else { unreachable!("checked above") };
+        self.buffered -= taken.bytes;
+        self.flying_bytes += taken.bytes;
+        self.flying += 1;
+        let end = taken.end;
+        let start = if w.next_offset() >= 0 { w.next_offset() } else { taken.start };
+        let target = |table: &str| Target { database: self.cfg.database.clone(), table: table.to_string() };
+        // the label is each attempt's transaction label, set by the writer
+        let loads: Vec<LoadRequest> = taken
+            .tables
+            .iter()
+            .map(|t| LoadRequest { target: target(&t.table), label: String::new(), body: t.body.clone(), rows: t.rows, headers: self.headers.clone() })
+            .collect();
+        let tables: Vec<&str> = taken.tables.iter().map(|t| t.table.as_str()).collect();
+        let what = format!("the flush of {}-{} offsets [{}, {}) into {}", tp.0, tp.1, start, end, tables.join(", "));
+        let watch = self.watchdog.start(&format!("{}-{}", tp.0, tp.1), what, "(none yet)", taken.rows());
+        let (api, policy, client) = (self.api.clone(), self.policy.clone(), self.client.clone());
+        let job = self.rt.handle().spawn(async move {
+            let watch = watch; // watched until this flight ends, however it ends
+            // compressed here, off the task thread
+            let mut loads = loads;
+            let mut sent = 0;
+            for l in &mut loads {
+                l.body = client.compress(std::mem::take(&mut l.body))?;
+                sent += l.body.len();
+            }
+            let api = Watched { api: &*api, stage: watch.stage() };
+            let outcome = w.flush(&api, &policy, start, end, &loads).await?;
+            if matches!(outcome, FlushOutcome::Committed { .. }) {
+                watch.stage().progressed();
+            }
+            Ok(Landed { writer: w, outcome, sent })
+        });
+        p.writer = Writer::Flying(Flight { job, taken, began: Instant::now() });
+        Ok(())
+    }
+
+    /// Applies the outcomes of the flights that have ended, without waiting.
+    fn land_finished(&mut self) -> Result<()> {
+        let done: Vec<TopicPartition> =
+            self.partitions.iter().filter(|(_, p)| matches!(&p.writer, Writer::Flying(f) if f.job.is_finished())).map(|(tp, _)| tp.clone()).collect();
+        for tp in done {
+            self.land(&tp, false)?;
         }
         Ok(())
     }
 
-    fn flush_group(&mut self, tps: Vec<TopicPartition>) -> Result<()> {
-        let mut jobs = Vec::new();
-        let mut sizes = Vec::new();
-        for tp in tps {
-            let Some(p) = self.partitions.get_mut(&tp) else { continue };
-            let (Some((start, end)), Some(w)) = (p.buffer.range(), p.writer.clone()) else { continue };
-            let start = if w.next_offset() >= 0 { w.next_offset() } else { start };
-            let mut loads = Vec::new();
-            let mut rows = 0;
-            let mut bytes = 0;
-            for t in p.buffer.bodies() {
-                let body = self.client.compress(Bytes::from(t.body))?;
-                bytes += body.len();
-                rows += t.rows;
-                let target = Target { database: self.cfg.database.clone(), table: t.table };
-                // the label is each attempt's transaction label, set by the writer
-                loads.push(LoadRequest { target, label: String::new(), body, rows: t.rows, headers: self.headers.clone() });
-            }
-            sizes.push((rows, bytes));
-            let (api, policy) = (self.api.clone(), self.policy.clone());
-            let tables: Vec<&str> = loads.iter().map(|l| l.target.table.as_str()).collect();
-            let what = format!("the flush of {}-{} offsets [{}, {}) into {}", tp.0, tp.1, start, end, tables.join(", "));
-            let watch = self.watchdog.start(&format!("{}-{}", tp.0, tp.1), what, "(none yet)", rows);
-            jobs.push(async move {
-                let mut w = w;
-                let began = Instant::now();
-                let api = Watched { api: &*api, stage: watch.stage() };
-                let r = w.flush(&api, &policy, start, end, &loads).await;
-                if matches!(r, Ok(FlushOutcome::Committed { .. })) {
-                    watch.stage().progressed();
-                }
-                r.map(|outcome| (tp, w, outcome, start, end, began.elapsed()))
-            });
+    /// Waits for the flight that began first.
+    fn land_oldest(&mut self) -> Result<()> {
+        let oldest = self
+            .partitions
+            .iter()
+            .filter_map(|(tp, p)| match &p.writer {
+                Writer::Flying(f) => Some((f.began, tp)),
+                _ => None,
+            })
+            .min_by_key(|(began, _)| *began)
+            .map(|(_, tp)| tp.clone());
+        match oldest {
+            Some(tp) => self.land(&tp, true),
+            None => Ok(()),
         }
-        let results = self.run_all(jobs).map_err(|e| self.fail(e))?;
-        for (r, (rows, bytes)) in results.into_iter().zip(sizes) {
-            let (tp, w, outcome, start, end, took) = match r {
-                Ok(x) => x,
-                Err(e) => {
-                    self.metrics.load_failures.fetch_add(1, Relaxed);
-                    return Err(self.fail(e));
-                }
-            };
-            let p = self.partitions.get_mut(&tp).expect("flushed partitions stay");
-            let before = p.buffer.bytes();
-            match outcome {
-                FlushOutcome::Committed { next } => {
-                    self.log.debug(|| format!("{}-{}: offsets [{}, {}) committed, {} rows", tp.0, tp.1, start, next, rows));
-                    self.metrics.load_succeeded(rows, 0, bytes as u64, took);
-                    p.buffer.clear();
-                    p.writer = Some(w);
-                }
-                FlushOutcome::Rewind { next } => {
-                    self.log.warn(|| format!("{}-{}: the register is at {} (an earlier owner's flush landed); loading from there", tp.0, tp.1, next));
-                    p.buffer.drop_below(next);
-                    p.position = p.position.max(next);
-                    p.writer = Some(w);
-                }
-                FlushOutcome::Fenced => {
-                    self.log.warn(|| format!("{}-{}: another task owns this partition now; dropping its {} buffered offsets [{}, {})", tp.0, tp.1, end - start, start, end));
-                    p.buffer.clear();
-                    p.writer = None;
-                }
+    }
+
+    /// Applies the outcome of `tp`'s flight, waiting for it when `wait` (else only if it ended).
+    fn land(&mut self, tp: &TopicPartition, wait: bool) -> Result<()> {
+        let Some(p) = self.partitions.get_mut(tp) else { return Ok(()) };
+        let Writer::Flying(f) = &p.writer else { return Ok(()) };
+        if !wait && !f.job.is_finished() {
+            return Ok(());
+        }
+        // Fenced meanwhile: should the wait fail, the partition's state is lost with the sink
+        let Writer::Flying(f) = std::mem::replace(&mut p.writer, Writer::Fenced) else { unreachable!("matched above") };
+        self.flying -= 1;
+        self.flying_bytes -= f.taken.bytes;
+        let (taken, took) = (f.taken, f.began.elapsed());
+        let landed = match self.wait_for(f.job) {
+            Ok(Ok(landed)) => landed,
+            Ok(Err(e)) | Err(e) => {
+                self.metrics.load_failures.fetch_add(1, Relaxed);
+                return Err(self.fail(e));
             }
-            self.buffered -= before - p.buffer.bytes();
+        };
+        let p = self.partitions.get_mut(tp).expect("landed partitions stay");
+        let before = p.buffer.bytes();
+        match landed.outcome {
+            FlushOutcome::Committed { next } => {
+                self.log.debug(|| format!("{}-{}: offsets [{}, {}) committed, {} rows", tp.0, tp.1, taken.start, next, taken.rows()));
+                self.metrics.load_succeeded(taken.rows(), 0, landed.sent as u64, took);
+                p.committed = next;
+                p.writer = Writer::Ready(landed.writer);
+            }
+            FlushOutcome::Rewind { next } => {
+                self.log.warn(|| format!("{}-{}: the register is at {} (an earlier owner's flush landed); loading from there", tp.0, tp.1, next));
+                p.buffer.put_back(taken, next);
+                p.position = p.position.max(next);
+                p.committed = next;
+                p.writer = Writer::Ready(landed.writer);
+            }
+            FlushOutcome::Fenced => {
+                let (start, end) = (taken.start, p.buffer.range().map_or(taken.end, |(_, e)| e));
+                self.log.warn(|| format!("{}-{}: another task owns this partition now; dropping its {} buffered offsets [{}, {})", tp.0, tp.1, end - start, start, end));
+                p.buffer.clear();
+            }
+        }
+        self.buffered = self.buffered + p.buffer.bytes() - before;
+        Ok(())
+    }
+
+    /// Waits for every flight, failing the sink on the first error.
+    fn land_all(&mut self) -> Result<()> {
+        while self.flying > 0 {
+            self.land_oldest()?;
         }
         Ok(())
+    }
+
+    /// Stops what still flies (after a failure): a transaction left open is rolled back by
+    /// the partition's next owner, or times out.
+    fn abort_flights(&self) {
+        for p in self.partitions.values() {
+            if let Writer::Flying(f) = &p.writer {
+                f.job.abort();
+            }
+        }
     }
 
     fn note(&self) {
-        self.metrics.set_buffer_bytes(self.buffered as u64);
-        self.metrics.set_oldest(self.partitions.values().filter_map(|p| p.buffer.since()).min());
+        self.metrics.set_buffer_bytes((self.buffered + self.flying_bytes) as u64);
+        let flying = self.partitions.values().filter_map(|p| match &p.writer {
+            Writer::Flying(f) => f.taken.since,
+            _ => None,
+        });
+        self.metrics.set_oldest(self.partitions.values().filter_map(|p| p.buffer.since()).chain(flying).min());
     }
 }
 
@@ -358,25 +462,40 @@ impl Delivery for EoSink {
     /// Connect must seek (`-1`: nothing loaded yet, keep Connect's position).
     fn open_partitions(&mut self, tps: &[TopicPartition]) -> Result<Vec<i64>> {
         self.check()?;
+        for tp in tps {
+            // a partition reassigned with a flight still running: its outcome first
+            self.land(tp, true)?;
+        }
         // a fence is a Stream Load too: `sink.inflight.maxloads` at a time
         let mut fenced = Vec::with_capacity(tps.len());
         for group in tps.chunks(self.cfg.max_inflight_loads) {
-            let jobs = group.iter().map(|tp| {
-                let (api, policy, register) = (self.api.clone(), self.policy.clone(), self.register.clone());
-                let (prefix, owner, tp) = (self.cfg.label_prefix.clone(), self.owner.clone(), tp.clone());
-                let what = format!("taking ownership of {}-{} in the register", tp.0, tp.1);
-                let watch = self.watchdog.start(&format!("{}-{}", tp.0, tp.1), what, "(none yet)", 0);
-                async move {
-                    let api = Watched { api: &*api, stage: watch.stage() };
-                    let r = PartitionWriter::fence(&api, &policy, &register, &prefix, &tp.0, tp.1, &owner).await;
-                    if r.is_ok() {
-                        watch.stage().progressed();
+            let jobs: Vec<_> = group
+                .iter()
+                .map(|tp| {
+                    let (api, policy, register) = (self.api.clone(), self.policy.clone(), self.register.clone());
+                    let (prefix, owner, tp) = (self.cfg.label_prefix.clone(), self.owner.clone(), tp.clone());
+                    let what = format!("taking ownership of {}-{} in the register", tp.0, tp.1);
+                    let watch = self.watchdog.start(&format!("{}-{}", tp.0, tp.1), what, "(none yet)", 0);
+                    self.rt.handle().spawn(async move {
+                        let api = Watched { api: &*api, stage: watch.stage() };
+                        let r = PartitionWriter::fence(&api, &policy, &register, &prefix, &tp.0, tp.1, &owner).await;
+                        if r.is_ok() {
+                            watch.stage().progressed();
+                        }
+                        r
+                    })
+                })
+                .collect();
+            let aborts: Vec<_> = jobs.iter().map(|j| j.abort_handle()).collect();
+            for job in jobs {
+                match self.wait_for(job) {
+                    Ok(r) => fenced.push(r),
+                    Err(e) => {
+                        aborts.iter().for_each(|a| a.abort());
+                        return Err(self.fail(e));
                     }
-                    r
                 }
-            });
-            let done = self.run_all(jobs.collect()).map_err(|e| self.fail(e))?;
-            fenced.extend(done);
+            }
         }
         let mut seeks = Vec::with_capacity(tps.len());
         for (tp, r) in tps.iter().zip(fenced) {
@@ -386,7 +505,8 @@ impl Delivery for EoSink {
             if let Some(old) = self.partitions.remove(tp) {
                 self.buffered -= old.buffer.bytes();
             }
-            self.partitions.insert(tp.clone(), Partition { writer: Some(w), position: next, buffer: PartitionBuffer::new(self.intake.framing.clone()) });
+            let buffer = PartitionBuffer::new(self.intake.framing.clone());
+            self.partitions.insert(tp.clone(), Partition { writer: Writer::Ready(w), committed: next, position: next, buffer });
             seeks.push(next);
         }
         self.note();
@@ -395,6 +515,10 @@ impl Delivery for EoSink {
 
     fn put(&mut self, buf: &[u8]) -> Result<()> {
         self.check()?;
+        // a flight that makes no progress fails the sink here, as a wait for it would
+        if let Some(e) = self.watchdog.check(|_| 0) {
+            return Err(self.fail(e));
+        }
         // the batch borrows the arena while the rows are taken by `&mut self` methods
         let mut arena = std::mem::take(&mut self.arena);
         arena.reset();
@@ -403,17 +527,26 @@ impl Delivery for EoSink {
         result
     }
 
-    /// Flushes every partition and answers the register's offsets: all visible in StarRocks.
+    /// Flushes every partition with something buffered, waits for every flight, and answers
+    /// the register's offsets: all visible in StarRocks, and all Connect has delivered.
     fn pre_commit(&mut self) -> Result<BTreeMap<TopicPartition, i64>> {
         self.check()?;
-        let pending: Vec<TopicPartition> = self.partitions.iter().filter(|(_, p)| !p.buffer.is_empty()).map(|(tp, _)| tp.clone()).collect();
-        self.flush(pending)?;
+        let pending: Vec<TopicPartition> = self
+            .partitions
+            .iter()
+            .filter(|(_, p)| !matches!(p.writer, Writer::Fenced) && !p.buffer.is_empty())
+            .map(|(tp, _)| tp.clone())
+            .collect();
+        for tp in &pending {
+            self.flush(tp)?;
+        }
+        self.land_all()?;
         self.note();
         Ok(self
             .partitions
             .iter()
-            .filter_map(|(tp, p)| p.writer.as_ref().map(|w| (tp.clone(), w.next_offset())))
-            .filter(|(_, next)| *next >= 0)
+            .filter(|(_, p)| !matches!(p.writer, Writer::Fenced) && p.committed >= 0)
+            .map(|(tp, p)| (tp.clone(), p.committed))
             .collect())
     }
 
@@ -421,23 +554,43 @@ impl Delivery for EoSink {
         std::mem::take(&mut self.rejected)
     }
 
-    /// Connect revoked `tps`: drop their state; whoever owns them next fences and reads the
-    /// register.
+    /// Connect revoked `tps`: their flights land (a transaction is not left running for the
+    /// next owner to roll back), then their state goes; whoever owns them next fences and reads
+    /// the register.
     fn forget(&mut self, tps: &[TopicPartition]) {
         for tp in tps {
+            if self.failure.is_none() {
+                // a failure fails the sink (`land` records it), and the next call answers it
+                let _ = self.land(tp, true);
+            }
             if let Some(p) = self.partitions.remove(tp) {
                 self.buffered -= p.buffer.bytes();
+                if let Writer::Flying(f) = p.writer {
+                    self.flying -= 1;
+                    self.flying_bytes -= f.taken.bytes;
+                    f.job.abort();
+                }
             }
         }
         self.note();
     }
 
-    /// Nothing is in flight between calls; what is buffered is not in the register, so the
-    /// next owner loads it.
+    /// Flights land; what is buffered is not in the register, so the next owner loads it.
     fn close(&mut self) {
+        if self.failure.is_none() {
+            let _ = self.land_all();
+        }
+        self.abort_flights();
         self.partitions.clear();
-        self.buffered = 0;
+        (self.buffered, self.flying, self.flying_bytes) = (0, 0, 0);
         self.note();
         self.log.info(|| format!("StarRocks sink task {} of {} closed", self.cfg.task_id, self.cfg.name));
+    }
+}
+
+impl Drop for EoSink {
+    /// A sink dropped without `close` (the task failed) leaves no flight running.
+    fn drop(&mut self) {
+        self.abort_flights();
     }
 }

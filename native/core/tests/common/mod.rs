@@ -80,11 +80,16 @@ impl Drop for Env {
 
 /// One batch of `(id, city)` structs on topic `topic`, partition 0, from `first_offset` (id = offset + 1).
 pub fn cities(first_offset: i64, names: &[&str]) -> Vec<u8> {
+    cities_on(0, first_offset, names, 1)
+}
+
+/// `cities` on `partition`, the ids from `first_offset + first_id`.
+pub fn cities_on(partition: i32, first_offset: i64, names: &[&str], first_id: i64) -> Vec<u8> {
     let st = S::fields(&["id", "city"]);
     let mut b = BatchBuilder::new();
     for (i, name) in names.iter().enumerate() {
         let offset = first_offset + i as i64;
-        b.record("topic", 0, offset, V::Struct(st.clone(), vec![V::I64(offset + 1), s(name)]));
+        b.record("topic", partition, offset, V::Struct(st.clone(), vec![V::I64(offset + first_id), s(name)]));
     }
     b.build()
 }
