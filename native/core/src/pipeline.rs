@@ -12,11 +12,21 @@
 //! the task just the same. `drain` waits until every submitted batch is done, so `preCommit`
 //! computes offsets over every row Connect has handed over.
 
+use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::log::Log;
+use crate::metrics::Metrics;
+use crate::offsets::TopicPartition;
+use crate::rejected::Rejected;
+use crate::sink::fatal;
+use crate::task::Delivery;
 
 /// Batches submitted and not finished yet.
 #[derive(Default)]
@@ -110,6 +120,115 @@ impl Drop for Pipeline {
     }
 }
 
+/// A delivery mode whose `put` runs on a pipeline's worker thread: `put` queues a copy of the
+/// batch, every other call first waits for the queue to drain (`pre_commit` then answers for
+/// every row handed over). The exactly-once sink runs this way; the at-least-once sink shares
+/// its state with its loads and drives a `Pipeline` itself (`sink.rs`).
+pub struct OffThread<D: Delivery + 'static> {
+    inner: Arc<Mutex<D>>,
+    /// The first error a queued batch met, fatal: answered by every later call.
+    failure: Arc<Mutex<Option<Error>>>,
+    /// Set by `close`: batches still queued are skipped.
+    closed: Arc<AtomicBool>,
+    pipeline: Pipeline,
+    log: Log,
+    metrics: Arc<Metrics>,
+}
+
+impl<D: Delivery + 'static> OffThread<D> {
+    /// `name`: the worker thread's (Linux shows 15 characters).
+    pub fn start(name: String, sink: D) -> Result<OffThread<D>> {
+        let (log, metrics) = (sink.log().clone(), sink.metrics().clone());
+        let inner = Arc::new(Mutex::new(sink));
+        let failure: Arc<Mutex<Option<Error>>> = Arc::default();
+        let closed = Arc::new(AtomicBool::new(false));
+        let (work, failed, shut) = (inner.clone(), failure.clone(), closed.clone());
+        let panicked = failure.clone();
+        let pipeline = Pipeline::start(
+            name,
+            move |batch: &[u8]| {
+                if shut.load(Ordering::Acquire) || lock(&failed).is_some() {
+                    return;
+                }
+                if let Err(e) = lock(&work).put(batch) {
+                    // the batch is gone: a retry of it could only be a copy, so nothing retries
+                    lock(&failed).get_or_insert(fatal(e));
+                }
+            },
+            move |msg| {
+                lock(&panicked).get_or_insert(Error::internal(format!("panic while writing rows: {}", msg)));
+            },
+        )
+        .map_err(|e| Error::internal(format!("cannot start the serializer thread: {}", e)))?;
+        Ok(OffThread { inner, failure, closed, pipeline, log, metrics })
+    }
+
+    fn check(&self) -> Result<()> {
+        match &*lock(&self.failure) {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// The sink once every queued batch is in it, unless one failed.
+    fn drained(&self) -> Result<MutexGuard<'_, D>> {
+        self.pipeline.drain();
+        self.check()?;
+        Ok(lock(&self.inner))
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl<D: Delivery + 'static> Delivery for OffThread<D> {
+    fn log(&self) -> &Log {
+        &self.log
+    }
+
+    fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    fn open_partitions(&mut self, tps: &[TopicPartition]) -> Result<Vec<i64>> {
+        self.drained()?.open_partitions(tps)
+    }
+
+    /// Queues the batch; an error it meets is answered by the next call.
+    fn put(&mut self, buf: &[u8]) -> Result<()> {
+        self.check()?;
+        match self.pipeline.submit(buf) {
+            Some(blocked) => {
+                // the worker is a batch behind: Connect waits, as for a full budget
+                Metrics::add(&self.metrics.backpressure_wait_ns, blocked);
+                Ok(())
+            }
+            None => Err(Error::internal("put after the sink was closed")),
+        }
+    }
+
+    fn pre_commit(&mut self) -> Result<BTreeMap<TopicPartition, i64>> {
+        self.drained()?.pre_commit()
+    }
+
+    fn drain_rejected(&mut self) -> Vec<Rejected> {
+        self.pipeline.drain();
+        lock(&self.inner).drain_rejected()
+    }
+
+    fn forget(&mut self, tps: &[TopicPartition]) {
+        self.pipeline.drain();
+        lock(&self.inner).forget(tps)
+    }
+
+    fn close(&mut self) {
+        self.closed.store(true, Ordering::Release);
+        self.pipeline.stop();
+        lock(&self.inner).close()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +271,69 @@ mod tests {
         assert_eq!(*panics.lock().unwrap(), vec!["bad batch".to_string()]);
         p.stop();
         assert!(p.submit(b"late").is_none(), "a stopped pipeline takes nothing");
+    }
+
+    /// Records what reaches it; a batch `b"bad"` fails with a retriable error.
+    struct Recorder {
+        seen: Arc<Mutex<Vec<Vec<u8>>>>,
+        log: Log,
+        metrics: Arc<Metrics>,
+    }
+
+    impl Delivery for Recorder {
+        fn log(&self) -> &Log {
+            &self.log
+        }
+        fn metrics(&self) -> &Arc<Metrics> {
+            &self.metrics
+        }
+        fn put(&mut self, buf: &[u8]) -> Result<()> {
+            if buf == b"bad" {
+                return Err(Error::retriable("a bad batch"));
+            }
+            self.seen.lock().unwrap().push(buf.to_vec());
+            Ok(())
+        }
+        fn pre_commit(&mut self) -> Result<BTreeMap<TopicPartition, i64>> {
+            let n = self.seen.lock().unwrap().len() as i64;
+            Ok(BTreeMap::from([(("t".to_string(), 0), n)]))
+        }
+        fn drain_rejected(&mut self) -> Vec<Rejected> {
+            Vec::new()
+        }
+        fn forget(&mut self, _: &[TopicPartition]) {}
+        fn close(&mut self) {}
+    }
+
+    fn recorder() -> (Arc<Mutex<Vec<Vec<u8>>>>, OffThread<Recorder>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let r = Recorder { seen: seen.clone(), log: Log::new(5), metrics: Arc::new(Metrics::new(1)) };
+        (seen, OffThread::start("t".into(), r).unwrap())
+    }
+
+    #[test]
+    fn off_thread_pre_commit_answers_for_every_batch_put() {
+        let (seen, mut s) = recorder();
+        for i in 0..20u8 {
+            s.put(&[i]).unwrap();
+        }
+        assert_eq!(s.pre_commit().unwrap()[&("t".to_string(), 0)], 20);
+        assert_eq!(seen.lock().unwrap().len(), 20);
+        s.close();
+        assert!(s.put(b"late").is_err(), "a closed sink takes nothing");
+    }
+
+    #[test]
+    fn off_thread_a_failed_batch_fails_every_later_call_for_good() {
+        let (seen, mut s) = recorder();
+        s.put(b"ok").unwrap();
+        s.put(b"bad").unwrap(); // queued: its error comes later
+        let e = s.pre_commit().expect_err("the failed batch is answered");
+        assert!(e.message.contains("a bad batch"), "{}", e.message);
+        assert_ne!(e.kind, crate::error::ErrorKind::Retriable, "the batch is gone: a retry could only copy it");
+        assert!(s.put(b"after").is_err());
+        assert!(s.open_partitions(&[("t".to_string(), 1)]).is_err());
+        s.pipeline.drain();
+        assert_eq!(*seen.lock().unwrap(), vec![b"ok".to_vec()], "nothing after the failure is taken");
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::exactly_once::EoSink;
+use crate::pipeline::OffThread;
 use crate::intake::Intake;
 use crate::log::Log;
 use crate::metrics::Metrics;
@@ -64,7 +65,9 @@ impl TaskSink {
             None => Box::new(Sink::with_config(cfg, intake, log)?),
             Some(eo) => {
                 let rt = runtime::acquire().map_err(|e| Error::internal(format!("cannot start the I/O runtime: {}", e)))?;
-                Box::new(EoSink::open(cfg, eo, intake, log, rt)?)
+                // (Linux shows 15 characters of a thread name)
+                let name = format!("sr-rows-{}", cfg.task_id);
+                Box::new(OffThread::start(name, EoSink::open(cfg, eo, intake, log, rt)?)?)
             }
         };
         Ok(TaskSink { sink, panic_on_put })

@@ -61,8 +61,8 @@ fn a_replay_after_a_crash_lands_once_and_connect_seeks_to_the_register() {
     second.close();
 }
 
-/// Flushes run while the task thread goes on: a `put` that starts a flush returns without
-/// waiting for its transaction, and the next partition's rows are taken meanwhile.
+/// Flushes run while the rows of the next batches are written: a batch that starts a flush is
+/// done without waiting for its transaction, and the next partition's rows are taken meanwhile.
 #[test]
 fn a_flush_flies_while_put_goes_on() {
     let env = Env::start_with(EmulatorConfig::default());
@@ -76,8 +76,11 @@ fn a_flush_flies_while_put_goes_on() {
     env.rt.block_on(async { reqwest::Client::new().post(url).body(arm).send().await.unwrap().error_for_status().unwrap() });
 
     sink.put(&cities(0, &["Oslo", "Bergen", "Tromsø"])).unwrap(); // past 60 bytes: flushes
-    assert!(env.ids().is_empty(), "the put returned while its flush waits for begin");
+    // (drain_rejected waits until the serializer thread is done with the batches put, and flushes nothing)
+    assert!(sink.drain_rejected().is_empty());
+    assert!(env.ids().is_empty(), "the batch was taken while its flush waits for begin");
     sink.put(&cities_on(1, 0, &["Bodø"], 100)).unwrap();
+    assert!(sink.drain_rejected().is_empty());
     assert!(env.ids().is_empty(), "partition 1 was taken while partition 0's flush flies");
     let offsets = sink.pre_commit().unwrap();
     assert_eq!((offsets.get(&p0), offsets.get(&p1)), (Some(&3), Some(&1)), "pre_commit waits for every flight");
@@ -166,7 +169,8 @@ fn a_column_is_added_before_the_transaction_that_first_writes_it() {
     let mut b = BatchBuilder::new();
     b.record("topic", 0, 0, V::Map(vec![(s("id"), V::I64(1)), (s("city"), s("Oslo")), (s("phone"), s("555"))]));
     sink.put(&b.build()).unwrap();
-    // the column is there before any transaction began: put waited for the schema change
+    assert!(sink.drain_rejected().is_empty()); // the serializer thread is done with the batch
+    // the column is there before any transaction began: the batch waited for the schema change
     assert!(env.sql("SELECT COLUMN_NAME FROM information_schema.columns WHERE TABLE_NAME = 't'").iter().any(|r| r[0].as_deref() == Some("phone")));
     assert_eq!(committed(&mut sink), Some(1));
     assert_eq!(env.sql("SELECT id, phone FROM d.t"), vec![vec![Some("1".into()), Some("555".into())]]);
