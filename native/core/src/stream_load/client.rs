@@ -104,8 +104,10 @@ impl StreamLoadClient {
         self.properties.clone()
     }
 
-    /// Authorization, Expect, the label and `headers` (checked when they were made).
-    fn request_headers(&self, label: &str, headers: &Headers) -> std::result::Result<HeaderMap, Verdict> {
+    /// What every attempt of a load sends: Authorization, Expect, the label and `headers`
+    /// (checked when they were made). Built once per load (`retry.rs`) and handed to each `load`:
+    /// nothing in it changes between attempts.
+    pub fn request_headers(&self, label: &str, headers: &Headers) -> std::result::Result<HeaderMap, Verdict> {
         let mut map = HeaderMap::with_capacity(headers.len() + 3);
         for (k, v) in headers {
             let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| Verdict::Fatal(format!("'{}' is not a header name", k)))?;
@@ -138,15 +140,14 @@ impl StreamLoadClient {
         Ok(url)
     }
 
-    /// One attempt at `request`, with `body` (the request's, compressed) as the body. `Err`
-    /// carries a verdict for failures that produced no Stream Load answer (network, FE refusal,
-    /// HTTP errors).
+    /// One attempt at `request`, with `headers` (`request_headers` of the request) and `body`
+    /// (the request's, compressed). `Err` carries a verdict for failures that produced no Stream
+    /// Load answer (network, FE refusal, HTTP errors).
     /// `stage` hears what the attempt waits for (the watchdog names it when the load stalls).
-    pub async fn load(&self, request: &LoadRequest, body: Bytes, stage: &Stage) -> std::result::Result<StreamLoadResponse, Verdict> {
+    pub async fn load(&self, request: &LoadRequest, headers: &HeaderMap, body: Bytes, stage: &Stage) -> std::result::Result<StreamLoadResponse, Verdict> {
         let (db, table, label) = (request.target.database.as_str(), request.target.table.as_str(), request.label.as_str());
         let fe = self.fe().clone();
         let fe_url = self.url(&fe, &["api", db, table, "_stream_load"]).map_err(|e| Verdict::Fatal(e.message))?;
-        let headers = self.request_headers(label, &request.headers)?;
         stage.waiting_for(|| format!("FE {} to redirect the load to a BE", fe.base_url()));
 
         let answer = self
@@ -197,7 +198,7 @@ impl StreamLoadClient {
                 }
                 let cause = format!("load to BE {} failed: {}", origin(&be_url), error_chain(&e));
                 stage.waiting_for(|| format!("BE {} to answer a body-less probe after: {}", origin(&be_url), cause));
-                return match self.explain_lost_answer(db, &be_url, label, headers).await {
+                return match self.explain_lost_answer(db, &be_url, label, headers.clone()).await {
                     Some(answer) => Ok(answer),
                     None => Err(Verdict::Retry(cause)),
                 };

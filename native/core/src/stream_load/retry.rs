@@ -65,6 +65,9 @@ async fn attempts(loader: &Loader<'_>, request: &LoadRequest) -> Result<LoadRepo
     let (db, table, rows) = (target.database.as_str(), target.table.as_str(), *rows);
     let started = Instant::now();
     let body = client.compress(request.body.clone())?;
+    // the same for every attempt (the label included), so built once; a label or header that is
+    // not a valid HTTP header fails the first attempt (Fatal)
+    let headers = client.request_headers(label, &request.headers);
     let report = |attempts, deduplicated, (loaded_rows, filtered_rows)| LoadReport {
         label: label.clone(),
         rows,
@@ -85,7 +88,11 @@ async fn attempts(loader: &Loader<'_>, request: &LoadRequest) -> Result<LoadRepo
             metrics.retries.fetch_add(1, Relaxed);
         }
         stage.attempt();
-        let verdict = match client.load(request, body.clone(), stage).await {
+        let answer = match &headers {
+            Ok(headers) => client.load(request, headers, body.clone(), stage).await,
+            Err(v) => Err(v.clone()),
+        };
+        let verdict = match answer {
             Ok(answer) => {
                 let v = answer.verdict();
                 if v == Verdict::Loaded {
