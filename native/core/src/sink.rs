@@ -59,10 +59,6 @@ struct Settings {
     cfg: Config,
     log: Log,
     client: Arc<StreamLoadClient>,
-    /// `sink.transaction.multi-table.enabled`: the query port's client the transaction API
-    /// carries (unused: only the version check at open asks the query port, on a client of its
-    /// own). `None`: one Stream Load per table.
-    multi: Option<Arc<SqlClient>>,
     policy: RetryPolicy,
     intake: Intake,
     flush: FlushPolicy,
@@ -164,22 +160,17 @@ impl Sink {
         let interval = cfg.flush_interval;
         let watchdog = Watchdog::new(cfg.stall_timeout, log.clone());
         let rt = runtime::acquire().map_err(|e| Error::internal(format!("cannot start the I/O runtime: {}", e)))?;
-        let multi = match cfg.multi_table {
-            false => None,
-            true => {
-                let q = &cfg.query_address;
-                let sql = || SqlClient::new(&q.host, q.port, &cfg.username, cfg.password.as_str(), cfg.load_timeout);
-                let check = sql();
-                let version = rt.handle().block_on(async {
-                    let v = setup::check_version(&check, setup::ASKED_BY_MULTI_TABLE).await;
-                    check.close().await;
-                    v
-                })?;
-                log.info(|| format!("StarRocks {}: a flush commits the due tables of a database in one multi-table transaction", version));
-                // the transaction API's query port, which this mode never uses: it connects on first use only
-                Some(Arc::new(sql()))
-            }
-        };
+        if cfg.multi_table {
+            // the only use of the query port in this mode: the transactions never query
+            let q = &cfg.query_address;
+            let check = SqlClient::new(&q.host, q.port, &cfg.username, cfg.password.as_str(), cfg.load_timeout);
+            let version = rt.handle().block_on(async {
+                let v = setup::check_version(&check, setup::ASKED_BY_MULTI_TABLE).await;
+                check.close().await;
+                v
+            })?;
+            log.info(|| format!("StarRocks {}: a flush commits the due tables of a database in one multi-table transaction", version));
+        }
         let shared = Arc::new(Shared {
             io: rt.handle().clone(),
             settings: Settings {
@@ -188,7 +179,6 @@ impl Sink {
                 cfg,
                 log,
                 client,
-                multi,
                 policy,
                 intake,
                 labels,
@@ -485,7 +475,7 @@ impl Shared {
     /// Flushes `table`, which has no load in flight, and a slot is free: alone, or with
     /// `sink.transaction.multi-table.enabled` together with every idle table of its database.
     fn start_flush(self: &Arc<Shared>, st: &mut State, table: &str) {
-        if self.settings.multi.is_none() {
+        if !self.settings.cfg.multi_table {
             return self.start_load(st, table);
         }
         let s = &self.settings;
@@ -611,8 +601,7 @@ impl Shared {
     /// isolates refused rows or fails with StarRocks' message as without multi-table mode.
     async fn load_multi(&self, stage: &Stage, db: &str, loads: &[(LoadRequest, Option<RowIndex>)]) -> Result<Vec<Rejected>> {
         let s = &self.settings;
-        let sql = s.multi.clone().expect("multi-table mode");
-        let api = HttpTxnApi { client: s.client.clone(), sql, db: db.to_string() };
+        let api = HttpTxnApi { client: s.client.clone(), sql: None, db: db.to_string() };
         let api = Watched { api: &api, stage };
         let mut parts = Vec::with_capacity(loads.len());
         for (r, _) in loads {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use starrocks_emulator::{EmulatorConfig, RunningEmulator};
 use starrocks_sink_core::config::Config;
 use starrocks_sink_core::backoff::Backoff;
+use starrocks_sink_core::exactly_once::api::{TxnApi, TxnState, Unknown};
 use starrocks_sink_core::exactly_once::http_api::HttpTxnApi;
 use starrocks_sink_core::exactly_once::setup;
 use starrocks_sink_core::sql::SqlClient;
@@ -24,6 +25,8 @@ struct Env {
     rt: Runtime,
     emu: Option<RunningEmulator>,
     api: HttpTxnApi,
+    /// The query port, also the api's.
+    sql: Arc<SqlClient>,
 }
 
 fn register() -> Register {
@@ -51,22 +54,22 @@ impl Env {
         let cfg = Config::from_document(&document(&settings)).unwrap();
         let client = Arc::new(StreamLoadClient::new(&cfg).unwrap());
         let sql = Arc::new(SqlClient::new("127.0.0.1", emu.query_port, "root", "", std::time::Duration::from_secs(10)));
-        let api = HttpTxnApi { client, sql, db: "d".into() };
-        let env = Env { rt, emu: Some(emu), api };
+        let api = HttpTxnApi { client, sql: Some(sql.clone()), db: "d".into() };
+        let env = Env { rt, emu: Some(emu), api, sql };
         for q in [
             "CREATE DATABASE d".to_string(),
             "CREATE TABLE d.events (kafka_partition INT NOT NULL, kafka_offset BIGINT NOT NULL) DUPLICATE KEY (kafka_partition, kafka_offset) DISTRIBUTED BY HASH (kafka_partition)".to_string(),
             "CREATE TABLE d.latest (k BIGINT NOT NULL, kafka_offset BIGINT NOT NULL) PRIMARY KEY (k) DISTRIBUTED BY HASH (k)".to_string(),
         ] {
-            env.rt.block_on(env.api.sql.execute(&q)).unwrap_or_else(|e| panic!("{}: {}", q, e));
+            env.rt.block_on(env.sql.execute(&q)).unwrap_or_else(|e| panic!("{}: {}", q, e));
         }
         env
     }
 
     /// The checks a task makes before loading: version, then the register (created here).
     fn setup(&self) {
-        self.rt.block_on(setup::check_version(&self.api.sql, setup::ASKED_BY_EXACTLY_ONCE)).expect("4.0 or later");
-        self.rt.block_on(setup::ensure_register(&self.api.sql, &register(), true)).expect("register created");
+        self.rt.block_on(setup::check_version(&self.sql, setup::ASKED_BY_EXACTLY_ONCE)).expect("4.0 or later");
+        self.rt.block_on(setup::ensure_register(&self.sql, &register(), true)).expect("register created");
     }
 
     fn offsets(&self) -> Vec<i64> {
@@ -179,11 +182,24 @@ fn lost_answers_and_refused_requests_resolve_without_duplicates() {
 #[test]
 fn an_older_starrocks_and_a_missing_register_are_refused_clearly() {
     let env = Env::start_with(EmulatorConfig { starrocks_version: "3.5.2".into(), ..EmulatorConfig::default() });
-    let e = env.rt.block_on(setup::check_version(&env.api.sql, setup::ASKED_BY_EXACTLY_ONCE)).unwrap_err();
+    let e = env.rt.block_on(setup::check_version(&env.sql, setup::ASKED_BY_EXACTLY_ONCE)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Config);
     assert!(e.message.contains("needs StarRocks 4.0 or later") && e.message.contains("3.5.2"), "{}", e.message);
-    let e = env.rt.block_on(setup::ensure_register(&env.api.sql, &register(), false)).unwrap_err();
+    let e = env.rt.block_on(setup::ensure_register(&env.sql, &register(), false)).unwrap_err();
     assert!(e.message.contains("does not exist") && e.message.contains("CREATE TABLE IF NOT EXISTS `d`.`eo_register`"), "{}", e.message);
-    env.rt.block_on(setup::ensure_register(&env.api.sql, &register(), true)).unwrap();
-    env.rt.block_on(setup::ensure_register(&env.api.sql, &register(), false)).expect("exists now");
+    env.rt.block_on(setup::ensure_register(&env.sql, &register(), true)).unwrap();
+    env.rt.block_on(setup::ensure_register(&env.sql, &register(), false)).expect("exists now");
+}
+
+#[test]
+fn without_a_query_port_client_a_query_is_an_internal_unknown() {
+    // at-least-once's multi-table transactions carry no query port client: they never query
+    let env = Env::start();
+    let api = HttpTxnApi { client: env.api.client.clone(), sql: None, db: "d".into() };
+    match env.rt.block_on(api.query("SELECT 1")) {
+        Err(Unknown(m)) => assert!(m.contains("internal error") && m.contains("SELECT 1"), "{}", m),
+        Ok(rows) => panic!("answered {:?}", rows),
+    }
+    // the transactions themselves do not need one
+    assert_eq!(env.rt.block_on(api.state("never-used")).unwrap(), TxnState::Unknown);
 }

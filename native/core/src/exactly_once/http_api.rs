@@ -1,7 +1,7 @@
 //! `TxnApi` over the real protocol: the Stream Load transaction interface in multi-table mode
 //! (`transaction_type: multi` on begin; begin, commit and rollback answered by the FE, each
 //! `load` redirected to a BE and naming its table), `get_load_state`, one-shot Stream Load for
-//! fencing, and SQL on the query port for the register.
+//! fencing, and SQL on the query port for the register (when it has a client for it).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +16,9 @@ use crate::stream_load::{LoadRequest, StreamLoadClient};
 
 pub struct HttpTxnApi {
     pub client: Arc<StreamLoadClient>,
-    pub sql: Arc<SqlClient>,
+    /// The query port, for exactly-once's register. `None` where nothing queries (at-least-once's
+    /// multi-table transactions, `sink.rs`): `query` then answers an internal error as `Unknown`.
+    pub sql: Option<Arc<SqlClient>>,
     pub db: String,
 }
 
@@ -138,7 +140,10 @@ impl TxnApi for HttpTxnApi {
     }
 
     async fn query(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, Unknown> {
-        self.sql.query(sql).await.map_err(Unknown)
+        match &self.sql {
+            Some(client) => client.query(sql).await.map_err(Unknown),
+            None => Err(Unknown(format!("internal error: a query without a query port client (at-least-once multi-table mode never queries): {}", sql))),
+        }
     }
 
     async fn sleep(&self, d: Duration) {

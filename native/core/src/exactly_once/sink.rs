@@ -149,7 +149,7 @@ impl EoSink {
                 cfg.task_id, cfg.name, version, register.db, register.table, owner, cfg.flush_max_bytes, cfg.flush_interval.as_millis()
             )
         });
-        let api = Arc::new(HttpTxnApi { client: client.clone(), sql, db: cfg.database.clone() });
+        let api = Arc::new(HttpTxnApi { client: client.clone(), sql: Some(sql), db: cfg.database.clone() });
         let metrics = Arc::new(Metrics::new(budget_bytes(&cfg)));
         let watchdog = Watchdog::new(cfg.stall_timeout, log.clone());
         Ok(EoSink {
