@@ -33,7 +33,7 @@ use tokio::task::AbortHandle;
 
 use crate::backoff::{Backoff, MAX_LOAD_BACKOFF};
 use crate::buffer::{RowIndex, TableBuffer};
-use crate::exactly_once::api::Watched;
+use crate::exactly_once::api::{txn_timeout, Watched};
 use crate::exactly_once::http_api::HttpTxnApi;
 use crate::exactly_once::setup;
 use crate::multi_table::{self, Outcome};
@@ -609,8 +609,7 @@ impl Shared {
             parts.push(LoadRequest { body: s.client.compress(r.body.clone())?, ..r.clone() });
         }
         let labels: Vec<String> = loads.iter().map(|(r, _)| r.label.clone()).collect();
-        // the transaction spans its loads one after the other, and the commit
-        let timeout = s.cfg.load_timeout.as_secs().max(1).saturating_mul(loads.len() as u64 + 1).max(60);
+        let timeout = txn_timeout::multi_table(s.cfg.load_timeout, loads.len());
         let started = Instant::now();
         let r = multi_table::commit(&api, &s.policy, timeout, |a| s.labels.multi(db, &labels, a), &parts, &self.metrics).await;
         let took = started.elapsed();

@@ -71,6 +71,43 @@ pub enum OneShot {
     Failed(String),
 }
 
+/// The `timeout` (seconds) a transaction begins with (`TxnApi::begin`), one rule per mode, side by
+/// side. StarRocks aborts a transaction still open after its timeout, so each rule covers what its
+/// transaction spans, counted in load timeouts (`sink.timeoutms`, the longest one request may
+/// take), with a floor of a minute: `sink.timeoutms` may be as short as a second, and a few of
+/// those would leave a transaction no slack for the time between its requests.
+pub mod txn_timeout {
+    use std::time::Duration;
+
+    /// Exactly-once (`exactly_once/sink.rs`): a partition flush's transaction spans its loads and
+    /// the register check before the commit: three load timeouts.
+    pub fn exactly_once(load_timeout: Duration) -> u64 {
+        (load_timeout.as_secs() * 3).max(60)
+    }
+
+    /// At-least-once with `sink.transaction.multi-table.enabled` (`sink.rs`): the transaction
+    /// spans its `tables`' loads one after the other, then the commit: a load timeout (at least a
+    /// second) for each, and one more.
+    pub fn multi_table(load_timeout: Duration, tables: usize) -> u64 {
+        load_timeout.as_secs().max(1).saturating_mul(tables as u64 + 1).max(60)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn timeouts_cover_what_the_transaction_spans_and_never_go_under_a_minute() {
+            let s = Duration::from_secs;
+            assert_eq!(exactly_once(s(120)), 360);
+            assert_eq!(exactly_once(s(10)), 60);
+            assert_eq!(multi_table(s(120), 3), 480);
+            assert_eq!(multi_table(s(10), 2), 60);
+            assert_eq!(multi_table(Duration::from_millis(500), 100), 101);
+        }
+    }
+}
+
 /// StarRocks as the protocol sees it: one database.
 pub trait TxnApi: Sync {
     fn begin(&self, label: &str, timeout_secs: u64) -> impl Future<Output = Result<Begin, Unknown>> + Send;

@@ -138,7 +138,7 @@ impl EoSink {
         }
         let policy = EoPolicy {
             // A flush's transaction spans its loads and the register check before the commit.
-            txn_timeout_secs: (cfg.load_timeout.as_secs() * 3).max(60),
+            txn_timeout_secs: super::api::txn_timeout::exactly_once(cfg.load_timeout),
             backoff: Backoff::new(cfg.retry_backoff.max(Duration::from_millis(50)), EoPolicy::MAX_BACKOFF),
             ..EoPolicy::default()
         };
