@@ -8,6 +8,8 @@ import shutil
 import sys
 import time
 
+from .polling import poll_until
+
 CONNECTOR_CLASS = "com.starrocks.connector.kafka.StarRocksSinkConnector"
 DB = "d"
 
@@ -101,21 +103,12 @@ def counts(emulator, table):
 
 
 def wait_distinct(emulator, table, n, timeout, check=None, pause=1.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        if check is not None:
-            check()
-        try:
-            last = counts(emulator, table)
-            if last[1] >= n:
-                return last
-        except Exception as e:  # busy emulator: try again
-            last = e
-        if time.monotonic() > deadline:
-            raise TimeoutError("%s.%s: wanted %d distinct ids after %.0f s; last (rows, distinct, min, max): %r"
-                               % (DB, table, n, timeout, last))
-        time.sleep(pause)
+    """Polls `counts` until `table` holds at least `n` distinct ids; returns the counts (a busy
+    emulator is asked again). `check()` as in `polling.poll_until`."""
+    return poll_until(lambda: counts(emulator, table), lambda c: c[1] >= n, timeout,
+                      lambda last: "%s.%s: wanted %d distinct ids after %.0f s; last (rows, distinct, min, max): %r"
+                      % (DB, table, n, timeout, last),
+                      check=check, pause=pause)
 
 
 def wait_committed(kafka_broker, group, topic, partitions, total, timeout, check=None):

@@ -4,8 +4,9 @@ prints a result the way `mysql -t` does for the demo on a machine without the cl
 import os
 import shutil
 import subprocess
-import time
 import unicodedata
+
+from .polling import poll_until
 
 
 def mysql_bin(required: bool = True):
@@ -138,19 +139,8 @@ def run_script(port: int, sql: str, database: str = None, **kw):
 def wait_for_rows(port: int, sql: str, expected_count: int, timeout: float = 120, check=None, **kw):
     """Poll `sql` until it returns at least `expected_count` rows; returns the rows (raises with
     the last rows or error on timeout). `check()`, if given, runs every round and may raise to
-    stop waiting (e.g. when the connector's task has failed)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        if check is not None:
-            check()
-        try:
-            last = query(port, sql, **kw)
-            if len(last) >= expected_count:
-                return last
-        except Exception as e:  # table may not exist yet, or the server may be busy
-            last = e
-        if time.monotonic() > deadline:
-            raise TimeoutError("%r: wanted %d rows after %.0f s, last result: %r"
-                               % (sql, expected_count, timeout, last))
-        time.sleep(0.5)
+    stop waiting (e.g. when the connector's task has failed). The table may not exist yet, or the
+    server may be busy: asked again."""
+    return poll_until(lambda: query(port, sql, **kw), lambda rows: len(rows) >= expected_count, timeout,
+                      lambda last: "%r: wanted %d rows after %.0f s, last result: %r" % (sql, expected_count, timeout, last),
+                      check=check, pause=0.5)
