@@ -20,7 +20,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::offsets::TopicPartition;
@@ -176,6 +176,17 @@ impl<D: Delivery + 'static> OffThread<D> {
         self.check()?;
         Ok(lock(&self.inner))
     }
+
+    /// `r`, an answer of the sink; an error that is not `RETRIABLE` failed the sink for good, so
+    /// `put` answers it from now on without queueing anything.
+    fn noted<T>(&self, r: Result<T>) -> Result<T> {
+        if let Err(e) = &r {
+            if e.kind != ErrorKind::Retriable {
+                lock(&self.failure).get_or_insert(e.clone());
+            }
+        }
+        r
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -192,7 +203,8 @@ impl<D: Delivery + 'static> Delivery for OffThread<D> {
     }
 
     fn open_partitions(&mut self, tps: &[TopicPartition]) -> Result<Vec<i64>> {
-        self.drained()?.open_partitions(tps)
+        let r = self.drained()?.open_partitions(tps);
+        self.noted(r)
     }
 
     /// Queues the batch; an error it meets is answered by the next call.
@@ -209,7 +221,8 @@ impl<D: Delivery + 'static> Delivery for OffThread<D> {
     }
 
     fn pre_commit(&mut self) -> Result<BTreeMap<TopicPartition, i64>> {
-        self.drained()?.pre_commit()
+        let r = self.drained()?.pre_commit();
+        self.noted(r)
     }
 
     fn drain_rejected(&mut self) -> Vec<Rejected> {
@@ -295,6 +308,9 @@ mod tests {
             Ok(())
         }
         fn pre_commit(&mut self) -> Result<BTreeMap<TopicPartition, i64>> {
+            if self.seen.lock().unwrap().iter().any(|b| b == b"stall") {
+                return Err(Error::load("stalled"));
+            }
             let n = self.seen.lock().unwrap().len() as i64;
             Ok(BTreeMap::from([(("t".to_string(), 0), n)]))
         }
@@ -330,10 +346,20 @@ mod tests {
         s.put(b"bad").unwrap(); // queued: its error comes later
         let e = s.pre_commit().expect_err("the failed batch is answered");
         assert!(e.message.contains("a bad batch"), "{}", e.message);
-        assert_ne!(e.kind, crate::error::ErrorKind::Retriable, "the batch is gone: a retry could only copy it");
+        assert_ne!(e.kind, ErrorKind::Retriable, "the batch is gone: a retry could only copy it");
         assert!(s.put(b"after").is_err());
         assert!(s.open_partitions(&[("t".to_string(), 1)]).is_err());
         s.pipeline.drain();
         assert_eq!(*seen.lock().unwrap(), vec![b"ok".to_vec()], "nothing after the failure is taken");
+    }
+
+    #[test]
+    fn off_thread_a_failed_commit_fails_the_next_put_at_once() {
+        let (seen, mut s) = recorder();
+        s.put(b"stall").unwrap();
+        assert!(s.pre_commit().is_err());
+        assert!(s.put(b"after").is_err(), "answered without queueing");
+        s.pipeline.drain();
+        assert_eq!(seen.lock().unwrap().len(), 1);
     }
 }
