@@ -87,6 +87,8 @@ struct Landed {
     outcome: FlushOutcome,
     /// The body bytes sent (compressed, when compression is on).
     sent: usize,
+    /// The transaction's time, from its begin to its outcome.
+    took: Duration,
 }
 
 pub struct EoSink {
@@ -328,10 +330,10 @@ impl EoSink {
         let tables: Vec<&str> = taken.tables.iter().map(|t| t.table.as_str()).collect();
         let what = format!("the flush of {}-{} offsets [{}, {}) into {}", tp.0, tp.1, start, end, tables.join(", "));
         let watch = self.watchdog.start(&format!("{}-{}", tp.0, tp.1), what, "(none yet)", taken.rows());
-        let (api, policy, client) = (self.api.clone(), self.policy.clone(), self.client.clone());
+        let (api, policy, client, metrics) = (self.api.clone(), self.policy.clone(), self.client.clone(), self.metrics.clone());
         let job = self.rt.handle().spawn(async move {
             let watch = watch; // watched until this flight ends, however it ends
-            // compressed here, off the task thread
+            // compressed here, off the serializer thread
             let mut loads = loads;
             let mut sent = 0;
             for l in &mut loads {
@@ -339,11 +341,15 @@ impl EoSink {
                 sent += l.body.len();
             }
             let api = Watched { api: &*api, stage: watch.stage() };
-            let outcome = w.flush(&api, &policy, start, end, &loads).await?;
+            let began = Instant::now();
+            let outcome = w.flush(&api, &policy, start, end, &loads).await;
+            let took = began.elapsed();
+            Metrics::add(&metrics.http_ns, took);
+            let outcome = outcome?;
             if matches!(outcome, FlushOutcome::Committed { .. }) {
                 watch.stage().progressed();
             }
-            Ok(Landed { writer: w, outcome, sent })
+            Ok(Landed { writer: w, outcome, sent, took })
         });
         p.writer = Writer::Flying(Flight { job, taken, began: Instant::now() });
         Ok(())
@@ -387,7 +393,7 @@ impl EoSink {
         let Writer::Flying(f) = std::mem::replace(&mut p.writer, Writer::Fenced) else { unreachable!("matched above") };
         self.flying -= 1;
         self.flying_bytes -= f.taken.bytes;
-        let (taken, took) = (f.taken, f.began.elapsed());
+        let taken = f.taken;
         let landed = match self.wait_for(f.job) {
             Ok(Ok(landed)) => landed,
             Ok(Err(e)) | Err(e) => {
@@ -400,7 +406,7 @@ impl EoSink {
         match landed.outcome {
             FlushOutcome::Committed { next } => {
                 self.log.debug(|| format!("{}-{}: offsets [{}, {}) committed, {} rows", tp.0, tp.1, taken.start, next, taken.rows()));
-                self.metrics.load_succeeded(taken.rows(), 0, landed.sent as u64, took);
+                self.metrics.load_succeeded(taken.rows(), 0, landed.sent as u64, landed.took);
                 p.committed = next;
                 p.writer = Writer::Ready(landed.writer);
             }
