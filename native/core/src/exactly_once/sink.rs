@@ -5,10 +5,12 @@
 //! target table plus its register row). A partition is flushed when all buffers together reach
 //! `bufferflush.maxbytes` (the biggest goes), when its oldest record is `bufferflush.intervalms`
 //! old (checked on every `put`, which Connect calls at least once per poll, with or without
-//! records), and on `pre_commit`. A flush runs on the runtime while the task thread goes on
-//! encoding, as at-least-once's loads do: a partition has at most one transaction at a time (its
-//! writer moves into the flight and back), a task at most `sink.inflight.maxloads`, and `put`
-//! waits for flights once buffered plus in-flight rows pass twice `bufferflush.maxbytes`.
+//! records), and on `pre_commit`. A flush runs on the runtime while the rows of the next
+//! batches are written, as at-least-once's loads do: a partition has at most one transaction at
+//! a time (its writer moves into the flight and back), a task at most `sink.inflight.maxloads`,
+//! and `put` waits for flights once buffered plus in-flight rows pass twice
+//! `bufferflush.maxbytes`. `put` itself runs on the serializer thread (`task.rs` puts this sink
+//! behind `pipeline::OffThread`).
 //! `pre_commit` flushes what is buffered, waits for every flight and answers only offsets the
 //! register shows visible.
 //!
