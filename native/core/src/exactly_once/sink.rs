@@ -87,8 +87,6 @@ struct Flight {
 struct Landed {
     writer: PartitionWriter,
     outcome: FlushOutcome,
-    /// The body bytes sent (compressed, when compression is on).
-    sent: usize,
     /// The transaction's time, from its begin to its outcome.
     took: Duration,
 }
@@ -337,10 +335,8 @@ impl EoSink {
             let watch = watch; // watched until this flight ends, however it ends
             // compressed here, off the serializer thread
             let mut loads = loads;
-            let mut sent = 0;
             for l in &mut loads {
                 l.body = client.compress(std::mem::take(&mut l.body))?;
-                sent += l.body.len();
             }
             let api = Watched { api: &*api, stage: watch.stage() };
             let began = Instant::now();
@@ -351,7 +347,7 @@ impl EoSink {
             if matches!(outcome, FlushOutcome::Committed { .. }) {
                 watch.stage().progressed();
             }
-            Ok(Landed { writer: w, outcome, sent, took })
+            Ok(Landed { writer: w, outcome, took })
         });
         p.writer = Writer::Flying(Flight { job, taken, began: Instant::now() });
         Ok(())
@@ -408,7 +404,9 @@ impl EoSink {
         match landed.outcome {
             FlushOutcome::Committed { next } => {
                 self.log.debug(|| format!("{}-{}: offsets [{}, {}) committed, {} rows", tp.0, tp.1, taken.start, next, taken.rows()));
-                self.metrics.load_succeeded(taken.rows(), 0, landed.sent as u64, landed.took);
+                // `bytes-loaded` counts bodies before compression, as at-least-once's loads do
+                let bytes: usize = taken.tables.iter().map(|t| t.body.len()).sum();
+                self.metrics.load_succeeded(taken.rows(), 0, bytes as u64, landed.took);
                 p.committed = next;
                 p.writer = Writer::Ready(landed.writer);
             }
