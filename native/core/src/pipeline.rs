@@ -74,6 +74,30 @@ impl Pipeline {
         Ok(Pipeline { tx: Some(tx), spare, pending, thread: Some(thread) })
     }
 
+    /// The serializer thread of task `task_id`: `work` writes each batch; a panic in it is
+    /// handed to `poison` as the error the sink answers from then on.
+    pub fn for_task<W, P>(task_id: &str, work: W, poison: P) -> Result<Pipeline>
+    where
+        W: FnMut(&[u8]) + Send + 'static,
+        P: Fn(Error) + Send + 'static,
+    {
+        // (Linux shows 15 characters of a thread name)
+        Pipeline::start(format!("sr-rows-{}", task_id), work, move |msg| poison(Error::internal(format!("panic while writing rows: {}", msg))))
+            .map_err(|e| Error::internal(format!("cannot start the serializer thread: {}", e)))
+    }
+
+    /// A sink's `put`: queues a copy of `batch`, counting a wait for the worker (a batch behind)
+    /// as Connect's backpressure, as a full budget is.
+    pub fn put(&mut self, batch: &[u8], metrics: &Metrics) -> Result<()> {
+        match self.submit(batch) {
+            Some(blocked) => {
+                Metrics::add(&metrics.backpressure_wait_ns, blocked);
+                Ok(())
+            }
+            None => Err(Error::internal("put after the sink was closed")),
+        }
+    }
+
     /// Copies `batch` and queues it; blocks while the worker already has one batch waiting.
     /// Answers how long it blocked, or `None` when the worker is gone (after `stop`).
     pub fn submit(&mut self, batch: &[u8]) -> Option<Duration> {
@@ -136,16 +160,15 @@ pub struct OffThread<D: Delivery + 'static> {
 }
 
 impl<D: Delivery + 'static> OffThread<D> {
-    /// `name`: the worker thread's (Linux shows 15 characters).
-    pub fn start(name: String, sink: D) -> Result<OffThread<D>> {
+    pub fn start(task_id: &str, sink: D) -> Result<OffThread<D>> {
         let (log, metrics) = (sink.log().clone(), sink.metrics().clone());
         let inner = Arc::new(Mutex::new(sink));
         let failure: Arc<Mutex<Option<Error>>> = Arc::default();
         let closed = Arc::new(AtomicBool::new(false));
         let (work, failed, shut) = (inner.clone(), failure.clone(), closed.clone());
         let panicked = failure.clone();
-        let pipeline = Pipeline::start(
-            name,
+        let pipeline = Pipeline::for_task(
+            task_id,
             move |batch: &[u8]| {
                 if shut.load(Ordering::Acquire) || lock(&failed).is_some() {
                     return;
@@ -155,11 +178,10 @@ impl<D: Delivery + 'static> OffThread<D> {
                     lock(&failed).get_or_insert(fatal(e));
                 }
             },
-            move |msg| {
-                lock(&panicked).get_or_insert(Error::internal(format!("panic while writing rows: {}", msg)));
+            move |e| {
+                lock(&panicked).get_or_insert(e);
             },
-        )
-        .map_err(|e| Error::internal(format!("cannot start the serializer thread: {}", e)))?;
+        )?;
         Ok(OffThread { inner, failure, closed, pipeline, log, metrics })
     }
 
@@ -210,14 +232,7 @@ impl<D: Delivery + 'static> Delivery for OffThread<D> {
     /// Queues the batch; an error it meets is answered by the next call.
     fn put(&mut self, buf: &[u8]) -> Result<()> {
         self.check()?;
-        match self.pipeline.submit(buf) {
-            Some(blocked) => {
-                // the worker is a batch behind: Connect waits, as for a full budget
-                Metrics::add(&self.metrics.backpressure_wait_ns, blocked);
-                Ok(())
-            }
-            None => Err(Error::internal("put after the sink was closed")),
-        }
+        self.pipeline.put(buf, &self.metrics)
     }
 
     fn pre_commit(&mut self) -> Result<BTreeMap<TopicPartition, i64>> {
@@ -324,7 +339,7 @@ mod tests {
     fn recorder() -> (Arc<Mutex<Vec<Vec<u8>>>>, OffThread<Recorder>) {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let r = Recorder { seen: seen.clone(), log: Log::new(5), metrics: Arc::new(Metrics::new(1)) };
-        (seen, OffThread::start("t".into(), r).unwrap())
+        (seen, OffThread::start("0", r).unwrap())
     }
 
     #[test]

@@ -191,9 +191,8 @@ impl Sink {
         });
         spawn_timer(rt.handle(), Arc::downgrade(&shared), interval);
         let (work, on_panic) = (shared.clone(), shared.clone());
-        let pipeline = Pipeline::start(
-            // (Linux shows 15 characters of a thread name)
-            format!("sr-rows-{}", shared.settings.cfg.task_id),
+        let pipeline = Pipeline::for_task(
+            &shared.settings.cfg.task_id,
             {
                 // the serializer thread's own arena for decoded values, reused batch after batch
                 let mut arena = Bump::new();
@@ -204,9 +203,8 @@ impl Sink {
                     }
                 }
             },
-            move |msg| on_panic.poison(Error::internal(format!("panic while writing rows: {}", msg))),
-        )
-        .map_err(|e| Error::internal(format!("cannot start the serializer thread: {}", e)))?;
+            move |e| on_panic.poison(e),
+        )?;
         Ok(Sink { shared, pipeline, _runtime: rt })
     }
 
@@ -230,14 +228,7 @@ impl Delivery for Sink {
     /// the next `put` or `pre_commit`.
     fn put(&mut self, buf: &[u8]) -> Result<()> {
         check(&self.lock())?;
-        match self.pipeline.submit(buf) {
-            Some(blocked) => {
-                // the serializer thread is a batch behind: Connect waits, as for a full budget
-                Metrics::add(&self.shared.metrics.backpressure_wait_ns, blocked);
-                Ok(())
-            }
-            None => Err(Error::internal("put after the sink was closed")),
-        }
+        self.pipeline.put(buf, &self.shared.metrics)
     }
 
     /// Flushes every buffer, waits for every load, and answers the offsets safe to commit.

@@ -65,9 +65,8 @@ impl TaskSink {
             None => Box::new(Sink::with_config(cfg, intake, log)?),
             Some(eo) => {
                 let rt = runtime::acquire().map_err(|e| Error::internal(format!("cannot start the I/O runtime: {}", e)))?;
-                // (Linux shows 15 characters of a thread name)
-                let name = format!("sr-rows-{}", cfg.task_id);
-                Box::new(OffThread::start(name, EoSink::open(cfg, eo, intake, log, rt)?)?)
+                let task_id = cfg.task_id.clone();
+                Box::new(OffThread::start(&task_id, EoSink::open(cfg, eo, intake, log, rt)?)?)
             }
         };
         Ok(TaskSink { sink, panic_on_put })
